@@ -1,0 +1,313 @@
+//! An owned packet buffer (`rte_mbuf`) and a fixed-size batch of them.
+
+use std::ptr::NonNull;
+
+use crate::ffi;
+
+/// Packets per RX/TX burst.
+pub const BURST_SIZE: usize = 32;
+
+/// Why a buffer operation was refused. Never a crash: bounds are checked first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MbufError {
+    /// The pool has no free buffer.
+    #[error("mbuf pool exhausted")]
+    PoolExhausted,
+    /// Not enough headroom to prepend.
+    #[error("not enough headroom")]
+    NoHeadroom,
+    /// Not enough tailroom to append.
+    #[error("not enough tailroom")]
+    NoTailroom,
+    /// Asked to remove more bytes than the packet has.
+    #[error("packet shorter than the bytes to remove")]
+    TooShort,
+    /// The operation needs a single-segment buffer.
+    #[error("operation on a chained (multi-segment) buffer")]
+    Chained,
+}
+
+/// An owned DPDK packet buffer. Dropping it returns it to its pool.
+///
+/// `repr(transparent)` over the pointer so that a slice of `Mbuf` is a `struct rte_mbuf **`
+/// array for the burst functions.
+#[repr(transparent)]
+pub struct Mbuf {
+    raw: NonNull<ffi::rte_mbuf>,
+}
+
+// SAFETY: an Mbuf is uniquely owned (no clones); moving it to another thread moves that
+// ownership. Freeing from any thread is allowed by DPDK's mempool.
+unsafe impl Send for Mbuf {}
+
+impl Mbuf {
+    /// Wraps a raw mbuf.
+    ///
+    /// # Safety
+    /// `raw` must be a valid mbuf that the caller owns and hands over.
+    pub(crate) unsafe fn from_raw(raw: NonNull<ffi::rte_mbuf>) -> Mbuf {
+        Mbuf { raw }
+    }
+
+    /// Gives up ownership without freeing.
+    pub(crate) fn into_raw(self) -> *mut ffi::rte_mbuf {
+        let raw = self.raw.as_ptr();
+        std::mem::forget(self);
+        raw
+    }
+
+    fn ptr(&self) -> *mut ffi::rte_mbuf {
+        self.raw.as_ptr()
+    }
+
+    /// Bytes of the first segment.
+    pub fn len(&self) -> usize {
+        // SAFETY: self owns a valid mbuf.
+        unsafe { ffi::mipdp_pktmbuf_data_len(self.ptr()) as usize }
+    }
+
+    /// Whether the first segment holds no byte.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes of the whole packet over all segments.
+    pub fn pkt_len(&self) -> usize {
+        // SAFETY: self owns a valid mbuf.
+        unsafe { ffi::mipdp_pktmbuf_pkt_len(self.ptr()) as usize }
+    }
+
+    /// Number of segments.
+    pub fn segments(&self) -> u16 {
+        // SAFETY: self owns a valid mbuf.
+        unsafe { ffi::mipdp_pktmbuf_nb_segs(self.ptr()) }
+    }
+
+    /// The port the packet came in on.
+    pub fn port(&self) -> u16 {
+        // SAFETY: self owns a valid mbuf.
+        unsafe { ffi::mipdp_pktmbuf_port(self.ptr()) }
+    }
+
+    /// The RSS hash the NIC computed, when it did.
+    pub fn rss_hash(&self) -> u32 {
+        // SAFETY: self owns a valid mbuf.
+        unsafe { ffi::mipdp_pktmbuf_rss_hash(self.ptr()) }
+    }
+
+    /// Free bytes before the data.
+    pub fn headroom(&self) -> usize {
+        // SAFETY: self owns a valid mbuf.
+        unsafe { ffi::mipdp_pktmbuf_headroom(self.ptr()) as usize }
+    }
+
+    /// Free bytes after the data of the last segment.
+    pub fn tailroom(&self) -> usize {
+        // SAFETY: self owns a valid mbuf (single-segment: the last segment is self).
+        unsafe { ffi::mipdp_pktmbuf_tailroom(self.ptr()) as usize }
+    }
+
+    /// The first segment's bytes.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: mtod points at data_len initialised bytes inside the mbuf's buffer, which
+        // lives as long as self; &self prevents a concurrent mutation through self.
+        unsafe {
+            let p = ffi::mipdp_pktmbuf_mtod(self.ptr()) as *const u8;
+            std::slice::from_raw_parts(p, self.len())
+        }
+    }
+
+    /// The first segment's bytes, writable.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as data(); &mut self makes the borrow unique.
+        unsafe {
+            let p = ffi::mipdp_pktmbuf_mtod(self.ptr()) as *mut u8;
+            std::slice::from_raw_parts_mut(p, self.len())
+        }
+    }
+
+    /// Grows the packet at the front by `n` bytes (for a new outer header) and returns
+    /// the whole data, new bytes first. Fails when the headroom is too small.
+    pub fn prepend(&mut self, n: usize) -> Result<&mut [u8], MbufError> {
+        if n > self.headroom() {
+            return Err(MbufError::NoHeadroom);
+        }
+        // SAFETY: n fits the headroom (checked), so rte_pktmbuf_prepend succeeds and only
+        // moves data_off / lengths of the mbuf self owns.
+        let p = unsafe { ffi::mipdp_pktmbuf_prepend(self.ptr(), n as u16) };
+        if p.is_null() {
+            return Err(MbufError::NoHeadroom);
+        }
+        Ok(self.data_mut())
+    }
+
+    /// Removes `n` bytes from the front (strips an outer header).
+    pub fn adj(&mut self, n: usize) -> Result<(), MbufError> {
+        if n > self.len() {
+            return Err(MbufError::TooShort);
+        }
+        // SAFETY: n <= data_len (checked), so rte_pktmbuf_adj succeeds on self's mbuf.
+        let p = unsafe { ffi::mipdp_pktmbuf_adj(self.ptr(), n as u16) };
+        if p.is_null() {
+            return Err(MbufError::TooShort);
+        }
+        Ok(())
+    }
+
+    /// Grows the packet at the end by `n` bytes and returns the new bytes.
+    pub fn append(&mut self, n: usize) -> Result<&mut [u8], MbufError> {
+        if self.segments() != 1 {
+            return Err(MbufError::Chained);
+        }
+        if n > self.tailroom() {
+            return Err(MbufError::NoTailroom);
+        }
+        // SAFETY: single segment and n fits the tailroom (both checked).
+        let p = unsafe { ffi::mipdp_pktmbuf_append(self.ptr(), n as u16) };
+        if p.is_null() {
+            return Err(MbufError::NoTailroom);
+        }
+        let len = self.len();
+        Ok(&mut self.data_mut()[len - n..])
+    }
+
+    /// Removes `n` bytes from the end.
+    pub fn trim(&mut self, n: usize) -> Result<(), MbufError> {
+        if self.segments() != 1 {
+            return Err(MbufError::Chained);
+        }
+        if n > self.len() {
+            return Err(MbufError::TooShort);
+        }
+        // SAFETY: single segment and n <= data_len (both checked).
+        let ret = unsafe { ffi::mipdp_pktmbuf_trim(self.ptr(), n as u16) };
+        if ret != 0 {
+            return Err(MbufError::TooShort);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Mbuf {
+    fn drop(&mut self) {
+        // SAFETY: self owns the mbuf; it is returned to its pool exactly once.
+        unsafe { ffi::mipdp_pktmbuf_free(self.ptr()) }
+    }
+}
+
+/// Up to [`BURST_SIZE`] owned buffers: what one RX burst fills and one TX burst drains.
+/// Lives on the worker's stack or in its state; never allocates.
+pub struct MbufBatch {
+    slots: [*mut ffi::rte_mbuf; BURST_SIZE],
+    len: usize,
+}
+
+// SAFETY: the batch uniquely owns the mbufs in slots[..len] (like Vec<Mbuf>).
+unsafe impl Send for MbufBatch {}
+
+impl Default for MbufBatch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MbufBatch {
+    /// An empty batch.
+    pub const fn new() -> MbufBatch {
+        MbufBatch {
+            slots: [std::ptr::null_mut(); BURST_SIZE],
+            len: 0,
+        }
+    }
+
+    /// Buffers held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the batch holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether the batch is full.
+    pub fn is_full(&self) -> bool {
+        self.len == BURST_SIZE
+    }
+
+    /// Adds a buffer; hands it back when the batch is full.
+    pub fn push(&mut self, m: Mbuf) -> Result<(), Mbuf> {
+        if self.len == BURST_SIZE {
+            return Err(m);
+        }
+        self.slots[self.len] = m.into_raw();
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Takes the last buffer out.
+    pub fn pop(&mut self) -> Option<Mbuf> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        let raw = std::mem::replace(&mut self.slots[self.len], std::ptr::null_mut());
+        // SAFETY: slots[..len] hold owned, non-null mbufs; this one leaves the batch.
+        NonNull::new(raw).map(|raw| unsafe { Mbuf::from_raw(raw) })
+    }
+
+    /// Takes every buffer out, in order, leaving the batch empty.
+    pub fn drain(&mut self) -> impl Iterator<Item = Mbuf> + '_ {
+        let n = std::mem::replace(&mut self.len, 0);
+        self.slots[..n].iter_mut().filter_map(|slot| {
+            let raw = std::mem::replace(slot, std::ptr::null_mut());
+            // SAFETY: slots[..n] held owned, non-null mbufs; each leaves the batch once.
+            NonNull::new(raw).map(|raw| unsafe { Mbuf::from_raw(raw) })
+        })
+    }
+
+    /// The buffers, as a slice of owned Mbufs.
+    pub fn as_slice(&self) -> &[Mbuf] {
+        // SAFETY: Mbuf is repr(transparent) over NonNull<rte_mbuf>, and slots[..len] are
+        // non-null owned mbufs.
+        unsafe { std::slice::from_raw_parts(self.slots.as_ptr() as *const Mbuf, self.len) }
+    }
+
+    /// The buffers, writable.
+    pub fn as_mut_slice(&mut self) -> &mut [Mbuf] {
+        // SAFETY: as as_slice; &mut self makes the borrow unique.
+        unsafe { std::slice::from_raw_parts_mut(self.slots.as_mut_ptr() as *mut Mbuf, self.len) }
+    }
+
+    /// Raw slots for an RX burst into the free tail.
+    pub(crate) fn spare_raw(&mut self) -> (*mut *mut ffi::rte_mbuf, u16) {
+        // SAFETY: len <= BURST_SIZE, so the pointer stays within (or one past) slots.
+        let p = unsafe { self.slots.as_mut_ptr().add(self.len) };
+        (p, (BURST_SIZE - self.len) as u16)
+    }
+
+    /// Records that an RX burst filled `n` more slots.
+    pub(crate) fn commit(&mut self, n: usize) {
+        self.len = (self.len + n).min(BURST_SIZE);
+    }
+
+    /// Raw pointer to the filled slots for a TX burst.
+    pub(crate) fn filled_raw(&mut self) -> (*mut *mut ffi::rte_mbuf, u16) {
+        (self.slots.as_mut_ptr(), self.len as u16)
+    }
+
+    /// Forgets the first `n` buffers (the NIC took them) and moves the rest to the front.
+    pub(crate) fn consume_front(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.slots.copy_within(n..self.len, 0);
+        self.len -= n;
+    }
+}
+
+impl Drop for MbufBatch {
+    fn drop(&mut self) {
+        for m in self.drain() {
+            drop(m);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! mipdp-dataplane
