@@ -29,7 +29,11 @@ fn main() {
     let cflags = pkg_config_cflags();
 
     let mut build = cc::Build::new();
-    build.file("shim/shim.c").include("shim").opt_level(3).warnings(false);
+    build
+        .file("shim/shim.c")
+        .include("shim")
+        .opt_level(3)
+        .warnings(false);
     for inc in &dpdk.include_paths {
         build.include(inc);
     }

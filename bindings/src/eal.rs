@@ -14,7 +14,7 @@ static INITIALISED: AtomicBool = AtomicBool::new(false);
 /// last handle, and every pool and port made from it, is gone.
 #[derive(Clone)]
 pub struct Eal {
-    inner: Arc<EalInner>,
+    _inner: Arc<EalInner>,
 }
 
 struct EalInner {
@@ -52,7 +52,7 @@ impl Eal {
             return Err(DpdkError::EalInit { reason });
         }
         Ok(Eal {
-            inner: Arc::new(EalInner { _args: owned }),
+            _inner: Arc::new(EalInner { _args: owned }),
         })
     }
 

@@ -218,7 +218,8 @@ impl Port {
         }
         for q in 0..config.tx_queues {
             // SAFETY: id valid and configured; q < configured TX queues; NULL = defaults.
-            let ret = unsafe { ffi::rte_eth_tx_queue_setup(id, q, tx_desc, socket, std::ptr::null()) };
+            let ret =
+                unsafe { ffi::rte_eth_tx_queue_setup(id, q, tx_desc, socket, std::ptr::null()) };
             if ret != 0 {
                 return Err(err("TX queue set-up", ret));
             }
@@ -240,7 +241,10 @@ impl Port {
             // is logged, not fatal.
             let ret = unsafe { ffi::rte_eth_promiscuous_enable(id) };
             if ret != 0 {
-                log::debug!("port {name}: promiscuous mode not available: {}", strerror(ret));
+                log::debug!(
+                    "port {name}: promiscuous mode not available: {}",
+                    strerror(ret)
+                );
             }
         }
         Ok(Port {

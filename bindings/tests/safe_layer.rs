@@ -61,7 +61,9 @@ fn prepend_is_bounded_by_headroom() {
 fn adj_and_trim_cannot_remove_more_than_the_packet() {
     let p = pool("adj", 4);
     let mut m = p.alloc().unwrap();
-    m.append(10).unwrap().copy_from_slice(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    m.append(10)
+        .unwrap()
+        .copy_from_slice(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert_eq!(m.adj(11).err(), Some(MbufError::TooShort));
     assert_eq!(m.trim(11).err(), Some(MbufError::TooShort));
     m.adj(2).unwrap();

@@ -1,1 +1,95 @@
-fn main() {}
+//! `mipdp`: the mobility dataplane's command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use mipdp_control::config::Config;
+use mipdp_control::runtime::Dataplane;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mipdp: a kernel-bypass Mobile IP mobility dataplane on DPDK.
+#[derive(Parser)]
+#[command(
+    name = "mipdp",
+    version,
+    about = "mipdp: a kernel-bypass Mobile IP mobility dataplane on DPDK"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the dataplane: bring up DPDK and the configured ports, start one pinned worker
+    /// per configured core, and forward until SIGINT or SIGTERM; then print final counters.
+    ///
+    /// Everything after `--` goes to DPDK's EAL unchanged. Without hugepages or a NIC use
+    /// for example: -- --no-huge -m 512 --no-pci --file-prefix mipdp --vdev net_tap0 --vdev net_tap1
+    Run {
+        /// The TOML configuration file (see examples/forwarder.toml for every key).
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
+        /// Print counters every MS milliseconds (overrides dataplane.stats_interval_ms).
+        #[arg(long, value_name = "MS")]
+        stats_interval: Option<u64>,
+        /// DPDK EAL arguments, after `--`.
+        #[arg(last = true, value_name = "EAL ARGS")]
+        eal: Vec<String>,
+    },
+    /// Check a configuration file and exit: prints "ok" or what to fix.
+    CheckConfig {
+        /// The TOML configuration file.
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_timestamp_millis()
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mipdp: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::CheckConfig { config } => {
+            Config::load(&config)?;
+            println!("ok");
+            Ok(())
+        }
+        Command::Run {
+            config,
+            stats_interval,
+            eal,
+        } => {
+            let mut config = Config::load(&config)?;
+            if let Some(ms) = stats_interval {
+                config.dataplane.stats_interval_ms = ms;
+            }
+            let stop = Arc::new(AtomicBool::new(false));
+            for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+                signal_hook::flag::register(signal, stop.clone())
+                    .context("cannot install the SIGINT/SIGTERM handler")?;
+            }
+            let dataplane = Dataplane::start(config, &eal, stop)?;
+            println!("mipdp: running; stop with Ctrl-C or SIGTERM");
+            dataplane.run_until_stopped();
+            dataplane.shutdown()
+        }
+    }
+}

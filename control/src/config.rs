@@ -1,0 +1,407 @@
+//! The TOML configuration, validated at start-up. Every error names the key, the value
+//! and what is expected.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+
+/// What the dataplane does with packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Port to port with MAC rewrite (testpmd's mac mode): the performance floor.
+    Forwarder,
+}
+
+/// A MAC address written `02:00:00:00:00:01`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct MacAddr(pub [u8; 6]);
+
+impl fmt::Debug for MacAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for MacAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5]
+        )
+    }
+}
+
+impl std::str::FromStr for MacAddr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut out = [0u8; 6];
+        let parts: Vec<&str> = s.split([':', '-']).collect();
+        if parts.len() != 6 {
+            return Err(format!(
+                "{s:?} is not a MAC address (expected six hex bytes like 02:00:00:00:00:01)"
+            ));
+        }
+        for (o, p) in out.iter_mut().zip(parts) {
+            *o = u8::from_str_radix(p, 16).map_err(|_| {
+                format!(
+                    "{s:?} is not a MAC address (expected six hex bytes like 02:00:00:00:00:01)"
+                )
+            })?;
+        }
+        Ok(MacAddr(out))
+    }
+}
+
+impl<'de> Deserialize<'de> for MacAddr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(de::Error::custom)
+    }
+}
+
+/// `[dataplane]`: the worker cores and packet buffers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dataplane {
+    /// What the workers do with packets.
+    #[serde(default = "default_mode")]
+    pub mode: Mode,
+    /// CPU cores, one worker pinned to each.
+    pub workers: Vec<usize>,
+    /// Packet buffers in the pool shared by all ports.
+    #[serde(default = "default_mbufs")]
+    pub mbufs: u32,
+    /// Per-lcore cache of the pool.
+    #[serde(default = "default_mbuf_cache")]
+    pub mbuf_cache: u32,
+    /// RX descriptors per queue.
+    #[serde(default = "default_descriptors")]
+    pub rx_descriptors: u16,
+    /// TX descriptors per queue.
+    #[serde(default = "default_descriptors")]
+    pub tx_descriptors: u16,
+    /// Times a TX burst retries what the NIC did not take before dropping it.
+    #[serde(default = "default_tx_retries")]
+    pub tx_retries: u32,
+    /// Longest sleep of an idle worker, in microseconds (0: never sleep, only yield).
+    #[serde(default = "default_idle_sleep")]
+    pub idle_sleep_max_us: u64,
+    /// Print counters every this many milliseconds (0: only when stopping).
+    #[serde(default)]
+    pub stats_interval_ms: u64,
+}
+
+/// `[[port]]`: one DPDK port the dataplane uses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortSection {
+    /// DPDK device name: `net_tap0` for `--vdev net_tap0`, or a PCI address.
+    pub device: String,
+    /// MAC of the host or router behind this port: the destination of frames sent here.
+    pub peer_mac: Option<MacAddr>,
+    /// MTU to set on the port.
+    pub mtu: Option<u16>,
+    /// Forwarder mode: the device that frames received here go out of (default: the paired
+    /// port, 0↔1, 2↔3, as testpmd does).
+    pub forward_to: Option<String>,
+    /// Receive all frames whatever their destination MAC.
+    #[serde(default = "default_true")]
+    pub promiscuous: bool,
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[dataplane]`.
+    pub dataplane: Dataplane,
+    /// `[[port]]` sections, in port index order.
+    #[serde(rename = "port", default)]
+    pub ports: Vec<PortSection>,
+}
+
+fn default_mode() -> Mode {
+    Mode::Forwarder
+}
+fn default_mbufs() -> u32 {
+    16383
+}
+fn default_mbuf_cache() -> u32 {
+    256
+}
+fn default_descriptors() -> u16 {
+    1024
+}
+fn default_tx_retries() -> u32 {
+    8
+}
+fn default_idle_sleep() -> u64 {
+    1000
+}
+fn default_true() -> bool {
+    true
+}
+
+/// A configuration that cannot be used, with what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// File path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// TOML syntax or a key of the wrong type or name.
+    #[error("configuration file {path}: {message}")]
+    Parse {
+        /// File path.
+        path: String,
+        /// The parser's message, which names the key and line.
+        message: String,
+    },
+    /// A value that parses but cannot work.
+    #[error("configuration file {path}: {key} = {value}: {expected}")]
+    Invalid {
+        /// File path.
+        path: String,
+        /// The key, e.g. `port[1].forward_to`.
+        key: String,
+        /// The value found.
+        value: String,
+        /// What is expected instead.
+        expected: String,
+    },
+}
+
+impl Config {
+    /// Reads and validates the configuration at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Config::parse(&text, &shown)
+    }
+
+    /// Parses and validates configuration text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &str) -> Result<(), ConfigError> {
+        let invalid = |key: &str, value: String, expected: &str| ConfigError::Invalid {
+            path: path.to_string(),
+            key: key.to_string(),
+            value,
+            expected: expected.to_string(),
+        };
+        let dp = &self.dataplane;
+        if dp.workers.is_empty() {
+            return Err(invalid(
+                "dataplane.workers",
+                "[]".into(),
+                "at least one CPU core for a worker, e.g. [1]",
+            ));
+        }
+        let mut seen = HashSet::new();
+        for core in &dp.workers {
+            if !seen.insert(core) {
+                return Err(invalid(
+                    "dataplane.workers",
+                    format!("{:?}", dp.workers),
+                    "each core at most once (one worker per core)",
+                ));
+            }
+        }
+        if self.ports.is_empty() {
+            return Err(invalid(
+                "port",
+                "(none)".into(),
+                "at least one [[port]] section with a device name",
+            ));
+        }
+        for (name, v) in [
+            ("dataplane.rx_descriptors", dp.rx_descriptors),
+            ("dataplane.tx_descriptors", dp.tx_descriptors),
+        ] {
+            if !(32..=16384).contains(&v) {
+                return Err(invalid(name, v.to_string(), "between 32 and 16384"));
+            }
+        }
+        if dp.mbuf_cache > 512 {
+            return Err(invalid(
+                "dataplane.mbuf_cache",
+                dp.mbuf_cache.to_string(),
+                "at most 512 (DPDK's RTE_MEMPOOL_CACHE_MAX_SIZE)",
+            ));
+        }
+        let mut devices = HashSet::new();
+        for (i, p) in self.ports.iter().enumerate() {
+            if p.device.is_empty() {
+                return Err(invalid(
+                    &format!("port[{i}].device"),
+                    "\"\"".into(),
+                    "a DPDK device name such as net_tap0",
+                ));
+            }
+            if !devices.insert(p.device.as_str()) {
+                return Err(invalid(
+                    &format!("port[{i}].device"),
+                    format!("{:?}", p.device),
+                    "each device in one [[port]] section only",
+                ));
+            }
+            if let Some(mtu) = p.mtu {
+                if !(68..=9600).contains(&mtu) {
+                    return Err(invalid(
+                        &format!("port[{i}].mtu"),
+                        mtu.to_string(),
+                        "between 68 and 9600",
+                    ));
+                }
+            }
+        }
+        for (i, p) in self.ports.iter().enumerate() {
+            if let Some(to) = &p.forward_to {
+                if !devices.contains(to.as_str()) {
+                    return Err(invalid(
+                        &format!("port[{i}].forward_to"),
+                        format!("{to:?}"),
+                        "the device of another [[port]] section",
+                    ));
+                }
+            }
+        }
+        let need = self.mbufs_needed();
+        if dp.mbufs < need {
+            return Err(invalid(
+                "dataplane.mbufs",
+                dp.mbufs.to_string(),
+                &format!(
+                    "at least {need} for {} ports × {} workers with these descriptor counts",
+                    self.ports.len(),
+                    dp.workers.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Buffers the rings, bursts and caches can hold at once.
+    pub fn mbufs_needed(&self) -> u32 {
+        let dp = &self.dataplane;
+        let workers = dp.workers.len() as u32;
+        let ports = self.ports.len() as u32;
+        let rings = ports
+            * (u32::from(dp.rx_descriptors) * workers
+                + u32::from(dp.tx_descriptors) * (workers + 1));
+        let in_flight = workers * (ports + 1) * 32 * 2;
+        let caches = (workers + 1) * dp.mbuf_cache;
+        rings + in_flight + caches
+    }
+
+    /// Index of the port that frames received on port `i` leave by.
+    pub fn egress_of(&self, i: usize) -> u16 {
+        let by_name = self
+            .ports
+            .get(i)
+            .and_then(|p| p.forward_to.as_ref())
+            .and_then(|to| self.ports.iter().position(|q| &q.device == to));
+        match by_name {
+            Some(j) => j as u16,
+            None => mipdp_dataplane::Forwarder::paired(i, self.ports.len()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+        [dataplane]
+        workers = [1]
+        rx_descriptors = 256
+        tx_descriptors = 256
+        [[port]]
+        device = "net_tap0"
+        peer_mac = "02:00:00:00:00:01"
+        [[port]]
+        device = "net_tap1"
+    "#;
+
+    fn err(text: &str) -> String {
+        Config::parse(text, "t.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn good_config_pairs_ports_like_testpmd() {
+        let c = Config::parse(GOOD, "t.toml").unwrap();
+        assert_eq!(c.dataplane.mode, Mode::Forwarder);
+        assert_eq!(c.egress_of(0), 1);
+        assert_eq!(c.egress_of(1), 0);
+        assert_eq!(c.ports[0].peer_mac, Some(MacAddr([2, 0, 0, 0, 0, 1])));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = err(&GOOD.replace("workers = [1]", "workers = [1]\nwrokers = 2"));
+        assert!(e.contains("wrokers"), "{e}");
+    }
+
+    #[test]
+    fn bad_mac_names_the_value_and_the_format() {
+        let e = err(&GOOD.replace("02:00:00:00:00:01", "02:00:00:00:01"));
+        assert!(
+            e.contains("02:00:00:00:01") && e.contains("six hex bytes"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_mode_lists_the_valid_ones() {
+        let e = err(&GOOD.replace("workers = [1]", "workers = [1]\nmode = \"router\""));
+        assert!(e.contains("router") && e.contains("forwarder"), "{e}");
+    }
+
+    #[test]
+    fn forward_to_must_name_a_port() {
+        let e = err(&GOOD.replace(
+            "device = \"net_tap1\"",
+            "device = \"net_tap1\"\nforward_to = \"net_tap7\"",
+        ));
+        assert!(
+            e.contains("port[1].forward_to") && e.contains("net_tap7"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn too_few_mbufs_says_how_many() {
+        let e = err(&GOOD.replace("workers = [1]", "workers = [1]\nmbufs = 100"));
+        assert!(
+            e.contains("dataplane.mbufs = 100") && e.contains("at least"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn empty_workers_and_duplicate_cores_are_refused() {
+        assert!(err(&GOOD.replace("[1]", "[]")).contains("dataplane.workers"));
+        assert!(err(&GOOD.replace("[1]", "[1, 1]")).contains("each core at most once"));
+    }
+}

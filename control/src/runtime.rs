@@ -1,0 +1,298 @@
+//! Brings the dataplane up from a configuration, runs the control loop until SIGINT or
+//! SIGTERM, and prints final counters.
+//!
+//! Threads: the calling thread is the control thread (DPDK's main lcore); one worker per
+//! configured core, pinned and registered with DPDK. Each port gets one RX queue per worker
+//! and one TX queue per worker plus one reserved for the control thread.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use mipdp_dataplane::counters::{DropReason, WorkerSnapshot};
+use mipdp_dataplane::worker::check_core;
+use mipdp_dataplane::{Forwarder, ForwarderPort, Worker, WorkerCounters};
+use mipdp_dpdk::{register_thread, Eal, Mempool, Port, PortConfig, RxQueue, TxQueue};
+
+use crate::config::{Config, Mode};
+
+type DpdkWorker = Worker<RxQueue, TxQueue, Forwarder>;
+
+/// How often the control loop wakes to check for a stop request.
+const TICK: Duration = Duration::from_millis(50);
+
+/// A running dataplane: EAL, pool, ports, workers.
+pub struct Dataplane {
+    config: Config,
+    ports: Vec<Port>,
+    workers: Vec<JoinHandle<DpdkWorker>>,
+    counters: Vec<Arc<WorkerCounters>>,
+    stop: Arc<AtomicBool>,
+    // The control thread's own TX queue on every port (signalling goes out here).
+    _control_tx: Vec<TxQueue>,
+    _pool: Mempool,
+    _eal: Eal,
+}
+
+impl Dataplane {
+    /// Initialises DPDK with `eal_args`, opens the configured ports and starts the workers.
+    pub fn start(config: Config, eal_args: &[String], stop: Arc<AtomicBool>) -> Result<Dataplane> {
+        // Before the EAL pins this thread and narrows what it sees.
+        let cores = config
+            .dataplane
+            .workers
+            .iter()
+            .map(|c| check_core(*c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut args = vec!["mipdp".to_string()];
+        args.extend(eal_args.iter().cloned());
+        let eal = Eal::init(&args)?;
+        let dp = &config.dataplane;
+        let pool = Mempool::new(&eal, "mipdp_pkt", dp.mbufs, dp.mbuf_cache, 2176)?;
+        let workers = dp.workers.len() as u16;
+        let mut ports = Vec::with_capacity(config.ports.len());
+        for p in &config.ports {
+            let pc = PortConfig {
+                rx_queues: workers,
+                tx_queues: workers + 1,
+                rx_descriptors: dp.rx_descriptors,
+                tx_descriptors: dp.tx_descriptors,
+                mtu: p.mtu,
+                promiscuous: p.promiscuous,
+                tx_retries: dp.tx_retries,
+            };
+            let port = Port::open(&eal, &p.device, &pc, &pool)
+                .with_context(|| format!("cannot start port {:?}", p.device))?;
+            let link = port.link();
+            log::info!(
+                "port {} ({}): id {}, mac {}, link {} {} Mb/s",
+                ports.len(),
+                p.device,
+                port.id(),
+                crate::config::MacAddr(port.mac()),
+                if link.up { "up" } else { "down" },
+                link.speed_mbps
+            );
+            ports.push(port);
+        }
+
+        let forwarder_ports: Vec<ForwarderPort> = config
+            .ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ForwarderPort {
+                mac: ports[i].mac(),
+                peer_mac: p.peer_mac.map(|m| m.0).unwrap_or(default_peer_mac(i)),
+                forward_to: config.egress_of(i),
+            })
+            .collect();
+        for (i, fp) in forwarder_ports.iter().enumerate() {
+            log::info!(
+                "forwarder: {} → {} (dst {})",
+                config.ports[i].device,
+                config.ports[fp.forward_to as usize].device,
+                crate::config::MacAddr(forwarder_ports[fp.forward_to as usize].peer_mac)
+            );
+        }
+
+        let mut handles = Vec::new();
+        let mut counters = Vec::new();
+        for (w, core) in cores.iter().enumerate() {
+            let q = w as u16;
+            let rx = ports
+                .iter()
+                .map(|p| p.rx_queue(q))
+                .collect::<Result<Vec<_>, _>>()?;
+            let tx = ports
+                .iter()
+                .map(|p| p.tx_queue(q))
+                .collect::<Result<Vec<_>, _>>()?;
+            let processor = match dp.mode {
+                Mode::Forwarder => Forwarder::new(&forwarder_ports),
+            };
+            let worker = Worker::new(
+                w,
+                rx,
+                tx,
+                processor,
+                Duration::from_micros(dp.idle_sleep_max_us),
+            )?;
+            counters.push(worker.counters());
+            let eal_for_thread = eal.clone();
+            let handle = worker.spawn(
+                *core,
+                move || {
+                    register_thread(&eal_for_thread)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                },
+                stop.clone(),
+            );
+            match handle {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    stop.store(true, Ordering::SeqCst);
+                    for h in handles {
+                        let _ = h.join();
+                    }
+                    return Err(e.into());
+                }
+            }
+            log::info!("worker {w} running on core {}", core.id);
+        }
+        let control_tx = ports
+            .iter()
+            .map(|p| p.tx_queue(workers))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Dataplane {
+            config,
+            ports,
+            workers: handles,
+            counters,
+            stop,
+            _control_tx: control_tx,
+            _pool: pool,
+            _eal: eal,
+        })
+    }
+
+    /// Sums the workers' counters.
+    pub fn totals(&self) -> WorkerSnapshot {
+        let mut total = WorkerSnapshot {
+            rx: vec![0; self.ports.len()],
+            tx: vec![0; self.ports.len()],
+            ..Default::default()
+        };
+        for c in &self.counters {
+            add(&mut total, &c.snapshot());
+        }
+        total
+    }
+
+    /// Runs the control loop until a stop is requested, printing counters every
+    /// `dataplane.stats_interval_ms`.
+    pub fn run_until_stopped(&self) {
+        let interval = Duration::from_millis(self.config.dataplane.stats_interval_ms);
+        let mut last = Instant::now();
+        let started = last;
+        let mut prev = self.totals();
+        while !self.stop.load(Ordering::Relaxed) {
+            std::thread::sleep(TICK);
+            if interval.is_zero() || last.elapsed() < interval {
+                continue;
+            }
+            let now = Instant::now();
+            let cur = self.totals();
+            let secs = now.duration_since(last).as_secs_f64();
+            let mut out = String::new();
+            for (i, p) in self.config.ports.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "stats elapsed={:.3} port={} rx={} tx={} rx_pps={:.0} tx_pps={:.0}",
+                    now.duration_since(started).as_secs_f64(),
+                    p.device,
+                    cur.rx[i],
+                    cur.tx[i],
+                    (cur.rx[i] - prev.rx[i]) as f64 / secs,
+                    (cur.tx[i] - prev.tx[i]) as f64 / secs,
+                );
+            }
+            let _ = writeln!(out, "stats drops {}", drops_text(&cur));
+            print_flush(&out);
+            prev = cur;
+            last = now;
+        }
+    }
+
+    /// Stops the workers, prints the final counters and closes the ports.
+    pub fn shutdown(self) -> Result<()> {
+        self.stop.store(true, Ordering::SeqCst);
+        let mut out = String::new();
+        let mut total = WorkerSnapshot {
+            rx: vec![0; self.ports.len()],
+            tx: vec![0; self.ports.len()],
+            ..Default::default()
+        };
+        let mut panicked = 0;
+        for (w, h) in self.workers.into_iter().enumerate() {
+            match h.join() {
+                Ok(worker) => {
+                    let s = worker.counters().snapshot();
+                    let _ = writeln!(
+                        out,
+                        "final worker={} core={} rx={} tx={} {} polls={} idle_sleeps={}",
+                        w,
+                        self.config.dataplane.workers[w],
+                        s.rx.iter().sum::<u64>(),
+                        s.tx.iter().sum::<u64>(),
+                        drops_text(&s),
+                        s.polls,
+                        s.idle_sleeps
+                    );
+                    add(&mut total, &s);
+                }
+                Err(_) => panicked += 1,
+            }
+        }
+        for (i, port) in self.ports.iter().enumerate() {
+            port.stop();
+            let nic = port.stats();
+            let _ = writeln!(
+                out,
+                "final port={} rx={} tx={} nic_ipackets={} nic_opackets={} imissed={} ierrors={} oerrors={} rx_nombuf={}",
+                port.name(),
+                total.rx[i],
+                total.tx[i],
+                nic.ipackets,
+                nic.opackets,
+                nic.imissed,
+                nic.ierrors,
+                nic.oerrors,
+                nic.rx_nombuf
+            );
+        }
+        let _ = writeln!(out, "final drops {}", drops_text(&total));
+        print_flush(&out);
+        if panicked > 0 {
+            anyhow::bail!("{panicked} worker thread(s) ended abnormally");
+        }
+        Ok(())
+    }
+}
+
+/// The peer MAC used when a port names none: testpmd's default 02:00:00:00:00:<port>.
+fn default_peer_mac(i: usize) -> [u8; 6] {
+    [2, 0, 0, 0, 0, i as u8]
+}
+
+fn add(total: &mut WorkerSnapshot, s: &WorkerSnapshot) {
+    for (t, v) in total.rx.iter_mut().zip(&s.rx) {
+        *t += v;
+    }
+    for (t, v) in total.tx.iter_mut().zip(&s.tx) {
+        *t += v;
+    }
+    for (t, v) in total.drops.iter_mut().zip(&s.drops) {
+        *t += v;
+    }
+    total.polls += s.polls;
+    total.idle_sleeps += s.idle_sleeps;
+}
+
+fn drops_text(s: &WorkerSnapshot) -> String {
+    DropReason::ALL
+        .iter()
+        .map(|r| format!("{}={}", r.name(), s.drops_for(*r)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn print_flush(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}

@@ -1,0 +1,284 @@
+//! The run-to-completion poll loop of one worker core: rx burst of 32 on every port →
+//! process each packet → tx burst per egress port; adaptive back-off when idle.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::backoff::IdleBackoff;
+use crate::counters::{DropReason, LocalCounters, WorkerCounters};
+use crate::port::{PacketBatch, PacketBuf, RxPort, TxPort};
+
+/// Packets per RX burst.
+pub const BURST: usize = 32;
+
+/// What the worker does with one packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Send it out of the port with this index.
+    Forward(u16),
+    /// Drop it and count the reason.
+    Drop(DropReason),
+}
+
+/// The per-packet decision: pure logic over a packet, no I/O (boringtun's shape).
+pub trait Processor: Send {
+    /// Decides what happens to `packet`, which came in on port index `in_port`, editing it
+    /// in place as needed.
+    fn process<P: PacketBuf>(&mut self, in_port: usize, packet: &mut P) -> Action;
+}
+
+/// Why a worker could not be built or started.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// RX and TX queue lists differ in length.
+    #[error("worker {worker}: {rx} RX queues but {tx} TX queues (one of each per port)")]
+    QueueMismatch {
+        /// Worker index.
+        worker: usize,
+        /// RX queues given.
+        rx: usize,
+        /// TX queues given.
+        tx: usize,
+    },
+    /// The configured core does not exist on this machine.
+    #[error("core {core} does not exist: this machine has cores {available}; change dataplane.workers in the configuration")]
+    NoSuchCore {
+        /// Core asked for.
+        core: usize,
+        /// Cores present.
+        available: String,
+    },
+    /// The thread could not be pinned or set up.
+    #[error("worker {worker} on core {core}: {reason}")]
+    Start {
+        /// Worker index.
+        worker: usize,
+        /// Core.
+        core: usize,
+        /// What failed.
+        reason: String,
+    },
+}
+
+/// Checks that `core` exists and may be used by this process.
+pub fn check_core(core: usize) -> Result<core_affinity::CoreId, WorkerError> {
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    cores
+        .iter()
+        .find(|c| c.id == core)
+        .copied()
+        .ok_or_else(|| WorkerError::NoSuchCore {
+            core,
+            available: if cores.is_empty() {
+                "none visible".into()
+            } else {
+                cores
+                    .iter()
+                    .map(|c| c.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        })
+}
+
+/// One worker: its queues on every port, its processor, its counters.
+pub struct Worker<R, T, P>
+where
+    R: RxPort,
+    T: TxPort<Batch = R::Batch>,
+    P: Processor,
+{
+    index: usize,
+    rx: Vec<R>,
+    tx: Vec<T>,
+    pending: Vec<R::Batch>,
+    actions: [Action; BURST],
+    processor: P,
+    local: LocalCounters,
+    shared: Arc<WorkerCounters>,
+    backoff: IdleBackoff,
+}
+
+impl<R, T, P> Worker<R, T, P>
+where
+    R: RxPort + 'static,
+    T: TxPort<Batch = R::Batch> + 'static,
+    P: Processor + 'static,
+{
+    /// A worker polling `rx[i]` and sending on `tx[i]` for port index i.
+    pub fn new(
+        index: usize,
+        rx: Vec<R>,
+        tx: Vec<T>,
+        processor: P,
+        max_idle_sleep: Duration,
+    ) -> Result<Self, WorkerError> {
+        if rx.len() != tx.len() {
+            return Err(WorkerError::QueueMismatch {
+                worker: index,
+                rx: rx.len(),
+                tx: tx.len(),
+            });
+        }
+        let ports = rx.len();
+        Ok(Worker {
+            index,
+            pending: (0..ports).map(|_| R::Batch::default()).collect(),
+            rx,
+            tx,
+            actions: [Action::Drop(DropReason::NoEgress); BURST],
+            processor,
+            local: LocalCounters::new(ports),
+            shared: Arc::new(WorkerCounters::new(ports)),
+            backoff: IdleBackoff::new(max_idle_sleep),
+        })
+    }
+
+    /// The worker's index.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The shared counters, readable from any thread.
+    pub fn counters(&self) -> Arc<WorkerCounters> {
+        self.shared.clone()
+    }
+
+    /// The processor (for tests and reports).
+    pub fn processor(&self) -> &P {
+        &self.processor
+    }
+
+    /// One pass over every RX queue; returns the packets handled.
+    #[inline]
+    pub fn poll_once(&mut self) -> usize {
+        let Worker {
+            rx,
+            tx,
+            pending,
+            actions,
+            processor,
+            local,
+            ..
+        } = self;
+        let mut total = 0;
+        for (port, queue) in rx.iter_mut().enumerate() {
+            let mut batch = R::Batch::default();
+            let n = queue.rx_burst(&mut batch);
+            if n == 0 {
+                continue;
+            }
+            total += n;
+            local.rx[port] += n as u64;
+            batch.for_each_mut(|i, packet| {
+                if let Some(slot) = actions.get_mut(i) {
+                    *slot = processor.process(port, packet);
+                }
+            });
+            let mut i = 0;
+            batch.drain_each(|packet| {
+                let action = actions.get(i).copied();
+                i += 1;
+                match action {
+                    Some(Action::Forward(out)) => {
+                        let out = out as usize;
+                        let (Some(queue), Some(txq)) = (pending.get_mut(out), tx.get_mut(out))
+                        else {
+                            local.drops[DropReason::NoEgress as usize] += 1;
+                            return;
+                        };
+                        if let Err(packet) = queue.push(packet) {
+                            send(txq, queue, out, local);
+                            if queue.push(packet).is_err() {
+                                local.drops[DropReason::TxFull as usize] += 1;
+                            }
+                        }
+                    }
+                    Some(Action::Drop(reason)) => local.drops[reason as usize] += 1,
+                    None => local.drops[DropReason::NoEgress as usize] += 1,
+                }
+            });
+        }
+        for (out, (queue, txq)) in pending.iter_mut().zip(tx.iter_mut()).enumerate() {
+            if !queue.is_empty() {
+                send(txq, queue, out, local);
+            }
+        }
+        local.polls += 1;
+        local.publish(&self.shared, self.backoff.sleeps());
+        total
+    }
+
+    /// Polls until `stop` is set, backing off when idle; then publishes final counters.
+    pub fn run(&mut self, stop: &AtomicBool) {
+        while !stop.load(Ordering::Relaxed) {
+            let n = self.poll_once();
+            self.backoff.after_poll(n);
+        }
+        self.local.publish(&self.shared, self.backoff.sleeps());
+    }
+
+    /// Runs the worker on its own thread pinned to `core` (checked with [`check_core`] before
+    /// DPDK narrows the process's affinity), after `init` (e.g. registering the thread with
+    /// DPDK) succeeds there. The thread returns the worker when `stop` is set.
+    pub fn spawn<I>(
+        mut self,
+        core_id: core_affinity::CoreId,
+        init: I,
+        stop: Arc<AtomicBool>,
+    ) -> Result<JoinHandle<Self>, WorkerError>
+    where
+        I: FnOnce() -> Result<(), String> + Send + 'static,
+    {
+        let core = core_id.id;
+        let index = self.index;
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<(), String>>(1);
+        let handle = std::thread::Builder::new()
+            .name(format!("mipdp-worker-{index}"))
+            .spawn(move || {
+                let started = if core_affinity::set_for_current(core_id) {
+                    init()
+                } else {
+                    Err(format!("cannot pin the thread to core {core}"))
+                };
+                let ok = started.is_ok();
+                let _ = ready_tx.send(started);
+                if ok {
+                    self.run(&stop);
+                }
+                self
+            })
+            .map_err(|e| WorkerError::Start {
+                worker: index,
+                core,
+                reason: e.to_string(),
+            })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(handle),
+            Ok(Err(reason)) => {
+                let _ = handle.join();
+                Err(WorkerError::Start {
+                    worker: index,
+                    core,
+                    reason,
+                })
+            }
+            Err(_) => Err(WorkerError::Start {
+                worker: index,
+                core,
+                reason: "the worker thread ended before it started".into(),
+            }),
+        }
+    }
+}
+
+#[inline]
+fn send<T: TxPort>(txq: &mut T, batch: &mut T::Batch, out: usize, local: &mut LocalCounters) {
+    let outcome = txq.tx_burst(batch);
+    if let Some(tx) = local.tx.get_mut(out) {
+        *tx += u64::from(outcome.sent);
+    }
+    local.drops[DropReason::TxFull as usize] += u64::from(outcome.dropped);
+}
