@@ -72,7 +72,6 @@ fn main() {
         .opaque_type("rte_gtp_.*")
         .opaque_type("rte_l2tpv2_.*")
         .opaque_type("rte_arp_.*")
-        .opaque_type("rte_mbuf")
         .opaque_type("rte_mempool")
         .blocklist_function("rte_eth_rx_burst")
         .blocklist_function("rte_eth_tx_burst");

@@ -5,6 +5,7 @@
 //! [`Eal`], [`Mempool`], [`Mbuf`], [`Port`], [`RxQueue`] and [`TxQueue`]. Every `unsafe`
 //! block of the workspace lives here, each with a `SAFETY:` comment saying why it holds.
 
+pub mod alloc_count;
 pub mod eal;
 pub mod error;
 pub mod ffi;

@@ -61,9 +61,10 @@ impl Mbuf {
     }
 
     /// Bytes of the first segment.
+    #[inline]
     pub fn len(&self) -> usize {
-        // SAFETY: self owns a valid mbuf.
-        unsafe { ffi::mipdp_pktmbuf_data_len(self.ptr()) as usize }
+        // SAFETY: self owns a valid mbuf; reading a field of it.
+        unsafe { (*self.ptr()).data_len as usize }
     }
 
     /// Whether the first segment holds no byte.
@@ -96,9 +97,10 @@ impl Mbuf {
     }
 
     /// Free bytes before the data.
+    #[inline]
     pub fn headroom(&self) -> usize {
-        // SAFETY: self owns a valid mbuf.
-        unsafe { ffi::mipdp_pktmbuf_headroom(self.ptr()) as usize }
+        // SAFETY: self owns a valid mbuf; rte_pktmbuf_headroom is data_off.
+        unsafe { (*self.ptr()).data_off as usize }
     }
 
     /// Free bytes after the data of the last segment.
@@ -107,23 +109,30 @@ impl Mbuf {
         unsafe { ffi::mipdp_pktmbuf_tailroom(self.ptr()) as usize }
     }
 
-    /// The first segment's bytes.
-    pub fn data(&self) -> &[u8] {
-        // SAFETY: mtod points at data_len initialised bytes inside the mbuf's buffer, which
-        // lives as long as self; &self prevents a concurrent mutation through self.
+    /// Start of the data: buf_addr + data_off, as rte_pktmbuf_mtod computes it.
+    #[inline]
+    fn mtod(&self) -> *mut u8 {
+        // SAFETY: self owns a valid mbuf; data_off <= buf_len keeps the result inside the
+        // buffer (DPDK's invariant, kept by every operation of this type).
         unsafe {
-            let p = ffi::mipdp_pktmbuf_mtod(self.ptr()) as *const u8;
-            std::slice::from_raw_parts(p, self.len())
+            let m = &*self.ptr();
+            (m.buf_addr as *mut u8).add(m.data_off as usize)
         }
     }
 
+    /// The first segment's bytes.
+    #[inline]
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: mtod points at data_len initialised bytes inside the mbuf's buffer, which
+        // lives as long as self; &self prevents a concurrent mutation through self.
+        unsafe { std::slice::from_raw_parts(self.mtod(), self.len()) }
+    }
+
     /// The first segment's bytes, writable.
+    #[inline]
     pub fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: as data(); &mut self makes the borrow unique.
-        unsafe {
-            let p = ffi::mipdp_pktmbuf_mtod(self.ptr()) as *mut u8;
-            std::slice::from_raw_parts_mut(p, self.len())
-        }
+        unsafe { std::slice::from_raw_parts_mut(self.mtod(), self.len()) }
     }
 
     /// Grows the packet at the front by `n` bytes (for a new outer header) and returns

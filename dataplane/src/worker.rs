@@ -177,6 +177,16 @@ where
                     *slot = processor.process(port, packet);
                 }
             });
+            // Fast path: the whole burst leaves by one port with nothing queued there yet, so
+            // the RX batch itself is the TX batch (no per-packet move).
+            if let Some(out) = single_egress(actions.get(..n).unwrap_or(&[])) {
+                if let (Some(queue), Some(txq)) = (pending.get(out), tx.get_mut(out)) {
+                    if queue.is_empty() {
+                        send(txq, &mut batch, out, local);
+                        continue;
+                    }
+                }
+            }
             let mut i = 0;
             batch.drain_each(|packet| {
                 let action = actions.get(i).copied();
@@ -272,6 +282,18 @@ where
             }),
         }
     }
+}
+
+/// The egress port when every action of a burst forwards to the same one.
+#[inline]
+fn single_egress(actions: &[Action]) -> Option<usize> {
+    let Some(Action::Forward(first)) = actions.first() else {
+        return None;
+    };
+    actions
+        .iter()
+        .all(|a| *a == Action::Forward(*first))
+        .then_some(*first as usize)
 }
 
 #[inline]
