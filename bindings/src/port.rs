@@ -90,6 +90,7 @@ struct PortInner {
     id: u16,
     name: String,
     tx_retries: u32,
+    rss_hf: u64,
     taken: Mutex<(Vec<bool>, Vec<bool>)>,
     started: AtomicU64,
     _pool: Mempool,
@@ -170,6 +171,7 @@ impl Port {
         }
 
         let mut conf = ffi::rte_eth_conf::default();
+        let mut rss_hf = 0;
         if config.rx_queues > 1 {
             // SAFETY: a pure function returning a constant.
             let wanted = unsafe { ffi::mipdp_rss_ip() };
@@ -177,6 +179,7 @@ impl Port {
             if rss != 0 {
                 conf.rxmode.mq_mode = ffi::RTE_ETH_MQ_RX_RSS;
                 conf.rx_adv_conf.rss_conf.rss_hf = rss;
+                rss_hf = rss;
             } else {
                 log::warn!(
                     "port {name}: device offers no RSS over IP addresses; \
@@ -252,6 +255,7 @@ impl Port {
                 id,
                 name: name.to_string(),
                 tx_retries: config.tx_retries,
+                rss_hf,
                 taken: Mutex::new((
                     vec![false; config.rx_queues as usize],
                     vec![false; config.tx_queues as usize],
@@ -271,6 +275,12 @@ impl Port {
     /// Device name.
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// The RSS hash functions in use (`RTE_ETH_RSS_*` bits over IP addresses); 0 when the
+    /// port has one RX queue or the device cannot spread flows.
+    pub fn rss_hash_functions(&self) -> u64 {
+        self.inner.rss_hf
     }
 
     /// The port's MAC address.

@@ -19,6 +19,9 @@ fn eal() -> &'static Eal {
             "--log-level=lib.eal:error",
             prefix.as_str(),
             "--vdev=net_ring0",
+            "--vdev=net_ring1",
+            "--vdev=net_null0",
+            "--vdev=net_null1",
         ])
         .expect("EAL starts with --no-huge --no-pci")
     })
@@ -139,4 +142,67 @@ fn ring_port_loops_packets_back_and_counts() {
     let stats = port.stats();
     assert_eq!(stats.opackets, 10);
     assert_eq!(stats.ipackets, 10);
+}
+
+#[test]
+fn several_rx_queues_turn_on_rss_over_ip_addresses() {
+    let p = pool("rss", 2047);
+    let cfg = PortConfig {
+        rx_queues: 2,
+        tx_queues: 3,
+        rx_descriptors: 128,
+        tx_descriptors: 128,
+        ..PortConfig::default()
+    };
+    let multi = Port::open(eal(), "net_null0", &cfg, &p).unwrap();
+    assert_ne!(multi.rss_hash_functions(), 0, "RSS on with 2 RX queues");
+    assert!(multi.rx_queue(1).is_ok() && multi.tx_queue(2).is_ok());
+    let single = Port::open(
+        eal(),
+        "net_null1",
+        &PortConfig {
+            rx_queues: 1,
+            ..cfg.clone()
+        },
+        &p,
+    )
+    .unwrap();
+    assert_eq!(single.rss_hash_functions(), 0, "no RSS with one RX queue");
+    assert!(single.link().up);
+}
+
+#[test]
+fn tx_that_the_port_cannot_take_is_retried_then_freed_and_counted() {
+    // Nobody drains net_ring1's RX, so its ring fills; the rest must come back to the pool.
+    let p = pool("txfull", 4095);
+    let cfg = PortConfig {
+        rx_descriptors: 128,
+        tx_descriptors: 128,
+        tx_retries: 3,
+        ..PortConfig::default()
+    };
+    let port = Port::open(eal(), "net_ring1", &cfg, &p).unwrap();
+    let mut tx = port.tx_queue(0).unwrap();
+    let (mut sent, mut dropped) = (0u32, 0u32);
+    for _ in 0..100 {
+        let mut b = MbufBatch::new();
+        for _ in 0..32 {
+            let mut m = p.alloc().unwrap();
+            m.append(64).unwrap();
+            b.push(m).map_err(|_| ()).unwrap();
+        }
+        let s = tx.burst(&mut b);
+        assert!(b.is_empty(), "the batch is always emptied");
+        sent += s.sent;
+        dropped += s.dropped;
+    }
+    assert_eq!(sent + dropped, 3200);
+    assert!(dropped > 0 && sent > 0, "sent {sent}, dropped {dropped}");
+    assert_eq!(tx.dropped(), u64::from(dropped));
+    assert_eq!(tx.sent(), u64::from(sent));
+    assert_eq!(
+        p.size() - p.available(),
+        sent,
+        "dropped buffers went back to the pool; sent ones sit in the ring"
+    );
 }
