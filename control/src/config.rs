@@ -152,12 +152,12 @@ fn default_true() -> bool {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read configuration file {path}: {source}")]
+    #[error("cannot read configuration file {path}: {reason}")]
     Read {
         /// File path.
         path: String,
         /// The I/O error.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// TOML syntax or a key of the wrong type or name.
     #[error("configuration file {path}: {message}")]
@@ -185,9 +185,9 @@ impl Config {
     /// Reads and validates the configuration at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|reason| ConfigError::Read {
             path: shown.clone(),
-            source,
+            reason,
         })?;
         Config::parse(&text, &shown)
     }

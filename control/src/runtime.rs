@@ -50,7 +50,13 @@ impl Dataplane {
             .collect::<Result<Vec<_>, _>>()?;
         let mut args = vec!["mipdp".to_string()];
         args.extend(eal_args.iter().cloned());
-        let eal = Eal::init(&args)?;
+        let eal = match Eal::init(&args) {
+            Ok(eal) => eal,
+            Err(e) if eal_args.is_empty() => {
+                return Err(anyhow::Error::new(e).context("no EAL arguments were given after `--`"))
+            }
+            Err(e) => return Err(e.into()),
+        };
         let dp = &config.dataplane;
         let pool = Mempool::new(&eal, "mipdp_pkt", dp.mbufs, dp.mbuf_cache, 2176)?;
         let workers = dp.workers.len() as u16;
