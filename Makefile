@@ -1,0 +1,42 @@
+# mipdp: the two commands are `make demo` and `make test`; `make help` lists the rest.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+
+# rustup installs cargo in ~/.cargo/bin, which a non-login shell (CI, sudo) may not have on PATH.
+ifneq ($(wildcard $(HOME)/.cargo/bin/cargo),)
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+endif
+
+.PHONY: help deps build demo test bench fmt clippy
+
+help:
+	@echo "mipdp make targets:"
+	@echo "  make demo    install what is missing, build, run mipdp on DPDK virtual NICs with traffic (root)"
+	@echo "  make test    install what is missing, then fmt check, clippy, build, every test, bench build (root)"
+	@echo "  make bench   install what is missing, then the forwarder benchmark against dpdk-testpmd (root)"
+	@echo "  make build   install what is missing, then cargo build --release --workspace"
+	@echo "  make deps    install missing system packages, scapy, rustfmt/clippy (scripts/install-deps.sh)"
+	@echo "  make fmt     format the code (cargo fmt --all)"
+	@echo "  make clippy  cargo clippy --workspace --all-targets -- -D warnings"
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	$(CARGO) build --release --workspace
+
+demo: deps build
+	bash scripts/demo.sh
+
+test: deps
+	bash scripts/test.sh
+
+bench: deps
+	bash perf/forwarder.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The full test run, exactly what CI runs (through `make test`): formatting, lints, build,
+# every test (serially: end-to-end tests start DPDK processes and network namespaces, and
+# the machines have 2 cores), and a compile check of the benchmarks.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: error: end-to-end tests create network namespaces and DPDK tap devices: run as root (e.g. 'sudo make test')" >&2
+    exit 1
+fi
+
+# rustup installs cargo in ~/.cargo/bin, which a non-login shell may not have on PATH.
+if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]; then
+    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+fi
+
+if [ -n "${CI:-}" ]; then
+    export CARGO_TERM_COLOR=never
+fi
+
+step() { printf '==> %s\n' "$*"; }
+
+# Network namespaces left behind by an earlier run that crashed.
+stale=$(ip netns list 2>/dev/null | awk '$1 ~ /^mipdp-t-/ { print $1 }')
+if [ -n "$stale" ]; then
+    step "removing leftover test namespaces: $(echo $stale)"
+    for ns in $stale; do
+        ip netns delete "$ns" || echo "test.sh: warning: could not delete namespace $ns" >&2
+    done
+fi
+
+step "cargo fmt --all -- --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo build --workspace --all-targets"
+cargo build --workspace --all-targets
+
+step "cargo test --workspace -- --test-threads=1"
+cargo test --workspace -- --test-threads=1
+
+step "cargo bench --workspace --no-run"
+cargo bench --workspace --no-run
+
+step "all tests passed"
