@@ -17,6 +17,7 @@ APT_PACKAGES=(
     pkg-config
     iproute2
     tcpdump
+    iputils-ping
     tshark
     libpcap-dev
     make

@@ -17,4 +17,4 @@ pub use eal::{register_thread, Eal};
 pub use error::DpdkError;
 pub use mbuf::{Mbuf, MbufBatch, MbufError, BURST_SIZE};
 pub use mempool::Mempool;
-pub use port::{LinkStatus, Port, PortConfig, PortStats, RxQueue, TxQueue, TxStats};
+pub use port::{DeviceInfo, LinkStatus, Port, PortConfig, PortStats, RxQueue, TxQueue, TxStats};

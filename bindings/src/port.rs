@@ -77,6 +77,17 @@ pub struct PortStats {
     pub rx_nombuf: u64,
 }
 
+/// What a device is, before it is configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// The driver's name, e.g. `net_tap`, `net_ixgbe`, `mlx5_pci`.
+    pub driver: String,
+    /// Most RX queues the device offers.
+    pub max_rx_queues: u16,
+    /// Most TX queues the device offers.
+    pub max_tx_queues: u16,
+}
+
 /// What a TX burst did with the batch it was given.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TxStats {
@@ -123,6 +134,35 @@ impl Port {
             });
         }
         Ok(id)
+    }
+
+    /// The driver and queue limits of port `name`, before it is configured.
+    pub fn device_info(eal: &Eal, name: &str) -> Result<DeviceInfo, DpdkError> {
+        let id = Self::lookup(eal, name)?;
+        let mut info = ffi::rte_eth_dev_info::default();
+        // SAFETY: id is a valid port (lookup succeeded); info is a valid out struct.
+        let ret = unsafe { ffi::rte_eth_dev_info_get(id, &mut info) };
+        if ret != 0 {
+            return Err(DpdkError::Port {
+                port: id,
+                name: name.to_string(),
+                op: "reading device info",
+                reason: strerror(ret),
+            });
+        }
+        let driver = if info.driver_name.is_null() {
+            String::new()
+        } else {
+            // SAFETY: driver_name is a NUL-terminated static string owned by the driver.
+            unsafe { CStr::from_ptr(info.driver_name) }
+                .to_string_lossy()
+                .into_owned()
+        };
+        Ok(DeviceInfo {
+            driver,
+            max_rx_queues: info.max_rx_queues,
+            max_tx_queues: info.max_tx_queues,
+        })
     }
 
     /// Device names of every available port, by port id.

@@ -22,6 +22,9 @@ use crate::config::{Config, Mode};
 
 type DpdkWorker = Worker<RxQueue, TxQueue, Forwarder>;
 
+/// Drivers that need as many RX as TX queues (DPDK's tap driver refuses unequal counts).
+const EQUAL_QUEUE_DRIVERS: [&str; 1] = ["net_tap"];
+
 /// How often the control loop wakes to check for a stop request.
 const TICK: Duration = Duration::from_millis(50);
 
@@ -32,8 +35,9 @@ pub struct Dataplane {
     workers: Vec<JoinHandle<DpdkWorker>>,
     counters: Vec<Arc<WorkerCounters>>,
     stop: Arc<AtomicBool>,
-    // The control thread's own TX queue on every port (signalling goes out here).
-    _control_tx: Vec<TxQueue>,
+    // The control thread's own TX queue on every port that can have one (signalling goes
+    // out here).
+    _control_tx: Vec<Option<TxQueue>>,
     _pool: Mempool,
     _eal: Eal,
 }
@@ -61,10 +65,26 @@ impl Dataplane {
         let pool = Mempool::new(&eal, "mipdp_pkt", dp.mbufs, dp.mbuf_cache, 2176)?;
         let workers = dp.workers.len() as u16;
         let mut ports = Vec::with_capacity(config.ports.len());
+        let mut control_queue = Vec::with_capacity(config.ports.len());
         for p in &config.ports {
+            let info = Port::device_info(&eal, &p.device)
+                .with_context(|| format!("cannot start port {:?}", p.device))?;
+            // Some drivers (net_tap: one kernel queue pair per queue) need as many RX as TX
+            // queues, and an RX queue nobody polls would lose the flows the kernel hashes
+            // onto it. On those the control thread gets no TX queue of its own.
+            let reserve_control = !EQUAL_QUEUE_DRIVERS.contains(&info.driver.as_str());
+            if !reserve_control {
+                log::warn!(
+                    "port {}: driver {} needs equal RX and TX queue counts; \
+                     no TX queue is reserved for the control thread on it",
+                    p.device,
+                    info.driver
+                );
+            }
+            control_queue.push(reserve_control);
             let pc = PortConfig {
                 rx_queues: workers,
-                tx_queues: workers + 1,
+                tx_queues: workers + u16::from(reserve_control),
                 rx_descriptors: dp.rx_descriptors,
                 tx_descriptors: dp.tx_descriptors,
                 mtu: p.mtu,
@@ -150,10 +170,14 @@ impl Dataplane {
             }
             log::info!("worker {w} running on core {}", core.id);
         }
-        let control_tx = ports
-            .iter()
-            .map(|p| p.tx_queue(workers))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut control_tx = Vec::with_capacity(ports.len());
+        for (port, reserved) in ports.iter().zip(&control_queue) {
+            control_tx.push(if *reserved {
+                Some(port.tx_queue(workers)?)
+            } else {
+                None
+            });
+        }
         Ok(Dataplane {
             config,
             ports,
