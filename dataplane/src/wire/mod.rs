@@ -1,0 +1,70 @@
+//! Zero-copy header views and `Repr` structs for every header the dataplane reads or
+//! writes, in smoltcp's shape: a view (`XxxPacket<T: AsRef<[u8]>>`) whose `new_checked`
+//! validates lengths once, field getters/setters through named byte ranges, and beside it a
+//! plain `XxxRepr` with `parse` and `emit`.
+//!
+//! Every parser returns [`Error`], whose variants are the reasons the engine counts drops
+//! by. Nothing here panics on any input, reads past a buffer or allocates.
+
+pub mod checksum;
+
+/// Why a header could not be parsed or emitted. The engine counts drops by these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Error {
+    /// The buffer ends before the header (or the length it declares) does.
+    Truncated = 0,
+    /// A length field or option exceeds what the protocol allows.
+    Oversized = 1,
+    /// The version field is not the one this parser reads.
+    BadVersion = 2,
+    /// A header-length field (IPv4 IHL, GRE, extension length) is impossible.
+    BadHeaderLength = 3,
+    /// A total/payload length field disagrees with the buffer.
+    BadLength = 4,
+    /// A checksum does not verify.
+    BadChecksum = 5,
+    /// An option or extension is malformed.
+    BadOption = 6,
+    /// A field value this implementation does not handle (reserved bits, unknown type).
+    Unsupported = 7,
+}
+
+impl Error {
+    /// Every reason, in counter order.
+    pub const ALL: [Error; 8] = [
+        Error::Truncated,
+        Error::Oversized,
+        Error::BadVersion,
+        Error::BadHeaderLength,
+        Error::BadLength,
+        Error::BadChecksum,
+        Error::BadOption,
+        Error::Unsupported,
+    ];
+
+    /// Name used in counters and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Error::Truncated => "truncated",
+            Error::Oversized => "oversized",
+            Error::BadVersion => "bad_version",
+            Error::BadHeaderLength => "bad_header_length",
+            Error::BadLength => "bad_length",
+            Error::BadChecksum => "bad_checksum",
+            Error::BadOption => "bad_option",
+            Error::Unsupported => "unsupported",
+        }
+    }
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result of the wire layer.
+pub type Result<T> = core::result::Result<T, Error>;
