@@ -7,6 +7,7 @@
 //! by. Nothing here panics on any input, reads past a buffer or allocates.
 
 pub mod checksum;
+pub mod ipv6;
 
 /// Why a header could not be parsed or emitted. The engine counts drops by these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
