@@ -8,6 +8,7 @@
 
 pub mod checksum;
 pub mod ipv6;
+pub mod ipv6ext;
 
 /// Why a header could not be parsed or emitted. The engine counts drops by these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
