@@ -7,6 +7,7 @@
 //! by. Nothing here panics on any input, reads past a buffer or allocates.
 
 pub mod checksum;
+pub mod icmpv6;
 pub mod ipv6;
 pub mod ipv6ext;
 
