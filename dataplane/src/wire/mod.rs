@@ -7,6 +7,9 @@
 //! by. Nothing here panics on any input, reads past a buffer or allocates.
 
 pub mod checksum;
+pub mod icmpv6;
+pub mod ipv6;
+pub mod ipv6ext;
 
 /// Why a header could not be parsed or emitted. The engine counts drops by these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
