@@ -403,8 +403,9 @@ pub struct PrefixInformation {
 /// The Home Agent Information option, RFC 6275 §7.4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HomeAgentInformation {
-    /// Home Agent Preference: higher is more preferable.
-    pub preference: u16,
+    /// Home Agent Preference, a signed two's-complement integer: higher is more
+    /// preferable (RFC 6275 §7.4).
+    pub preference: i16,
     /// Home Agent Lifetime in seconds.
     pub lifetime: u16,
 }
@@ -552,7 +553,7 @@ impl<'a> NdOptionsIter<'a> {
             (MTU, 1) => NdOption::Mtu(be32(&option[4..8])),
             (ADVERTISEMENT_INTERVAL, 1) => NdOption::AdvertisementInterval(be32(&option[4..8])),
             (HOME_AGENT_INFORMATION, 1) => NdOption::HomeAgentInformation(HomeAgentInformation {
-                preference: be16(&option[4..6]),
+                preference: be16(&option[4..6]) as i16,
                 lifetime: be16(&option[6..8]),
             }),
             (PREFIX_INFORMATION | MTU | ADVERTISEMENT_INTERVAL | HOME_AGENT_INFORMATION, _) => {
@@ -1439,7 +1440,7 @@ mod tests {
             proptest::option::of(arb_prefix()),
             proptest::option::of(any::<u32>()),
             proptest::option::of(any::<u32>()),
-            proptest::option::of(any::<(u16, u16)>()),
+            proptest::option::of(any::<(i16, u16)>()),
         )
             .prop_map(
                 |((hl, f, rl, rt, rx), sll, pi, mtu, ai, ha)| RouterAdvertRepr {
