@@ -9,7 +9,9 @@
 pub mod arp;
 pub mod checksum;
 pub mod ethernet;
+pub mod icmpv4;
 pub mod ipv4;
+pub mod udp;
 
 /// Why a header could not be parsed or emitted. The engine counts drops by these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
