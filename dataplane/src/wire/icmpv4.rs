@@ -93,9 +93,9 @@ pub const ROUTER_ENTRY_WORDS: u8 = 2;
 /// One router address and its preference level. RFC 1256 §3.1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RouterAddress {
-    /// Router Address[i].
+    /// Router Address\[i\].
     pub addr: Ipv4Addr,
-    /// Preference Level[i], signed, higher is preferred. RFC 1256 §3.1.
+    /// Preference Level\[i\], signed, higher is preferred. RFC 1256 §3.1.
     pub preference: i32,
 }
 

@@ -532,7 +532,7 @@ mod tests {
     }
 
     #[test]
-    fn captured_header_fields() {
+    fn captured_udp_header_parses_with_its_fields() {
         let b = captured_packet();
         let p = Ipv4Packet::new_checked(&b[..]).unwrap();
         assert!(p.verify_checksum());
