@@ -74,6 +74,17 @@ pub fn update(old_checksum: u16, old_word: u16, new_word: u16) -> u16 {
     !(fold64(acc) as u16)
 }
 
+/// Whether a parser verifies the checksum or leaves it to someone else (a NIC that already
+/// checked it, or a test feeding hand-made bytes). RFC 1071 §1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ChecksumMode {
+    /// Reject a checksum that does not verify with [`Error::BadChecksum`](super::Error).
+    #[default]
+    Verify,
+    /// Accept the checksum field as it is.
+    Ignore,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,10 +6,15 @@
 //! Every parser returns [`Error`], whose variants are the reasons the engine counts drops
 //! by. Nothing here panics on any input, reads past a buffer or allocates.
 
+pub mod arp;
 pub mod checksum;
+pub mod ethernet;
+pub mod icmpv4;
 pub mod icmpv6;
+pub mod ipv4;
 pub mod ipv6;
 pub mod ipv6ext;
+pub mod udp;
 
 /// Why a header could not be parsed or emitted. The engine counts drops by these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
