@@ -72,19 +72,14 @@ impl<T: AsRef<[u8]>> ArpPacket<T> {
         self.buffer
     }
 
-    fn be16(&self, r: core::ops::Range<usize>) -> u16 {
-        let s = &self.buffer.as_ref()[r];
-        u16::from_be_bytes([s[0], s[1]])
-    }
-
     /// Hardware address space ("ar$hrd"). RFC 826.
     pub fn hardware_type(&self) -> u16 {
-        self.be16(field::HTYPE)
+        super::be16_at(self.buffer.as_ref(), field::HTYPE)
     }
 
     /// Protocol address space, an EtherType ("ar$pro"). RFC 826.
     pub fn protocol_type(&self) -> EtherType {
-        EtherType(self.be16(field::PTYPE))
+        EtherType(super::be16_at(self.buffer.as_ref(), field::PTYPE))
     }
 
     /// Hardware address length in bytes ("ar$hln"). RFC 826.
@@ -99,7 +94,7 @@ impl<T: AsRef<[u8]>> ArpPacket<T> {
 
     /// Operation ("ar$op"). RFC 826.
     pub fn operation(&self) -> ArpOperation {
-        ArpOperation(self.be16(field::OPER))
+        ArpOperation(super::be16_at(self.buffer.as_ref(), field::OPER))
     }
 
     fn sha_range(&self) -> core::ops::Range<usize> {

@@ -127,11 +127,6 @@ pub struct EthernetFrame<T: AsRef<[u8]>> {
     buffer: T,
 }
 
-fn be16(b: &[u8], r: core::ops::Range<usize>) -> u16 {
-    let s = &b[r];
-    u16::from_be_bytes([s[0], s[1]])
-}
-
 impl<T: AsRef<[u8]>> EthernetFrame<T> {
     /// Wraps `buffer` without checking it; accessors may panic on a short buffer
     /// unless [`check_len`](Self::check_len) succeeded.
@@ -178,7 +173,7 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
 
     /// The EtherType right after the addresses: a TPID when the frame is tagged. RFC 894.
     pub fn outer_ethertype(&self) -> EtherType {
-        EtherType(be16(self.buffer.as_ref(), field::ETHERTYPE))
+        EtherType(super::be16_at(self.buffer.as_ref(), field::ETHERTYPE))
     }
 
     /// The VLAN tag, if the outer EtherType is a TPID. IEEE 802.1Q §9.6.
@@ -189,14 +184,14 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
         }
         Some(VlanTag::from_tci(
             tpid,
-            be16(self.buffer.as_ref(), field::TCI),
+            super::be16_at(self.buffer.as_ref(), field::TCI),
         ))
     }
 
     /// The EtherType of the payload, after one tag if there is one. IEEE 802.1Q §9.
     pub fn ethertype(&self) -> EtherType {
         if self.outer_ethertype().is_vlan_tag() {
-            EtherType(be16(self.buffer.as_ref(), field::INNER_ETHERTYPE))
+            EtherType(super::be16_at(self.buffer.as_ref(), field::INNER_ETHERTYPE))
         } else {
             self.outer_ethertype()
         }

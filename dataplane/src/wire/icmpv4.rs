@@ -199,11 +199,6 @@ impl<T: AsRef<[u8]>> Icmpv4Packet<T> {
         self.buffer
     }
 
-    fn be16(&self, r: core::ops::Range<usize>) -> u16 {
-        let s = &self.buffer.as_ref()[r];
-        u16::from_be_bytes([s[0], s[1]])
-    }
-
     /// Type. RFC 792.
     pub fn msg_type(&self) -> Icmpv4Message {
         Icmpv4Message(self.buffer.as_ref()[field::TYPE])
@@ -216,23 +211,23 @@ impl<T: AsRef<[u8]>> Icmpv4Packet<T> {
 
     /// Checksum field. RFC 792.
     pub fn checksum(&self) -> u16 {
-        self.be16(field::CHECKSUM)
+        super::be16_at(self.buffer.as_ref(), field::CHECKSUM)
     }
 
     /// Identifier of an echo message. RFC 792.
     pub fn echo_ident(&self) -> u16 {
-        self.be16(field::ECHO_IDENT)
+        super::be16_at(self.buffer.as_ref(), field::ECHO_IDENT)
     }
 
     /// Sequence Number of an echo message. RFC 792.
     pub fn echo_seq_no(&self) -> u16 {
-        self.be16(field::ECHO_SEQNO)
+        super::be16_at(self.buffer.as_ref(), field::ECHO_SEQNO)
     }
 
     /// Next-Hop MTU of a fragmentation-needed message (zero from pre-RFC 1191 routers).
     /// RFC 1191 §4.
     pub fn next_hop_mtu(&self) -> u16 {
-        self.be16(field::NEXT_HOP_MTU)
+        super::be16_at(self.buffer.as_ref(), field::NEXT_HOP_MTU)
     }
 
     /// Num Addrs of a router advertisement. RFC 1256 §3.1.
@@ -247,7 +242,7 @@ impl<T: AsRef<[u8]>> Icmpv4Packet<T> {
 
     /// Lifetime of a router advertisement, in seconds. RFC 1256 §3.1.
     pub fn lifetime(&self) -> u16 {
-        self.be16(field::LIFETIME)
+        super::be16_at(self.buffer.as_ref(), field::LIFETIME)
     }
 
     fn router_entries_end(&self) -> usize {

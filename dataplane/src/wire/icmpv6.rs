@@ -4,7 +4,7 @@
 
 use super::checksum;
 use super::ipv6::next_header;
-use super::{Error, Result};
+use super::{be16, be32, Error, Result};
 use std::net::Ipv6Addr;
 
 /// ICMPv6 message types (RFC 4443 §2.1, RFC 4861 §4, RFC 6275 §6.5–6.8).
@@ -131,14 +131,6 @@ fn addr_at(data: &[u8], range: core::ops::Range<usize>) -> Ipv6Addr {
     let mut a = [0u8; 16];
     a.copy_from_slice(&data[range]);
     Ipv6Addr::from(a)
-}
-
-fn be16(d: &[u8]) -> u16 {
-    u16::from_be_bytes([d[0], d[1]])
-}
-
-fn be32(d: &[u8]) -> u32 {
-    u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }
 
 /// The ICMPv6 checksum of `data` (checksum field zeroed or not yet written) over the IPv6

@@ -143,11 +143,6 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
         self.buffer
     }
 
-    fn be16(&self, r: core::ops::Range<usize>) -> u16 {
-        let s = &self.buffer.as_ref()[r];
-        u16::from_be_bytes([s[0], s[1]])
-    }
-
     /// Version (4). RFC 791 §3.1.
     pub fn version(&self) -> u8 {
         self.buffer.as_ref()[field::VER_IHL] >> 4
@@ -175,27 +170,27 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
 
     /// Total Length: header plus data, in bytes. RFC 791 §3.1.
     pub fn total_len(&self) -> u16 {
-        self.be16(field::LENGTH)
+        super::be16_at(self.buffer.as_ref(), field::LENGTH)
     }
 
     /// Identification. RFC 791 §3.1, RFC 6864.
     pub fn ident(&self) -> u16 {
-        self.be16(field::IDENT)
+        super::be16_at(self.buffer.as_ref(), field::IDENT)
     }
 
     /// Don't Fragment flag. RFC 791 §3.1.
     pub fn dont_frag(&self) -> bool {
-        self.be16(field::FLG_OFF) & FLAG_DF != 0
+        super::be16_at(self.buffer.as_ref(), field::FLG_OFF) & FLAG_DF != 0
     }
 
     /// More Fragments flag. RFC 791 §3.1.
     pub fn more_frags(&self) -> bool {
-        self.be16(field::FLG_OFF) & FLAG_MF != 0
+        super::be16_at(self.buffer.as_ref(), field::FLG_OFF) & FLAG_MF != 0
     }
 
     /// Fragment Offset in units of 8 octets. RFC 791 §3.1.
     pub fn frag_offset(&self) -> u16 {
-        self.be16(field::FLG_OFF) & OFFSET_MASK
+        super::be16_at(self.buffer.as_ref(), field::FLG_OFF) & OFFSET_MASK
     }
 
     /// Time to Live. RFC 791 §3.1.
@@ -210,7 +205,7 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
 
     /// Header Checksum field. RFC 791 §3.1.
     pub fn checksum(&self) -> u16 {
-        self.be16(field::CHECKSUM)
+        super::be16_at(self.buffer.as_ref(), field::CHECKSUM)
     }
 
     /// Source Address. RFC 791 §3.1.
@@ -248,7 +243,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
     }
 
     fn set_flg_off(&mut self, mask: u16, value: u16) {
-        let old = self.be16(field::FLG_OFF);
+        let old = super::be16_at(self.buffer.as_ref(), field::FLG_OFF);
         self.set_be16(field::FLG_OFF, (old & !mask) | (value & mask));
     }
 

@@ -76,3 +76,28 @@ impl std::error::Error for Error {}
 
 /// Result of the wire layer.
 pub type Result<T> = core::result::Result<T, Error>;
+
+/// The big-endian u16 at the start of `bytes`; 0 when fewer than 2 bytes are given, so a
+/// getter can never panic (views check their lengths in `new_checked` first).
+#[inline]
+pub(crate) fn be16(bytes: &[u8]) -> u16 {
+    match bytes {
+        [a, b, ..] => u16::from_be_bytes([*a, *b]),
+        _ => 0,
+    }
+}
+
+/// The big-endian u32 at the start of `bytes`; 0 when fewer than 4 bytes are given.
+#[inline]
+pub(crate) fn be32(bytes: &[u8]) -> u32 {
+    match bytes {
+        [a, b, c, d, ..] => u32::from_be_bytes([*a, *b, *c, *d]),
+        _ => 0,
+    }
+}
+
+/// The big-endian u16 at byte range `range` of `buf` (0 if out of range).
+#[inline]
+pub(crate) fn be16_at(buf: &[u8], range: core::ops::Range<usize>) -> u16 {
+    be16(buf.get(range).unwrap_or(&[]))
+}

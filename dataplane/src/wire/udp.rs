@@ -97,24 +97,19 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
         self.buffer
     }
 
-    fn be16(&self, r: core::ops::Range<usize>) -> u16 {
-        let s = &self.buffer.as_ref()[r];
-        u16::from_be_bytes([s[0], s[1]])
-    }
-
     /// Source Port. RFC 768.
     pub fn src_port(&self) -> u16 {
-        self.be16(field::SRC_PORT)
+        super::be16_at(self.buffer.as_ref(), field::SRC_PORT)
     }
 
     /// Destination Port. RFC 768.
     pub fn dst_port(&self) -> u16 {
-        self.be16(field::DST_PORT)
+        super::be16_at(self.buffer.as_ref(), field::DST_PORT)
     }
 
     /// Length: header plus data, in bytes. RFC 768.
     pub fn len(&self) -> u16 {
-        self.be16(field::LENGTH)
+        super::be16_at(self.buffer.as_ref(), field::LENGTH)
     }
 
     /// Whether Length says there is no data after the header. RFC 768.
@@ -124,7 +119,7 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
 
     /// Checksum field. RFC 768.
     pub fn checksum(&self) -> u16 {
-        self.be16(field::CHECKSUM)
+        super::be16_at(self.buffer.as_ref(), field::CHECKSUM)
     }
 
     /// Whether the checksum verifies: over IPv4 a zero checksum (none sent) verifies,
