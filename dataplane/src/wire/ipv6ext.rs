@@ -715,7 +715,9 @@ pub fn walk_chain(first_next_header: u8, payload: &[u8]) -> Result<ExtensionChai
             }
             next_header::ROUTING => {
                 let header = Ipv6RoutingHeader::new_checked(rest)?;
-                if header.routing_type() == ROUTING_TYPE_2 {
+                // RFC 8200 §4.4: a routing header with Segments Left 0 is ignored and
+                // processing goes on with the next header.
+                if header.routing_type() == ROUTING_TYPE_2 && header.segments_left() != 0 {
                     let repr = Type2RoutingRepr::parse(&header)?;
                     chain.type2_home_address.get_or_insert(repr.home_address);
                 }
@@ -909,6 +911,25 @@ mod tests {
         r.emit(&mut Ipv6RoutingHeader::new_unchecked(&mut buf[..]))
             .unwrap();
         assert_eq!(buf, TYPE2);
+    }
+
+    #[test]
+    fn chain_ignores_a_type2_header_whose_segments_left_is_zero() {
+        let mut payload = [0u8; 24 + 8];
+        payload[..24].copy_from_slice(&TYPE2);
+        payload[0] = next_header::UDP;
+        payload[3] = 0;
+        let chain = walk_chain(next_header::ROUTING, &payload).unwrap();
+        assert_eq!(chain.type2_home_address, None);
+        assert_eq!(chain.upper_layer, next_header::UDP);
+        assert_eq!(chain.upper_layer_offset, 24);
+        let mut payload = payload;
+        payload[3] = 2;
+        assert_eq!(
+            walk_chain(next_header::ROUTING, &payload).err(),
+            Some(Error::BadOption),
+            "type 2 with Segments Left other than 0 or 1 is malformed"
+        );
     }
 
     #[test]
