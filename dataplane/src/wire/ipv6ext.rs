@@ -923,7 +923,6 @@ mod tests {
         assert_eq!(chain.type2_home_address, None);
         assert_eq!(chain.upper_layer, next_header::UDP);
         assert_eq!(chain.upper_layer_offset, 24);
-        let mut payload = payload;
         payload[3] = 2;
         assert_eq!(
             walk_chain(next_header::ROUTING, &payload).err(),
