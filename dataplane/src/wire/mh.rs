@@ -31,8 +31,9 @@ pub mod message_type {
 }
 
 /// Binding Acknowledgement status codes: below 128 accepted, from 128 rejected,
-/// RFC 6275 §6.1.8. RFC 5380 (HMIPv6) reuses these for MAP registrations; whether it also
-/// assigned a MAP-specific code (160?) is not confirmed here, so none is defined.
+/// RFC 6275 §6.1.8. RFC 5380 (HMIPv6) reuses these for MAP registrations and assigns none
+/// of its own: in the IANA registry (read from a generated copy, not the live page) 160 is
+/// MISSING_MN_IDENTIFIER_OPTION of Proxy Mobile IPv6 (RFC 5213), not a MAP status.
 pub mod binding_ack_status {
     /// Binding Update accepted.
     pub const ACCEPTED: u8 = 0;
@@ -62,7 +63,7 @@ pub mod binding_ack_status {
     pub const EXPIRED_NONCES: u8 = 138;
     /// Registration type change disallowed.
     pub const REGISTRATION_TYPE_CHANGE_DISALLOWED: u8 = 139;
-    /// Identifier mismatch (MIPV6-ID-MISMATCH), RFC 4285 §8 (section from memory).
+    /// Identifier mismatch (MIPV6-ID-MISMATCH), RFC 4285.
     pub const ID_MISMATCH: u8 = 144;
     /// Message identifier required (MIPV6-MESG-ID-REQD), RFC 4285.
     pub const MESSAGE_ID_REQUIRED: u8 = 145;
