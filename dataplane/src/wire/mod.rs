@@ -14,6 +14,8 @@ pub mod icmpv6;
 pub mod ipv4;
 pub mod ipv6;
 pub mod ipv6ext;
+pub mod mh;
+pub mod mh_options;
 pub mod udp;
 
 /// Why a header could not be parsed or emitted. The engine counts drops by these.
