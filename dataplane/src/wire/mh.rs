@@ -6,7 +6,7 @@
 use super::checksum::{self, ChecksumMode};
 use super::ipv6::next_header;
 use super::mh_options::{option_type, MobilityOption, MobilityOptionsIter, MobilityOptionsRepr};
-use super::{Error, Result};
+use super::{be16, Error, Result};
 use core::ops::Range;
 use std::net::Ipv6Addr;
 
@@ -131,10 +131,6 @@ pub const fn options_offset(mh_type: u8) -> Option<usize> {
         BINDING_UPDATE | BINDING_ACKNOWLEDGEMENT => Some(12),
         _ => None,
     }
-}
-
-fn be16(d: &[u8]) -> u16 {
-    u16::from_be_bytes([d[0], d[1]])
 }
 
 fn array8(d: &[u8]) -> [u8; 8] {

@@ -6,7 +6,7 @@
 //! Alignment (RFC 6275 §6.2: "xn+y" counts from the start of the Mobility Header) is only
 //! applied on emit; a receiver accepts any placement.
 
-use super::{Error, Result};
+use super::{be16, be32, Error, Result};
 use std::net::Ipv6Addr;
 
 /// Mobility option types (IANA "Mobility Options", RFC 6275 §6.2).
@@ -121,14 +121,6 @@ pub enum MobilityOption<'a> {
         /// The bytes after type and length.
         data: &'a [u8],
     },
-}
-
-fn be16(d: &[u8]) -> u16 {
-    u16::from_be_bytes([d[0], d[1]])
-}
-
-fn be32(d: &[u8]) -> u32 {
-    u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }
 
 impl<'a> MobilityOption<'a> {
