@@ -9,11 +9,13 @@
 pub mod arp;
 pub mod checksum;
 pub mod ethernet;
+pub mod gre;
 pub mod icmpv4;
 pub mod icmpv6;
 pub mod ipv4;
 pub mod ipv6;
 pub mod ipv6ext;
+pub mod minimal;
 pub mod udp;
 
 /// Why a header could not be parsed or emitted. The engine counts drops by these.
