@@ -16,6 +16,7 @@ pub mod ipv4;
 pub mod ipv6;
 pub mod ipv6ext;
 pub mod minimal;
+pub mod mip4;
 pub mod udp;
 
 /// Why a header could not be parsed or emitted. The engine counts drops by these.
