@@ -22,7 +22,7 @@ pub const MAX_HEADER_LEN: usize = 16;
 const FLAG_C: u16 = 0x8000;
 /// Bit 1 (Routing Present of RFC 1701), bits 4 (Strict Source Route) and 5 (first
 /// recursion bit): a receiver that does not implement RFC 1701 discards on any of them.
-/// RFC 2784 §2.3.1.
+/// Bits 2 and 3 of that range are K and S, which RFC 2890 §2 defines. RFC 2784 §2.3.
 const MUST_BE_ZERO: u16 = 0x4000 | 0x0800 | 0x0400;
 const FLAG_K: u16 = 0x2000;
 const FLAG_S: u16 = 0x1000;
@@ -51,7 +51,7 @@ impl<T: AsRef<[u8]>> GrePacket<T> {
 
     /// Checks, in order: a buffer shorter than 4 bytes is `Truncated`, a version other than
     /// 0 `BadVersion` (RFC 2784 §2.3.1), any of bits 1, 4 or 5 set `Unsupported` (RFC 2784
-    /// §2.3.1: only an RFC 1701 implementation may accept them), optional fields running
+    /// §2.3: only an RFC 1701 implementation may accept them), optional fields running
     /// past the buffer `Truncated`. Bits 6–12 are ignored, as RFC 2784 §2.3 says.
     pub fn check_len(&self) -> Result<()> {
         let len = self.buffer.as_ref().len();
@@ -89,7 +89,7 @@ impl<T: AsRef<[u8]>> GrePacket<T> {
         self.be16(field::FLAGS_VERSION)
     }
 
-    /// Checksum Present (C). RFC 2784 §2.2.
+    /// Checksum Present (C). RFC 2784 §2.2, §2.5.
     pub fn checksum_present(&self) -> bool {
         self.flags_version() & FLAG_C != 0
     }
@@ -133,7 +133,7 @@ impl<T: AsRef<[u8]>> GrePacket<T> {
         self.checksum_present().then(|| self.be16(field::CHECKSUM))
     }
 
-    /// Reserved1 field, if C is set (sent as zero). RFC 2784 §2.5.
+    /// Reserved1 field, if C is set (sent as zero). RFC 2784 §2.6.
     pub fn reserved1(&self) -> Option<u16> {
         self.checksum_present().then(|| self.be16(field::RESERVED1))
     }
@@ -188,7 +188,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> GrePacket<T> {
         self.set_be16(field::CHECKSUM, v);
     }
 
-    /// Sets Reserved1 (C must be set; sent as zero). RFC 2784 §2.5.
+    /// Sets Reserved1 (C must be set; sent as zero). RFC 2784 §2.6.
     pub fn set_reserved1(&mut self, v: u16) {
         self.set_be16(field::RESERVED1, v);
     }

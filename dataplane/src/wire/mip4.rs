@@ -1733,6 +1733,7 @@ mod tests {
             }
             let _ = RegistrationExtensions::new(&bytes, 24).map(|e| (e.nai(), e.iter().count()));
             let _ = AgentExtensions::new(&bytes).count();
+            let _ = CareOfAddresses::new(&bytes).map(|c| (c.iter().count(), c.get(c.len())));
             let _ = RegistrationExtension::parse(&bytes);
             let _ = AgentExtension::parse(&bytes);
         }
