@@ -52,7 +52,7 @@ impl RegistrationFlags {
     pub const MINIMAL_ENCAPSULATION: RegistrationFlags = RegistrationFlags(0x10);
     /// G: GRE encapsulation requested. RFC 5944 §3.3.
     pub const GRE_ENCAPSULATION: RegistrationFlags = RegistrationFlags(0x08);
-    /// T: reverse tunnelling requested. RFC 5944 §3.3; RFC 3024 §3.
+    /// T: reverse tunnelling requested. RFC 5944 §3.3; RFC 3024.
     pub const REVERSE_TUNNELING: RegistrationFlags = RegistrationFlags(0x02);
     /// The r and x bits: sent as zero, ignored on reception. RFC 5944 §3.3.
     pub const IGNORED: RegistrationFlags = RegistrationFlags(0x05);
@@ -141,14 +141,15 @@ impl RegistrationExtensionType {
     pub const MN_FA_AUTHENTICATION: RegistrationExtensionType = RegistrationExtensionType(33);
     /// Foreign-Home Authentication Extension. RFC 5944 §3.5.4.
     pub const FA_HA_AUTHENTICATION: RegistrationExtensionType = RegistrationExtensionType(34);
-    /// Generalized Mobile IP Authentication Extension, in the long format. RFC 3012 §5;
+    /// Generalized Mobile IP Authentication Extension, in the long format. RFC 3012;
     /// RFC 5944 §1.10.
     pub const GENERALIZED_AUTHENTICATION: RegistrationExtensionType = RegistrationExtensionType(36);
-    /// Critical Vendor/Organization Specific Extension, in the long format. RFC 3115 §2.
+    /// Critical Vendor/Organization Specific Extension, in the long format. RFC 3115 (its
+    /// Reserved byte sits where the Sub-Type is); RFC 5944 §1.10.
     pub const CRITICAL_VENDOR_SPECIFIC: RegistrationExtensionType = RegistrationExtensionType(38);
     /// Mobile Node NAI Extension. RFC 2794 §2.
     pub const NAI: RegistrationExtensionType = RegistrationExtensionType(131);
-    /// Revocation Support Extension. RFC 3543 §3.1.
+    /// Revocation Support Extension. RFC 3543.
     pub const REVOCATION_SUPPORT: RegistrationExtensionType = RegistrationExtensionType(137);
 
     /// Whether this type uses the long format (type, sub-type, 16-bit length) rather than
@@ -848,11 +849,11 @@ impl AgentAdvertisementFlags {
     pub const GRE_ENCAPSULATION: AgentAdvertisementFlags = AgentAdvertisementFlags(0x0400);
     /// T: reverse tunnelling supported. RFC 5944 §2.1.1; RFC 3024.
     pub const REVERSE_TUNNELING: AgentAdvertisementFlags = AgentAdvertisementFlags(0x0100);
-    /// U: UDP tunnelling supported. RFC 3519 §3.1.
+    /// U: UDP tunnelling supported. RFC 5944 §2.1.1; RFC 3519.
     pub const UDP_TUNNELING: AgentAdvertisementFlags = AgentAdvertisementFlags(0x0080);
-    /// X: registration revocation supported. RFC 3543 §3.
+    /// X: registration revocation supported. RFC 5944 §2.1.1; RFC 3543.
     pub const REVOCATION: AgentAdvertisementFlags = AgentAdvertisementFlags(0x0040);
-    /// I: regional registration supported. RFC 4857 §4.
+    /// I: regional registration supported. RFC 5944 §2.1.1; RFC 4857.
     pub const REGIONAL_REGISTRATION: AgentAdvertisementFlags = AgentAdvertisementFlags(0x0020);
     /// The r bit and the five reserved bits: sent as zero, ignored on reception.
     /// RFC 5944 §2.1.1.
