@@ -9,6 +9,7 @@
 pub mod arp;
 pub mod checksum;
 pub mod ethernet;
+pub mod gre;
 pub mod icmpv4;
 pub mod icmpv6;
 pub mod ipv4;
@@ -16,6 +17,8 @@ pub mod ipv6;
 pub mod ipv6ext;
 pub mod mh;
 pub mod mh_options;
+pub mod minimal;
+pub mod mip4;
 pub mod udp;
 
 /// Why a header could not be parsed or emitted. The engine counts drops by these.
