@@ -15,6 +15,7 @@ pub mod backoff;
 pub mod counters;
 pub mod forwarder;
 pub mod port;
+pub mod tunnel;
 pub mod wire;
 pub mod worker;
 

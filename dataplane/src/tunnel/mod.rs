@@ -1,0 +1,112 @@
+//! Tunnel encapsulation and decapsulation, in place on a packet buffer ([`crate::port::PacketBuf`]:
+//! an Mbuf on DPDK, a pooled buffer in tests): the outer header is prepended into the
+//! headroom or stripped with `adj`; the payload is never copied.
+//!
+//! One module per method; this one holds what they share: the settings of a tunnel entry
+//! point, the reasons a packet is not tunnelled (each one counted by the engine, some
+//! answered with an ICMP error the caller builds with `icmp_error`), and the ECN rules of
+//! RFC 6040 that every method applies.
+
+pub mod ecn;
+
+use core::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::wire;
+
+/// Default TTL / hop limit of an outer header (RFC 2003 §3.1 leaves it to configuration;
+/// 64 is the common default).
+pub const DEFAULT_OUTER_TTL: u8 = 64;
+
+/// How many tunnel headers a packet may have stripped before the rest is dropped, so that
+/// crafted nesting cannot make a worker loop.
+pub const DEFAULT_NESTING_LIMIT: u8 = 4;
+
+/// The settings of one tunnel entry point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TunnelSettings {
+    /// TTL (IPv4) or hop limit (IPv6) of the outer header.
+    pub outer_ttl: u8,
+    /// Largest outer packet the path to the exit point carries (the tunnel MTU), in bytes
+    /// of IP packet (no link-layer header).
+    pub path_mtu: u16,
+    /// Tunnel Encapsulation Limit to put in a new IPv6 outer header (RFC 2473 §4.1.1),
+    /// or None to send none.
+    pub encapsulation_limit: Option<u8>,
+}
+
+impl Default for TunnelSettings {
+    fn default() -> Self {
+        TunnelSettings {
+            outer_ttl: DEFAULT_OUTER_TTL,
+            path_mtu: 1500,
+            encapsulation_limit: Some(4),
+        }
+    }
+}
+
+/// The two ends of an IPv4 tunnel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoints4 {
+    /// Tunnel entry point: the outer source.
+    pub entry: Ipv4Addr,
+    /// Tunnel exit point: the outer destination (a care-of address).
+    pub exit: Ipv4Addr,
+}
+
+/// The two ends of an IPv6 tunnel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoints6 {
+    /// Tunnel entry point: the outer source.
+    pub entry: Ipv6Addr,
+    /// Tunnel exit point: the outer destination.
+    pub exit: Ipv6Addr,
+}
+
+/// Why a packet was not encapsulated or decapsulated. Each is counted; the ones marked
+/// say which ICMP error the caller sends to the inner source (rate-limited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TunnelError {
+    /// The inner (or, on decapsulation, outer) packet does not parse.
+    Malformed(wire::Error),
+    /// The inner TTL / hop limit reached zero at the entry point: ICMP Time Exceeded.
+    TtlExpired,
+    /// The packet does not fit the tunnel MTU and may not be fragmented (IPv4 DF, or any
+    /// IPv6 packet): ICMP Fragmentation Needed / Packet Too Big carrying `mtu`, the largest
+    /// inner packet that fits.
+    TooBig {
+        /// Largest inner packet the tunnel carries.
+        mtu: u16,
+    },
+    /// The inner destination is the tunnel exit point itself (RFC 2003 §3.1 forbids it:
+    /// a routing loop).
+    ToTunnelEndpoint,
+    /// The RFC 2473 Tunnel Encapsulation Limit of the inner packet is 0: ICMP Parameter
+    /// Problem pointing at it.
+    EncapsulationLimit {
+        /// Offset of the limit option's value in the inner packet.
+        pointer: u32,
+    },
+    /// More nested tunnel headers than the nesting limit.
+    NestingLimit,
+    /// The outer destination is not an address of this node.
+    NotOurs,
+    /// The outer header's protocol is not the method's.
+    WrongProtocol,
+    /// Not enough headroom (or tailroom) in the buffer for the edit.
+    NoRoom,
+}
+
+impl From<wire::Error> for TunnelError {
+    fn from(e: wire::Error) -> Self {
+        TunnelError::Malformed(e)
+    }
+}
+
+impl From<crate::port::BufError> for TunnelError {
+    fn from(_: crate::port::BufError) -> Self {
+        TunnelError::NoRoom
+    }
+}
+
+/// Result of a tunnel operation.
+pub type Result<T> = core::result::Result<T, TunnelError>;
