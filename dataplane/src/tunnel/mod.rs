@@ -8,6 +8,7 @@
 //! RFC 6040 that every method applies.
 
 pub mod ecn;
+pub mod ip6ip6;
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
@@ -94,6 +95,9 @@ pub enum TunnelError {
     WrongProtocol,
     /// Not enough headroom (or tailroom) in the buffer for the edit.
     NoRoom,
+    /// RFC 6040 §4.2: the outer ECN field says CE but the inner packet is Not-ECT, so
+    /// the congestion mark cannot be passed on: drop.
+    EcnDrop,
 }
 
 impl From<wire::Error> for TunnelError {

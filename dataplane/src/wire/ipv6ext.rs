@@ -646,6 +646,9 @@ pub struct ExtensionChain {
     pub type2_home_address: Option<Ipv6Addr>,
     /// Tunnel Encapsulation Limit option, RFC 2473 §5.1.
     pub tunnel_encapsulation_limit: Option<u8>,
+    /// Offset of that option's limit value from the start of the IPv6 payload, for the
+    /// Parameter Problem pointer of RFC 2473 §4.1.1.
+    pub tunnel_encapsulation_limit_offset: Option<usize>,
     /// Fragment header, RFC 8200 §4.5.
     pub fragment: Option<Ipv6FragmentRepr>,
     /// First unrecognised option whose action is not Skip, with its offset from the start
@@ -662,6 +665,7 @@ impl ExtensionChain {
             home_address: None,
             type2_home_address: None,
             tunnel_encapsulation_limit: None,
+            tunnel_encapsulation_limit_offset: None,
             fragment: None,
             unrecognized_option: None,
         }
@@ -679,8 +683,12 @@ impl ExtensionChain {
                 Ipv6Option::HomeAddress(a) => {
                     self.home_address.get_or_insert(a);
                 }
-                Ipv6Option::TunnelEncapsulationLimit(l) => {
-                    self.tunnel_encapsulation_limit.get_or_insert(l);
+                Ipv6Option::TunnelEncapsulationLimit(l)
+                    if self.tunnel_encapsulation_limit.is_none() =>
+                {
+                    self.tunnel_encapsulation_limit = Some(l);
+                    // The value follows the option type and length bytes.
+                    self.tunnel_encapsulation_limit_offset = Some(at + 2);
                 }
                 Ipv6Option::Unknown { option_type, .. }
                     if unknown_option_action(option_type) != UnknownOptionAction::Skip =>
@@ -993,6 +1001,7 @@ mod tests {
         assert_eq!(c.home_address, Some(hoa()));
         assert_eq!(c.type2_home_address, Some(hoa()));
         assert_eq!(c.tunnel_encapsulation_limit, Some(4));
+        assert_eq!(c.tunnel_encapsulation_limit_offset, Some(4));
         assert_eq!(c.fragment.unwrap().identification, 9);
         assert!(c.fragment.unwrap().more_fragments);
         assert_eq!(c.unrecognized_option, None);

@@ -1,0 +1,397 @@
+//! IPv6-in-IPv6 tunnels, RFC 2473: the entry point prepends an IPv6 header (and, when a
+//! Tunnel Encapsulation Limit applies, a Destination Options header carrying it, §5.1);
+//! the exit point strips them. Also what every IPv6 outer header shares (the IPv4-in-IPv6
+//! method of [`super::mixed`] uses it too) and the ICMPv6 errors the entry point sends.
+//!
+//! On any error the packet is left as it was, so the caller can quote it in the ICMP error.
+
+use core::net::Ipv6Addr;
+
+use super::{ecn, Endpoints6, Result, TunnelError, TunnelSettings, DEFAULT_NESTING_LIMIT};
+use crate::port::PacketBuf;
+use crate::wire::icmpv6::{Icmpv6Packet, Icmpv6Repr};
+use crate::wire::ipv6::{next_header, Ipv6Packet, Ipv6Repr, HEADER_LEN};
+use crate::wire::ipv6ext::{walk_chain, ExtensionChain, Ipv6OptionsHeader, Ipv6OptionsRepr};
+use crate::wire::{self, icmpv6};
+
+/// The IPv6 minimum link MTU, RFC 8200 §5.
+pub const IPV6_MIN_MTU: u16 = 1280;
+
+/// Hop limit of the ICMPv6 errors built here (RFC 4443 leaves it to the node).
+pub const ICMP_HOP_LIMIT: u8 = 64;
+
+/// What the caller still has to do with a packet encapsulated without error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encapsulated {
+    /// The outer packet fits the path MTU: send it.
+    Ready,
+    /// The outer packet is larger than the path MTU and the RFCs say the entry point
+    /// fragments it (never the inner packet): an IPv6 outer into IPv6 fragments (RFC 2473
+    /// §7.1(b) for an inner IPv6 packet of at most 1280 bytes, §7.2(b) for an inner IPv4
+    /// packet with DF clear), an IPv4 outer by IPv4 fragmentation (RFC 4213 §3.2, DF then
+    /// clear). Each fragment at most `path_mtu` bytes.
+    FragmentOuter {
+        /// The path MTU to the exit point the fragments must fit.
+        path_mtu: u16,
+    },
+}
+
+/// What decapsulation found in the stripped outer header, for the caller's checks (e.g.
+/// that the entry point is the care-of address a binding names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decapsulated<A> {
+    /// Outer source: the tunnel entry point.
+    pub entry: A,
+    /// Outer destination: this node's address the tunnel ended at.
+    pub exit: A,
+    /// Tunnel headers stripped from this packet so far, this one included; pass it to
+    /// the next decapsulation of the same packet.
+    pub nesting: u8,
+}
+
+/// The new outer IPv6 header, decided before anything is written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outer6 {
+    /// 41 for an IPv6 inner packet, 4 for IPv4.
+    pub next_header: u8,
+    /// Traffic class: the inner one, ECN by RFC 6040 §4.1.
+    pub traffic_class: u8,
+    /// Tunnel Encapsulation Limit to carry, if any.
+    pub limit: Option<u8>,
+    /// Length of the inner packet.
+    pub inner_len: usize,
+}
+
+impl Outer6 {
+    fn options(&self) -> Option<Ipv6OptionsRepr> {
+        self.limit.map(|limit| Ipv6OptionsRepr {
+            next_header: self.next_header,
+            tunnel_encapsulation_limit: Some(limit),
+            ..Default::default()
+        })
+    }
+
+    /// Bytes prepended: the IPv6 header and the Destination Options header if any.
+    pub fn overhead(&self) -> usize {
+        HEADER_LEN + self.options().map_or(0, |o| o.header_len())
+    }
+
+    /// Payload length of the outer header; `Oversized` if it would need a jumbogram.
+    fn payload_len(&self) -> Result<u16> {
+        let len = self.overhead() - HEADER_LEN + self.inner_len;
+        u16::try_from(len).map_err(|_| TunnelError::Malformed(wire::Error::Oversized))
+    }
+}
+
+/// The outer traffic class: the inner DSCP copied (RFC 2473 §6.5 lets the entry point
+/// copy it) and the ECN field by RFC 6040 §4.1 normal mode.
+pub(crate) fn outer_traffic_class(inner: u8) -> u8 {
+    (inner & !0b11) | ecn::encapsulate(inner)
+}
+
+/// Trims bytes past the inner packet (link padding), then prepends the outer IPv6 header
+/// and its Destination Options header, RFC 2473 §5, §5.1. Checks room before writing.
+pub(crate) fn push_outer6<P: PacketBuf>(
+    packet: &mut P,
+    ends: &Endpoints6,
+    settings: &TunnelSettings,
+    flow_label: u32,
+    outer: &Outer6,
+) -> Result<()> {
+    let payload_len = outer.payload_len()?;
+    let overhead = outer.overhead();
+    if packet.headroom() < overhead {
+        return Err(TunnelError::NoRoom);
+    }
+    let extra = packet.data().len().saturating_sub(outer.inner_len);
+    packet.trim(extra)?;
+    let buf = packet.prepend(overhead)?;
+    let (ip, rest) = buf.split_at_mut(HEADER_LEN.min(buf.len()));
+    Ipv6Repr {
+        src_addr: ends.entry,
+        dst_addr: ends.exit,
+        next_header: match outer.options() {
+            Some(_) => next_header::DEST_OPTS,
+            None => outer.next_header,
+        },
+        payload_len: usize::from(payload_len),
+        hop_limit: settings.outer_ttl,
+        traffic_class: outer.traffic_class,
+        flow_label: flow_label & 0x000f_ffff,
+    }
+    .emit(&mut Ipv6Packet::new_unchecked(ip))?;
+    if let Some(options) = outer.options() {
+        options.emit(&mut Ipv6OptionsHeader::new_unchecked(rest))?;
+    }
+    Ok(())
+}
+
+/// The Tunnel Encapsulation Limit of the new outer header, RFC 2473 §4.1.1, §5.1: the
+/// inner packet's limit less one; 0 refuses with a pointer at the limit value (offset in
+/// the inner packet); without one, the configured limit.
+fn outer_limit(chain: &ExtensionChain, settings: &TunnelSettings) -> Result<Option<u8>> {
+    match chain.tunnel_encapsulation_limit {
+        Some(0) => {
+            let offset = chain.tunnel_encapsulation_limit_offset.unwrap_or(0) + HEADER_LEN;
+            Err(TunnelError::EncapsulationLimit {
+                pointer: u32::try_from(offset).unwrap_or(u32::MAX),
+            })
+        }
+        Some(limit) => Ok(Some(limit - 1)),
+        None => Ok(settings.encapsulation_limit),
+    }
+}
+
+/// Whether an inner IPv6 packet of `inner_len` bytes goes through, RFC 2473 §7.1: it fits
+/// the tunnel MTU; or it is at most 1280 bytes and the outer packet is fragmented; or
+/// Packet Too Big with MAX(tunnel MTU, 1280).
+fn fit_ipv6_inner(path_mtu: u16, overhead: usize, inner_len: usize) -> Result<Encapsulated> {
+    let tunnel_mtu = usize::from(path_mtu).saturating_sub(overhead);
+    if inner_len <= tunnel_mtu {
+        Ok(Encapsulated::Ready)
+    } else if inner_len <= usize::from(IPV6_MIN_MTU) {
+        Ok(Encapsulated::FragmentOuter { path_mtu })
+    } else {
+        let mtu = u16::try_from(tunnel_mtu).unwrap_or(u16::MAX);
+        Err(TunnelError::TooBig {
+            mtu: mtu.max(IPV6_MIN_MTU),
+        })
+    }
+}
+
+/// Encapsulates the IPv6 packet at the start of `packet` for the tunnel `ends`, RFC 2473
+/// §3–§7. The entry point forwards the inner packet onto the tunnel link, so its hop limit
+/// is decremented first (§3.1; `TtlExpired` at zero). Refused: a packet for the exit
+/// point itself (`ToTunnelEndpoint`), a Tunnel Encapsulation Limit of 0
+/// (`EncapsulationLimit`, §4.1.1), a packet over the tunnel MTU and 1280 bytes (`TooBig`,
+/// §7.1). `flow_label` goes into the outer header: 0 (unlabelled, RFC 6437 §2) or a
+/// configured value, low 20 bits.
+pub fn encapsulate<P: PacketBuf>(
+    packet: &mut P,
+    ends: &Endpoints6,
+    settings: &TunnelSettings,
+    flow_label: u32,
+) -> Result<Encapsulated> {
+    let inner = Ipv6Packet::new_checked(packet.data())?;
+    if inner.hop_limit() <= 1 {
+        return Err(TunnelError::TtlExpired);
+    }
+    if inner.dst_addr() == ends.exit {
+        return Err(TunnelError::ToTunnelEndpoint);
+    }
+    let chain = walk_chain(inner.next_header(), inner.payload())?;
+    let outer = Outer6 {
+        next_header: next_header::IPV6,
+        traffic_class: outer_traffic_class(inner.traffic_class()),
+        limit: outer_limit(&chain, settings)?,
+        inner_len: HEADER_LEN + usize::from(inner.payload_len()),
+    };
+    let fit = fit_ipv6_inner(settings.path_mtu, outer.overhead(), outer.inner_len)?;
+    outer.payload_len()?;
+    if packet.headroom() < outer.overhead() {
+        return Err(TunnelError::NoRoom);
+    }
+    Ipv6Packet::new_unchecked(packet.data_mut()).decrement_hop_limit();
+    push_outer6(packet, ends, settings, flow_label, &outer)?;
+    Ok(fit)
+}
+
+/// What the outer IPv6 header of a tunnel packet says, read without changing anything.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SeenOuter6 {
+    pub entry: Ipv6Addr,
+    pub exit: Ipv6Addr,
+    /// ECN field of the outer header.
+    pub ecn: u8,
+    /// Offset of the inner packet.
+    pub inner_start: usize,
+    /// End of the outer packet (its payload length).
+    pub end: usize,
+}
+
+/// Checks the outer IPv6 header of a tunnel packet for `protocol` (41 or 4), RFC 2473
+/// §3.2, §4: destination ours (`NotOurs`), the chain well formed (a fragment needs
+/// reassembly first and an option to discard on is refused: `Malformed`) and leading to
+/// `protocol` (`WrongProtocol`), fewer than [`DEFAULT_NESTING_LIMIT`] tunnel headers
+/// already stripped (`NestingLimit`). The Destination Options header of the entry point's
+/// Tunnel Encapsulation Limit is skipped with the rest of the chain.
+pub(crate) fn read_outer6(
+    data: &[u8],
+    ours: impl Fn(&Ipv6Addr) -> bool,
+    nesting: u8,
+    protocol: u8,
+) -> Result<SeenOuter6> {
+    let outer = Ipv6Packet::new_checked(data)?;
+    if !ours(&outer.dst_addr()) {
+        return Err(TunnelError::NotOurs);
+    }
+    let chain = walk_chain(outer.next_header(), outer.payload())?;
+    if chain.fragment.is_some() {
+        return Err(TunnelError::Malformed(wire::Error::Unsupported));
+    }
+    if chain.unrecognized_option.is_some() {
+        return Err(TunnelError::Malformed(wire::Error::BadOption));
+    }
+    if chain.upper_layer != protocol {
+        return Err(TunnelError::WrongProtocol);
+    }
+    if nesting >= DEFAULT_NESTING_LIMIT {
+        return Err(TunnelError::NestingLimit);
+    }
+    Ok(SeenOuter6 {
+        entry: outer.src_addr(),
+        exit: outer.dst_addr(),
+        ecn: outer.ecn(),
+        inner_start: HEADER_LEN + chain.upper_layer_offset,
+        end: HEADER_LEN + usize::from(outer.payload_len()),
+    })
+}
+
+/// Removes everything before `start` and after `end` of the packet data.
+pub(crate) fn keep_range<P: PacketBuf>(packet: &mut P, start: usize, end: usize) -> Result<()> {
+    let extra = packet.data().len().saturating_sub(end);
+    packet.trim(extra)?;
+    packet.adj(start)?;
+    Ok(())
+}
+
+/// The inner ECN field after decapsulation, RFC 6040 §4.2; `EcnDrop` when the outer says
+/// CE on a Not-ECT inner packet.
+pub(crate) fn inner_ecn(inner: u8, outer: u8) -> Result<u8> {
+    match ecn::decapsulate(inner, outer) {
+        ecn::Decapsulated::Forward(e) => Ok(e),
+        ecn::Decapsulated::Drop => Err(TunnelError::EcnDrop),
+    }
+}
+
+/// Decapsulates an IPv6-in-IPv6 packet, RFC 2473 §3.2, leaving the data at the inner IPv6
+/// header, its ECN field set by RFC 6040 §4.2 and its hop limit untouched (the exit point
+/// decrements it if it forwards the packet). `ours` says whether an address is this
+/// node's; `nesting` is how many tunnel headers were already stripped from this packet.
+pub fn decapsulate<P: PacketBuf>(
+    packet: &mut P,
+    ours: impl Fn(&Ipv6Addr) -> bool,
+    nesting: u8,
+) -> Result<Decapsulated<Ipv6Addr>> {
+    let seen = read_outer6(packet.data(), ours, nesting, next_header::IPV6)?;
+    let carried = packet
+        .data()
+        .get(seen.inner_start..seen.end)
+        .ok_or(TunnelError::Malformed(wire::Error::Truncated))?;
+    let inner = Ipv6Packet::new_checked(carried)?;
+    let traffic_class = (inner.traffic_class() & !0b11) | inner_ecn(inner.ecn(), seen.ecn)?;
+    let inner_end = seen.inner_start + HEADER_LEN + usize::from(inner.payload_len());
+    keep_range(packet, seen.inner_start, inner_end)?;
+    Ipv6Packet::new_unchecked(packet.data_mut()).set_traffic_class(traffic_class);
+    Ok(Decapsulated {
+        entry: seen.entry,
+        exit: seen.exit,
+        nesting: nesting.saturating_add(1),
+    })
+}
+
+/// An ICMPv6 error a tunnel entry point sends to the source of an IPv6 packet it refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Icmpv6Error {
+    /// Packet Too Big with the MTU to use, RFC 4443 §3.2.
+    PacketTooBig {
+        /// The MTU.
+        mtu: u32,
+    },
+    /// Time Exceeded, code 0: hop limit exceeded in transit, RFC 4443 §3.3.
+    HopLimitExceeded,
+    /// Parameter Problem, code 0: erroneous header field, RFC 4443 §3.4.
+    ParameterProblem {
+        /// Offset in the original packet of the field in error.
+        pointer: u32,
+    },
+}
+
+impl Icmpv6Error {
+    /// The ICMPv6 error that answers a refused IPv6 inner packet, if any: RFC 2473 §4.1.1
+    /// (limit 0), §7.1 (too big), RFC 4443 §3.3 (hop limit).
+    pub fn for_error(error: &TunnelError) -> Option<Icmpv6Error> {
+        match *error {
+            TunnelError::TooBig { mtu } => Some(Icmpv6Error::PacketTooBig {
+                mtu: u32::from(mtu),
+            }),
+            TunnelError::TtlExpired => Some(Icmpv6Error::HopLimitExceeded),
+            TunnelError::EncapsulationLimit { pointer } => {
+                Some(Icmpv6Error::ParameterProblem { pointer })
+            }
+            _ => None,
+        }
+    }
+
+    fn repr<'a>(&self, invoking: &'a [u8]) -> Icmpv6Repr<'a> {
+        match *self {
+            Icmpv6Error::PacketTooBig { mtu } => Icmpv6Repr::PacketTooBig { mtu, invoking },
+            Icmpv6Error::HopLimitExceeded => Icmpv6Repr::TimeExceeded { code: 0, invoking },
+            Icmpv6Error::ParameterProblem { pointer } => Icmpv6Repr::ParamProblem {
+                code: 0,
+                pointer,
+                invoking,
+            },
+        }
+    }
+}
+
+/// Whether RFC 4443 §2.4(e) allows an error about `original`: not about an ICMPv6 error
+/// message, not to a multicast destination (Packet Too Big excepted), not to a source that
+/// names no single node.
+fn may_answer(original: &Ipv6Packet<&[u8]>, kind: &Icmpv6Error) -> bool {
+    let source = original.src_addr();
+    if source.is_unspecified() || source.is_multicast() {
+        return false;
+    }
+    if original.dst_addr().is_multicast() && !matches!(kind, Icmpv6Error::PacketTooBig { .. }) {
+        return false;
+    }
+    let payload = original.payload();
+    match walk_chain(original.next_header(), payload) {
+        Ok(c) if c.upper_layer == next_header::ICMPV6 => {
+            payload.get(c.upper_layer_offset).is_some_and(|&t| t >= 128)
+        }
+        _ => true,
+    }
+}
+
+/// Builds in `reply` the IPv6 packet carrying the ICMPv6 error `kind` about `original`,
+/// from `src` to the original source, quoting as much of the original as fits in 1280
+/// bytes (RFC 4443 §2.4(c)) and `reply`, checksum filled (§2.3). Returns the length
+/// written; 0 when RFC 4443 §2.4(e) forbids an answer (send nothing). `NoRoom` when
+/// `reply` cannot hold the headers.
+pub fn icmp_error_v6(
+    original: &[u8],
+    reply: &mut [u8],
+    src: Ipv6Addr,
+    kind: Icmpv6Error,
+) -> Result<usize> {
+    let packet = Ipv6Packet::new_checked(original)?;
+    if !may_answer(&packet, &kind) {
+        return Ok(0);
+    }
+    let dst = packet.src_addr();
+    let quoted_len = HEADER_LEN + usize::from(packet.payload_len());
+    let room = reply.len().min(usize::from(IPV6_MIN_MTU));
+    let headers = HEADER_LEN + icmpv6::header_len(icmpv6::message_type::PACKET_TOO_BIG);
+    let quoted = original
+        .get(..quoted_len.min(room.saturating_sub(headers)))
+        .ok_or(TunnelError::Malformed(wire::Error::Truncated))?;
+    let message = kind.repr(quoted);
+    let total = HEADER_LEN + message.buffer_len();
+    let out = reply.get_mut(..total).ok_or(TunnelError::NoRoom)?;
+    let (ip, icmp) = out.split_at_mut(HEADER_LEN);
+    Ipv6Repr {
+        src_addr: src,
+        dst_addr: dst,
+        next_header: next_header::ICMPV6,
+        payload_len: message.buffer_len(),
+        hop_limit: ICMP_HOP_LIMIT,
+        traffic_class: 0,
+        flow_label: 0,
+    }
+    .emit(&mut Ipv6Packet::new_unchecked(ip))?;
+    message.emit(&src, &dst, &mut Icmpv6Packet::new_unchecked(icmp))?;
+    Ok(total)
+}
