@@ -395,3 +395,550 @@ pub fn icmp_error_v6(
     message.emit(&src, &dst, &mut Icmpv6Packet::new_unchecked(icmp))?;
     Ok(total)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::port::memory::{MemPacket, MemPool};
+    use crate::tunnel::ecn::codepoint::{CE, ECT0, ECT1, NOT_ECT};
+    use proptest::prelude::*;
+
+    fn addr(s: &str) -> Ipv6Addr {
+        s.parse().unwrap()
+    }
+
+    fn ends() -> Endpoints6 {
+        Endpoints6 {
+            entry: addr("2001:db8:a::1"),
+            exit: addr("2001:db8:c0a::1"),
+        }
+    }
+
+    fn settings() -> TunnelSettings {
+        TunnelSettings::default()
+    }
+
+    /// An inner IPv6 packet: `ext` (extension headers, first next header given) then a
+    /// UDP-numbered payload of `body` bytes.
+    fn inner_with(first: u8, ext: &[u8], body: usize, hop_limit: u8, tc: u8) -> Vec<u8> {
+        let payload_len = ext.len() + body;
+        let mut b = vec![0u8; HEADER_LEN + payload_len];
+        Ipv6Repr {
+            src_addr: addr("2001:db8:cafe::9"),
+            dst_addr: addr("2001:db8:1::100"),
+            next_header: first,
+            payload_len,
+            hop_limit,
+            traffic_class: tc,
+            flow_label: 0x12345,
+        }
+        .emit(&mut Ipv6Packet::new_unchecked(&mut b[..]))
+        .unwrap();
+        b[HEADER_LEN..HEADER_LEN + ext.len()].copy_from_slice(ext);
+        for (i, x) in b[HEADER_LEN + ext.len()..].iter_mut().enumerate() {
+            *x = i as u8;
+        }
+        b
+    }
+
+    fn inner(body: usize, hop_limit: u8, tc: u8) -> Vec<u8> {
+        inner_with(next_header::UDP, &[], body, hop_limit, tc)
+    }
+
+    /// Destination Options carrying a Tunnel Encapsulation Limit, then UDP.
+    fn tel_header(limit: u8) -> [u8; 8] {
+        [next_header::UDP, 0, 4, 1, limit, 1, 1, 0]
+    }
+
+    fn packet(pool: &MemPool, bytes: &[u8]) -> MemPacket {
+        pool.packet(bytes).unwrap()
+    }
+
+    fn ours(a: &Ipv6Addr) -> bool {
+        *a == ends().exit
+    }
+
+    #[test]
+    fn outer_header_has_endpoints_outer_hop_limit_and_inner_traffic_class() {
+        let pool = MemPool::new(4);
+        let original = inner(20, 64, 0xb8 | ECT0);
+        let mut p = packet(&pool, &original);
+        let s = TunnelSettings {
+            outer_ttl: 17,
+            encapsulation_limit: None,
+            ..settings()
+        };
+        assert_eq!(encapsulate(&mut p, &ends(), &s, 0), Ok(Encapsulated::Ready));
+        let outer = Ipv6Packet::new_checked(p.data()).unwrap();
+        assert_eq!(outer.src_addr(), ends().entry);
+        assert_eq!(outer.dst_addr(), ends().exit);
+        assert_eq!(outer.hop_limit(), 17);
+        assert_eq!(outer.traffic_class(), 0xb8 | ECT0);
+        assert_eq!(outer.flow_label(), 0);
+        assert_eq!(outer.next_header(), next_header::IPV6);
+        assert_eq!(usize::from(outer.payload_len()), original.len());
+    }
+
+    #[test]
+    fn entry_point_decrements_the_inner_hop_limit_once() {
+        let pool = MemPool::new(4);
+        let mut p = packet(&pool, &inner(8, 64, 0));
+        encapsulate(&mut p, &ends(), &settings(), 0).unwrap();
+        let inner = Ipv6Packet::new_checked(&p.data()[HEADER_LEN + 8..]).unwrap();
+        assert_eq!(inner.hop_limit(), 63);
+    }
+
+    #[test]
+    fn hop_limit_reaching_zero_is_ttl_expired_and_not_tunnelled() {
+        let pool = MemPool::new(4);
+        for hop_limit in [0, 1] {
+            let original = inner(8, hop_limit, 0);
+            let mut p = packet(&pool, &original);
+            let r = encapsulate(&mut p, &ends(), &settings(), 0);
+            assert_eq!(r, Err(TunnelError::TtlExpired));
+            assert_eq!(p.data(), &original[..], "left as it was");
+        }
+    }
+
+    #[test]
+    fn configured_flow_label_is_used_on_the_outer_header() {
+        let pool = MemPool::new(4);
+        let mut p = packet(&pool, &inner(8, 64, 0));
+        encapsulate(&mut p, &ends(), &settings(), 0xfff_abcde).unwrap();
+        assert_eq!(
+            Ipv6Packet::new_checked(p.data()).unwrap().flow_label(),
+            0xabcde
+        );
+    }
+
+    #[test]
+    fn configured_encapsulation_limit_is_put_in_a_destination_options_header() {
+        let pool = MemPool::new(4);
+        let original = inner(8, 64, 0);
+        let mut p = packet(&pool, &original);
+        encapsulate(&mut p, &ends(), &settings(), 0).unwrap();
+        let d = p.data();
+        assert_eq!(d[6], next_header::DEST_OPTS);
+        let opts = Ipv6OptionsHeader::new_checked(&d[HEADER_LEN..]).unwrap();
+        let repr = Ipv6OptionsRepr::parse(&opts).unwrap();
+        assert_eq!(repr.next_header, next_header::IPV6);
+        assert_eq!(repr.tunnel_encapsulation_limit, Some(4));
+        assert_eq!(d.len(), HEADER_LEN + 8 + original.len());
+    }
+
+    #[test]
+    fn inner_encapsulation_limit_less_one_goes_to_the_outer_header() {
+        let pool = MemPool::new(4);
+        let original = inner_with(next_header::DEST_OPTS, &tel_header(3), 8, 64, 0);
+        let mut p = packet(&pool, &original);
+        let s = TunnelSettings {
+            encapsulation_limit: None,
+            ..settings()
+        };
+        encapsulate(&mut p, &ends(), &s, 0).unwrap();
+        let chain = walk_chain(p.data()[6], &p.data()[HEADER_LEN..]).unwrap();
+        assert_eq!(chain.tunnel_encapsulation_limit, Some(2));
+        assert_eq!(chain.upper_layer, next_header::IPV6);
+    }
+
+    #[test]
+    fn inner_encapsulation_limit_zero_is_refused_pointing_at_the_value() {
+        let pool = MemPool::new(4);
+        let original = inner_with(next_header::DEST_OPTS, &tel_header(0), 8, 64, 0);
+        let mut p = packet(&pool, &original);
+        let r = encapsulate(&mut p, &ends(), &settings(), 0);
+        assert_eq!(r, Err(TunnelError::EncapsulationLimit { pointer: 44 }));
+        assert_eq!(original[44], 0);
+        assert_eq!(p.data(), &original[..]);
+        let e = Icmpv6Error::for_error(&r.unwrap_err()).unwrap();
+        assert_eq!(e, Icmpv6Error::ParameterProblem { pointer: 44 });
+    }
+
+    #[test]
+    fn packet_over_the_tunnel_mtu_is_too_big_with_the_tunnel_mtu() {
+        let pool = MemPool::new(4);
+        // 1500 − 48 = 1452 fits; 1453 does not.
+        let mut p = packet(&pool, &inner(1452 - 40, 64, 0));
+        assert_eq!(
+            encapsulate(&mut p, &ends(), &settings(), 0),
+            Ok(Encapsulated::Ready)
+        );
+        let original = inner(1453 - 40, 64, 0);
+        let mut p = packet(&pool, &original);
+        assert_eq!(
+            encapsulate(&mut p, &ends(), &settings(), 0),
+            Err(TunnelError::TooBig { mtu: 1452 })
+        );
+        assert_eq!(p.data(), &original[..]);
+    }
+
+    #[test]
+    fn too_big_never_advertises_less_than_1280() {
+        let pool = MemPool::new(4);
+        let s = TunnelSettings {
+            path_mtu: 1300,
+            ..settings()
+        };
+        let mut p = packet(&pool, &inner(1300 - 40, 64, 0));
+        assert_eq!(
+            encapsulate(&mut p, &ends(), &s, 0),
+            Err(TunnelError::TooBig { mtu: 1280 })
+        );
+    }
+
+    #[test]
+    fn packet_of_at_most_1280_over_a_small_tunnel_mtu_asks_for_outer_fragmentation() {
+        let pool = MemPool::new(4);
+        let s = TunnelSettings {
+            path_mtu: 1300,
+            ..settings()
+        };
+        let mut p = packet(&pool, &inner(1280 - 40, 64, 0));
+        assert_eq!(
+            encapsulate(&mut p, &ends(), &s, 0),
+            Ok(Encapsulated::FragmentOuter { path_mtu: 1300 })
+        );
+        assert_eq!(p.data().len(), 1280 + 48);
+    }
+
+    #[test]
+    fn packet_for_the_exit_point_itself_is_not_tunnelled() {
+        let pool = MemPool::new(4);
+        let mut original = inner(8, 64, 0);
+        original[24..40].copy_from_slice(&ends().exit.octets());
+        let mut p = packet(&pool, &original);
+        assert_eq!(
+            encapsulate(&mut p, &ends(), &settings(), 0),
+            Err(TunnelError::ToTunnelEndpoint)
+        );
+    }
+
+    #[test]
+    fn malformed_inner_is_refused() {
+        let pool = MemPool::new(4);
+        let mut original = inner(8, 64, 0);
+        original[0] = 0x45;
+        let mut p = packet(&pool, &original);
+        assert_eq!(
+            encapsulate(&mut p, &ends(), &settings(), 0),
+            Err(TunnelError::Malformed(wire::Error::BadVersion))
+        );
+    }
+
+    #[test]
+    fn no_headroom_is_no_room_and_leaves_the_packet() {
+        let pool = MemPool::new(4);
+        let original = inner(8, 64, 0);
+        // Move the data start to the buffer start, then put the inner packet there.
+        let mut p = packet(&pool, &[]);
+        let room = p.headroom();
+        p.prepend(room).unwrap().fill(0);
+        p.trim(room).unwrap();
+        p.append(original.len()).unwrap().copy_from_slice(&original);
+        assert_eq!(p.headroom(), 0);
+        assert_eq!(
+            encapsulate(&mut p, &ends(), &settings(), 0),
+            Err(TunnelError::NoRoom)
+        );
+        assert_eq!(p.data(), &original[..]);
+    }
+
+    #[test]
+    fn link_padding_after_the_inner_packet_is_not_tunnelled() {
+        let pool = MemPool::new(4);
+        let original = inner(8, 64, 0);
+        let mut padded = original.clone();
+        padded.extend_from_slice(&[0xee; 6]);
+        let mut p = packet(&pool, &padded);
+        encapsulate(&mut p, &ends(), &settings(), 0).unwrap();
+        assert_eq!(p.data().len(), 48 + original.len());
+    }
+
+    #[test]
+    fn decapsulation_skips_the_limit_header_and_leaves_the_inner_packet() {
+        let pool = MemPool::new(4);
+        let original = inner(30, 64, 0);
+        let mut p = packet(&pool, &original);
+        encapsulate(&mut p, &ends(), &settings(), 0).unwrap();
+        let d = decapsulate(&mut p, ours, 0).unwrap();
+        assert_eq!(
+            d,
+            Decapsulated {
+                entry: ends().entry,
+                exit: ends().exit,
+                nesting: 1
+            }
+        );
+        let mut want = original.clone();
+        want[7] = 63;
+        assert_eq!(p.data(), &want[..]);
+    }
+
+    fn tunnelled(pool: &MemPool, tc: u8) -> MemPacket {
+        let mut p = packet(pool, &inner(8, 64, tc));
+        encapsulate(&mut p, &ends(), &settings(), 0).unwrap();
+        p
+    }
+
+    #[test]
+    fn outer_not_for_us_is_not_ours() {
+        let pool = MemPool::new(4);
+        let mut p = tunnelled(&pool, 0);
+        let before = p.data().to_vec();
+        assert_eq!(decapsulate(&mut p, |_| false, 0), Err(TunnelError::NotOurs));
+        assert_eq!(p.data(), &before[..]);
+    }
+
+    #[test]
+    fn outer_leading_to_another_protocol_is_wrong_protocol() {
+        let pool = MemPool::new(4);
+        let mut p = packet(&pool, &inner(8, 64, 0));
+        let mut o = Ipv6Packet::new_unchecked(p.data_mut());
+        o.set_dst_addr(ends().exit);
+        assert_eq!(
+            decapsulate(&mut p, ours, 0),
+            Err(TunnelError::WrongProtocol)
+        );
+        let mut p = tunnelled(&pool, 0);
+        p.data_mut()[HEADER_LEN] = next_header::IPV4;
+        assert_eq!(
+            decapsulate(&mut p, ours, 0),
+            Err(TunnelError::WrongProtocol)
+        );
+    }
+
+    #[test]
+    fn malformed_inner_is_refused_on_decapsulation() {
+        let pool = MemPool::new(4);
+        let mut p = tunnelled(&pool, 0);
+        p.data_mut()[48] = 0x45;
+        assert_eq!(
+            decapsulate(&mut p, ours, 0),
+            Err(TunnelError::Malformed(wire::Error::BadVersion))
+        );
+        let mut p = tunnelled(&pool, 0);
+        // Inner payload length past the outer packet.
+        p.data_mut()[48 + 5] = 9;
+        assert_eq!(
+            decapsulate(&mut p, ours, 0),
+            Err(TunnelError::Malformed(wire::Error::Truncated))
+        );
+    }
+
+    #[test]
+    fn nesting_at_the_limit_is_refused() {
+        let pool = MemPool::new(4);
+        let mut p = tunnelled(&pool, 0);
+        assert_eq!(
+            decapsulate(&mut p, ours, DEFAULT_NESTING_LIMIT),
+            Err(TunnelError::NestingLimit)
+        );
+        assert!(decapsulate(&mut p, ours, DEFAULT_NESTING_LIMIT - 1).is_ok());
+    }
+
+    #[test]
+    fn nested_tunnels_decapsulate_one_level_at_a_time() {
+        let pool = MemPool::new(4);
+        let mut p = tunnelled(&pool, 0);
+        let outer_ends = Endpoints6 {
+            entry: addr("2001:db8:5::1"),
+            exit: addr("2001:db8:c0a::2"),
+        };
+        assert_eq!(
+            encapsulate(&mut p, &outer_ends, &settings(), 0),
+            Ok(Encapsulated::Ready)
+        );
+        let chain = walk_chain(p.data()[6], &p.data()[HEADER_LEN..]).unwrap();
+        // The first tunnel's limit 4 became 3 in the second outer header.
+        assert_eq!(chain.tunnel_encapsulation_limit, Some(3));
+        let all = |a: &Ipv6Addr| *a == ends().exit || *a == outer_ends.exit;
+        let d = decapsulate(&mut p, all, 0).unwrap();
+        assert_eq!(d.exit, outer_ends.exit);
+        let d = decapsulate(&mut p, all, d.nesting).unwrap();
+        assert_eq!(d.nesting, 2);
+        assert_eq!(Ipv6Packet::new_checked(p.data()).unwrap().hop_limit(), 63);
+    }
+
+    #[test]
+    fn decapsulation_applies_rfc6040_to_the_inner_ecn() {
+        let pool = MemPool::new(4);
+        for (inner_ecn, outer_ecn, want) in [
+            (ECT0, CE, Ok(CE)),
+            (ECT0, ECT1, Ok(ECT1)),
+            (ECT1, ECT0, Ok(ECT1)),
+            (NOT_ECT, ECT0, Ok(NOT_ECT)),
+            (NOT_ECT, CE, Err(TunnelError::EcnDrop)),
+        ] {
+            let mut p = tunnelled(&pool, 0xb8 | inner_ecn);
+            let mut o = Ipv6Packet::new_unchecked(p.data_mut());
+            o.set_traffic_class(0xb8 | outer_ecn);
+            let got = decapsulate(&mut p, ours, 0)
+                .map(|_| Ipv6Packet::new_checked(p.data()).unwrap().traffic_class());
+            assert_eq!(
+                got,
+                want.map(|e| 0xb8 | e),
+                "{inner_ecn:02b}/{outer_ecn:02b}"
+            );
+        }
+    }
+
+    #[test]
+    fn fragmented_outer_is_not_decapsulated() {
+        let pool = MemPool::new(4);
+        let mut b = vec![0u8; 48];
+        Ipv6Repr {
+            src_addr: ends().entry,
+            dst_addr: ends().exit,
+            next_header: next_header::FRAGMENT,
+            payload_len: 8,
+            hop_limit: 64,
+            traffic_class: 0,
+            flow_label: 0,
+        }
+        .emit(&mut Ipv6Packet::new_unchecked(&mut b[..]))
+        .unwrap();
+        b[40..48].copy_from_slice(&[41, 0, 0, 1, 0, 0, 0, 1]);
+        let mut p = packet(&pool, &b);
+        assert_eq!(
+            decapsulate(&mut p, ours, 0),
+            Err(TunnelError::Malformed(wire::Error::Unsupported))
+        );
+    }
+
+    fn icmp_of(original: &[u8], kind: Icmpv6Error) -> Vec<u8> {
+        let mut reply = [0u8; 1500];
+        let n = icmp_error_v6(original, &mut reply, ends().entry, kind).unwrap();
+        reply[..n].to_vec()
+    }
+
+    #[test]
+    fn packet_too_big_goes_to_the_source_with_the_mtu_and_a_good_checksum() {
+        let original = inner(100, 64, 0);
+        let r = icmp_of(&original, Icmpv6Error::PacketTooBig { mtu: 1452 });
+        let ip = Ipv6Packet::new_checked(&r[..]).unwrap();
+        assert_eq!(ip.dst_addr(), addr("2001:db8:cafe::9"));
+        assert_eq!(ip.src_addr(), ends().entry);
+        assert_eq!(ip.next_header(), next_header::ICMPV6);
+        let icmp = Icmpv6Packet::new_checked(ip.payload()).unwrap();
+        assert_eq!(icmp.msg_type(), icmpv6::message_type::PACKET_TOO_BIG);
+        assert_eq!(icmp.mtu(), 1452);
+        assert!(icmp.verify_checksum(&ends().entry, &addr("2001:db8:cafe::9")));
+        assert_eq!(icmp.payload(), &original[..]);
+    }
+
+    #[test]
+    fn error_quotes_as_much_of_the_original_as_fits_in_1280_bytes() {
+        let original = inner(1400, 64, 0);
+        let r = icmp_of(&original, Icmpv6Error::HopLimitExceeded);
+        assert_eq!(r.len(), 1280);
+        let icmp = Icmpv6Packet::new_checked(&r[HEADER_LEN..]).unwrap();
+        assert_eq!(icmp.msg_type(), icmpv6::message_type::TIME_EXCEEDED);
+        assert_eq!(icmp.msg_code(), 0);
+        assert_eq!(icmp.payload(), &original[..1280 - 48]);
+    }
+
+    #[test]
+    fn parameter_problem_points_at_the_limit_value() {
+        let original = inner_with(next_header::DEST_OPTS, &tel_header(0), 8, 64, 0);
+        let r = icmp_of(&original, Icmpv6Error::ParameterProblem { pointer: 44 });
+        let icmp = Icmpv6Packet::new_checked(&r[HEADER_LEN..]).unwrap();
+        assert_eq!(icmp.msg_type(), icmpv6::message_type::PARAM_PROBLEM);
+        assert_eq!((icmp.msg_code(), icmp.pointer()), (0, 44));
+    }
+
+    #[test]
+    fn no_error_about_an_icmp_error_or_to_a_multicast_destination() {
+        let mut about_error = inner(8, 64, 0);
+        about_error[6] = next_header::ICMPV6;
+        about_error[40] = icmpv6::message_type::TIME_EXCEEDED;
+        let mut reply = [0u8; 1280];
+        let src = ends().entry;
+        let n = icmp_error_v6(&about_error, &mut reply, src, Icmpv6Error::HopLimitExceeded);
+        assert_eq!(n, Ok(0));
+        let mut multicast = inner(8, 64, 0);
+        multicast[24] = 0xff;
+        let n = icmp_error_v6(&multicast, &mut reply, src, Icmpv6Error::HopLimitExceeded);
+        assert_eq!(n, Ok(0));
+        let n = icmp_error_v6(
+            &multicast,
+            &mut reply,
+            src,
+            Icmpv6Error::PacketTooBig { mtu: 1280 },
+        );
+        assert!(n.unwrap() > 0, "Packet Too Big is the exception");
+        let mut echo = about_error.clone();
+        echo[40] = icmpv6::message_type::ECHO_REQUEST;
+        let n = icmp_error_v6(&echo, &mut reply, src, Icmpv6Error::HopLimitExceeded);
+        assert!(n.unwrap() > 0);
+    }
+
+    #[test]
+    fn reply_buffer_too_small_is_no_room() {
+        let mut reply = [0u8; 47];
+        assert_eq!(
+            icmp_error_v6(
+                &inner(8, 64, 0),
+                &mut reply,
+                ends().entry,
+                Icmpv6Error::HopLimitExceeded
+            ),
+            Err(TunnelError::NoRoom)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn encapsulate_then_decapsulate_returns_the_inner_packet(
+            body in 0usize..1400, hop_limit in 2u8..=255, tc in any::<u8>(),
+            limit in proptest::option::of(1u8..=255), configured in proptest::option::of(any::<u8>()),
+            outer_ecn in 0u8..4, flow in any::<u32>(),
+        ) {
+            let pool = MemPool::new(4);
+            let original = match limit {
+                Some(l) => inner_with(next_header::DEST_OPTS, &tel_header(l), body, hop_limit, tc),
+                None => inner(body, hop_limit, tc),
+            };
+            let mut p = packet(&pool, &original);
+            let s = TunnelSettings { encapsulation_limit: configured, ..settings() };
+            let fit = encapsulate(&mut p, &ends(), &s, flow).unwrap();
+            let outer = Ipv6Packet::new_checked(p.data()).unwrap();
+            prop_assert_eq!(outer.ecn(), tc & 0b11);
+            prop_assert_eq!(fit == Encapsulated::Ready, p.data().len() <= 1500);
+            // A router on the way may mark congestion on the outer header.
+            let outer_tc = (outer.traffic_class() & !0b11) | outer_ecn;
+            Ipv6Packet::new_unchecked(p.data_mut()).set_traffic_class(outer_tc);
+            let r = decapsulate(&mut p, ours, 0);
+            let mut want = original.clone();
+            want[7] = hop_limit - 1;
+            match ecn::decapsulate(tc, outer_ecn) {
+                ecn::Decapsulated::Forward(e) => {
+                    prop_assert!(r.is_ok());
+                    Ipv6Packet::new_unchecked(&mut want[..]).set_traffic_class((tc & !0b11) | e);
+                    prop_assert_eq!(p.data(), &want[..]);
+                }
+                ecn::Decapsulated::Drop => prop_assert_eq!(r, Err(TunnelError::EcnDrop)),
+            }
+        }
+
+        #[test]
+        fn decapsulate_never_panics_on_arbitrary_bytes(
+            bytes in proptest::collection::vec(any::<u8>(), 0..200),
+            nesting in any::<u8>(), make_v6 in any::<bool>(),
+        ) {
+            let pool = MemPool::new(4);
+            let mut bytes = bytes;
+            if make_v6 && bytes.len() >= 40 {
+                bytes[0] = 0x60;
+                let plen = (bytes.len() - 40) as u16;
+                bytes[4..6].copy_from_slice(&plen.to_be_bytes());
+                bytes[6] = [41u8, 60, 0, 44][usize::from(bytes[6] % 4)];
+            }
+            let mut p = packet(&pool, &bytes);
+            let _ = decapsulate(&mut p, |_| true, nesting);
+            let mut p = packet(&pool, &bytes);
+            let _ = encapsulate(&mut p, &ends(), &settings(), 0);
+            let mut reply = [0u8; 1280];
+            let _ = icmp_error_v6(&bytes, &mut reply, ends().entry, Icmpv6Error::HopLimitExceeded);
+        }
+    }
+}
