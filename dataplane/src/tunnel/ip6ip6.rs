@@ -77,7 +77,7 @@ impl Outer6 {
     }
 
     /// Payload length of the outer header; `Oversized` if it would need a jumbogram.
-    fn payload_len(&self) -> Result<u16> {
+    pub fn payload_len(&self) -> Result<u16> {
         let len = self.overhead() - HEADER_LEN + self.inner_len;
         u16::try_from(len).map_err(|_| TunnelError::Malformed(wire::Error::Oversized))
     }

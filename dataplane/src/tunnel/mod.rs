@@ -9,6 +9,7 @@
 
 pub mod ecn;
 pub mod ip6ip6;
+pub mod mixed;
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
