@@ -225,3 +225,417 @@ pub fn decapsulate_6in4<P: PacketBuf>(
         nesting: nesting.saturating_add(1),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::port::memory::{MemPacket, MemPool};
+    use crate::tunnel::ecn::codepoint::{CE, ECT0, ECT1, NOT_ECT};
+    use crate::wire::ipv6::Ipv6Repr;
+    use crate::wire::ipv6ext::walk_chain;
+    use proptest::prelude::*;
+
+    fn ends6() -> Endpoints6 {
+        Endpoints6 {
+            entry: "2001:db8:a::1".parse().unwrap(),
+            exit: "2001:db8:c0a::1".parse().unwrap(),
+        }
+    }
+
+    fn ends4() -> Endpoints4 {
+        Endpoints4 {
+            entry: Ipv4Addr::new(10, 1, 0, 1),
+            exit: Ipv4Addr::new(192, 0, 2, 1),
+        }
+    }
+
+    fn ours6(a: &Ipv6Addr) -> bool {
+        *a == ends6().exit
+    }
+
+    fn ours4(a: &Ipv4Addr) -> bool {
+        *a == ends4().exit
+    }
+
+    fn inner4(body: usize, ttl: u8, tos: u8, dont_frag: bool) -> Vec<u8> {
+        let repr = Ipv4Repr {
+            src_addr: Ipv4Addr::new(198, 51, 100, 9),
+            dst_addr: Ipv4Addr::new(10, 1, 0, 100),
+            protocol: IpProtocol::UDP,
+            payload_len: body,
+            ttl,
+            dscp: tos >> 2,
+            ecn: tos & 3,
+            ident: 0x4321,
+            dont_frag,
+            more_frags: false,
+            frag_offset: 0,
+            options: Ipv4Options::EMPTY,
+        };
+        let mut b = vec![0u8; repr.buffer_len()];
+        repr.emit(&mut Ipv4Packet::new_unchecked(&mut b[..]));
+        for (i, x) in b[20..].iter_mut().enumerate() {
+            *x = i as u8;
+        }
+        b
+    }
+
+    fn inner6(body: usize, hop_limit: u8, tc: u8) -> Vec<u8> {
+        let mut b = vec![0u8; 40 + body];
+        Ipv6Repr {
+            src_addr: "2001:db8:cafe::9".parse().unwrap(),
+            dst_addr: "2001:db8:1::100".parse().unwrap(),
+            next_header: next_header::UDP,
+            payload_len: body,
+            hop_limit,
+            traffic_class: tc,
+            flow_label: 7,
+        }
+        .emit(&mut Ipv6Packet::new_unchecked(&mut b[..]))
+        .unwrap();
+        for (i, x) in b[40..].iter_mut().enumerate() {
+            *x = i as u8;
+        }
+        b
+    }
+
+    fn packet(pool: &MemPool, bytes: &[u8]) -> MemPacket {
+        pool.packet(bytes).unwrap()
+    }
+
+    fn no_limit() -> TunnelSettings {
+        TunnelSettings {
+            encapsulation_limit: None,
+            ..TunnelSettings::default()
+        }
+    }
+
+    #[test]
+    fn ipv4_in_ipv6_has_next_header_4_inner_tos_and_decremented_ttl() {
+        let pool = MemPool::new(4);
+        let original = inner4(20, 64, 0xb8 | ECT1, true);
+        let mut p = packet(&pool, &original);
+        let r = encapsulate_4in6(&mut p, &ends6(), &no_limit(), 0);
+        assert_eq!(r, Ok(Encapsulated::Ready));
+        let outer = Ipv6Packet::new_checked(p.data()).unwrap();
+        assert_eq!(outer.next_header(), next_header::IPV4);
+        assert_eq!(outer.traffic_class(), 0xb8 | ECT1);
+        assert_eq!(outer.hop_limit(), 64);
+        assert_eq!(
+            (outer.src_addr(), outer.dst_addr()),
+            (ends6().entry, ends6().exit)
+        );
+        let inner = Ipv4Packet::new_checked(&p.data()[40..]).unwrap();
+        assert_eq!(inner.ttl(), 63);
+        assert!(inner.verify_checksum(), "checksum patched with the TTL");
+    }
+
+    #[test]
+    fn ipv4_in_ipv6_carries_the_configured_encapsulation_limit() {
+        let pool = MemPool::new(4);
+        let mut p = packet(&pool, &inner4(20, 64, 0, true));
+        encapsulate_4in6(&mut p, &ends6(), &TunnelSettings::default(), 0).unwrap();
+        let chain = walk_chain(p.data()[6], &p.data()[40..]).unwrap();
+        assert_eq!(chain.tunnel_encapsulation_limit, Some(4));
+        assert_eq!(chain.upper_layer, next_header::IPV4);
+        assert!(decapsulate_4in6(&mut p, ours6, 0).is_ok());
+    }
+
+    #[test]
+    fn ipv4_ttl_reaching_zero_is_ttl_expired() {
+        let pool = MemPool::new(4);
+        let original = inner4(20, 1, 0, true);
+        let mut p = packet(&pool, &original);
+        assert_eq!(
+            encapsulate_4in6(&mut p, &ends6(), &no_limit(), 0),
+            Err(TunnelError::TtlExpired)
+        );
+        assert_eq!(p.data(), &original[..]);
+    }
+
+    #[test]
+    fn ipv4_with_df_over_the_tunnel_mtu_is_too_big_with_the_tunnel_mtu() {
+        let pool = MemPool::new(4);
+        let original = inner4(1461 - 20, 64, 0, true);
+        let mut p = packet(&pool, &original);
+        assert_eq!(
+            encapsulate_4in6(&mut p, &ends6(), &no_limit(), 0),
+            Err(TunnelError::TooBig { mtu: 1460 })
+        );
+        assert_eq!(p.data(), &original[..]);
+    }
+
+    #[test]
+    fn ipv4_without_df_over_the_tunnel_mtu_asks_for_outer_ipv6_fragmentation() {
+        let pool = MemPool::new(4);
+        let mut p = packet(&pool, &inner4(1461 - 20, 64, 0, false));
+        assert_eq!(
+            encapsulate_4in6(&mut p, &ends6(), &no_limit(), 0),
+            Ok(Encapsulated::FragmentOuter { path_mtu: 1500 })
+        );
+        assert_eq!(p.data().len(), 1501);
+    }
+
+    #[test]
+    fn ipv4_with_a_bad_checksum_is_malformed() {
+        let pool = MemPool::new(4);
+        let mut original = inner4(8, 64, 0, true);
+        original[10] ^= 0xff;
+        let mut p = packet(&pool, &original);
+        assert_eq!(
+            encapsulate_4in6(&mut p, &ends6(), &no_limit(), 0),
+            Err(TunnelError::Malformed(wire::Error::BadChecksum))
+        );
+    }
+
+    #[test]
+    fn ipv4_in_ipv6_decapsulation_checks_outer_and_inner() {
+        let pool = MemPool::new(4);
+        let mut p = packet(&pool, &inner4(8, 64, 0, true));
+        encapsulate_4in6(&mut p, &ends6(), &no_limit(), 0).unwrap();
+        let mut q = packet(&pool, p.data());
+        assert_eq!(
+            decapsulate_4in6(&mut q, |_| false, 0),
+            Err(TunnelError::NotOurs)
+        );
+        assert_eq!(
+            crate::tunnel::ip6ip6::decapsulate(&mut q, ours6, 0),
+            Err(TunnelError::WrongProtocol)
+        );
+        assert_eq!(
+            decapsulate_4in6(&mut q, ours6, DEFAULT_NESTING_LIMIT),
+            Err(TunnelError::NestingLimit)
+        );
+        q.data_mut()[40 + 10] ^= 1;
+        assert_eq!(
+            decapsulate_4in6(&mut q, ours6, 0),
+            Err(TunnelError::Malformed(wire::Error::BadChecksum))
+        );
+    }
+
+    #[test]
+    fn ipv4_in_ipv6_decapsulation_applies_rfc6040_and_patches_the_checksum() {
+        let pool = MemPool::new(4);
+        for (inner, outer, want) in [
+            (ECT0, CE, Ok(CE)),
+            (ECT0, ECT1, Ok(ECT1)),
+            (NOT_ECT, CE, Err(TunnelError::EcnDrop)),
+        ] {
+            let mut p = packet(&pool, &inner4(8, 64, 0x28 | inner, true));
+            encapsulate_4in6(&mut p, &ends6(), &no_limit(), 0).unwrap();
+            Ipv6Packet::new_unchecked(p.data_mut()).set_traffic_class(0x28 | outer);
+            let got = decapsulate_4in6(&mut p, ours6, 0).map(|_| {
+                let ip = Ipv4Packet::new_checked(p.data()).unwrap();
+                assert!(ip.verify_checksum());
+                (ip.dscp() << 2) | ip.ecn()
+            });
+            assert_eq!(got, want.map(|e| 0x28 | e));
+        }
+    }
+
+    #[test]
+    fn ipv6_in_ipv4_has_protocol_41_df_and_inner_traffic_class() {
+        let pool = MemPool::new(4);
+        let original = inner6(20, 64, 0xb8 | ECT0);
+        let mut p = packet(&pool, &original);
+        let r = encapsulate_6in4(&mut p, &ends4(), &TunnelSettings::default(), 77);
+        assert_eq!(r, Ok(Encapsulated::Ready));
+        let outer = Ipv4Packet::new_checked(p.data()).unwrap();
+        let repr = Ipv4Repr::parse(&outer, ChecksumMode::Verify).unwrap();
+        assert_eq!(repr.protocol, IpProtocol::IPV6);
+        assert_eq!(
+            (repr.src_addr, repr.dst_addr),
+            (ends4().entry, ends4().exit)
+        );
+        assert_eq!((repr.dscp, repr.ecn), (0xb8 >> 2, ECT0));
+        assert_eq!((repr.ttl, repr.ident, repr.dont_frag), (64, 77, true));
+        assert_eq!(
+            Ipv6Packet::new_checked(outer.payload())
+                .unwrap()
+                .hop_limit(),
+            63
+        );
+    }
+
+    #[test]
+    fn ipv6_in_ipv4_hop_limit_reaching_zero_is_ttl_expired() {
+        let pool = MemPool::new(4);
+        let mut p = packet(&pool, &inner6(8, 1, 0));
+        assert_eq!(
+            encapsulate_6in4(&mut p, &ends4(), &no_limit(), 0),
+            Err(TunnelError::TtlExpired)
+        );
+    }
+
+    #[test]
+    fn ipv6_over_ipv4_tunnel_mtu_is_too_big_with_path_mtu_less_20() {
+        let pool = MemPool::new(4);
+        let mut p = packet(&pool, &inner6(1481 - 40, 64, 0));
+        assert_eq!(
+            encapsulate_6in4(&mut p, &ends4(), &no_limit(), 0),
+            Err(TunnelError::TooBig { mtu: 1480 })
+        );
+        let mut p = packet(&pool, &inner6(1480 - 40, 64, 0));
+        assert!(encapsulate_6in4(&mut p, &ends4(), &no_limit(), 0).is_ok());
+    }
+
+    #[test]
+    fn small_ipv4_path_clears_df_and_asks_for_ipv4_fragmentation_up_to_1280() {
+        let pool = MemPool::new(4);
+        let s = TunnelSettings {
+            path_mtu: 1000,
+            ..no_limit()
+        };
+        let mut p = packet(&pool, &inner6(1281 - 40, 64, 0));
+        assert_eq!(
+            encapsulate_6in4(&mut p, &ends4(), &s, 0),
+            Err(TunnelError::TooBig { mtu: 1280 })
+        );
+        let mut p = packet(&pool, &inner6(1280 - 40, 64, 0));
+        assert_eq!(
+            encapsulate_6in4(&mut p, &ends4(), &s, 0),
+            Ok(Encapsulated::FragmentOuter { path_mtu: 1000 })
+        );
+        assert!(!Ipv4Packet::new_checked(p.data()).unwrap().dont_frag());
+        let mut p = packet(&pool, &inner6(100, 64, 0));
+        assert_eq!(
+            encapsulate_6in4(&mut p, &ends4(), &s, 0),
+            Ok(Encapsulated::Ready)
+        );
+        assert!(!Ipv4Packet::new_checked(p.data()).unwrap().dont_frag());
+    }
+
+    #[test]
+    fn ipv6_in_ipv4_decapsulation_checks_the_outer_header() {
+        let pool = MemPool::new(4);
+        let mut p = packet(&pool, &inner6(8, 64, 0));
+        encapsulate_6in4(&mut p, &ends4(), &no_limit(), 0).unwrap();
+        let tunnelled = p.data().to_vec();
+        assert_eq!(
+            decapsulate_6in4(&mut p, |_| false, 0),
+            Err(TunnelError::NotOurs)
+        );
+        assert_eq!(
+            decapsulate_6in4(&mut p, ours4, DEFAULT_NESTING_LIMIT),
+            Err(TunnelError::NestingLimit)
+        );
+        let mut gre = tunnelled.clone();
+        gre[9] = 47;
+        Ipv4Packet::new_unchecked(&mut gre[..]).fill_checksum();
+        let mut q = packet(&pool, &gre);
+        assert_eq!(
+            decapsulate_6in4(&mut q, ours4, 0),
+            Err(TunnelError::WrongProtocol)
+        );
+        let mut fragment = tunnelled.clone();
+        fragment[6] = 0x20;
+        Ipv4Packet::new_unchecked(&mut fragment[..]).fill_checksum();
+        let mut q = packet(&pool, &fragment);
+        assert_eq!(
+            decapsulate_6in4(&mut q, ours4, 0),
+            Err(TunnelError::Malformed(wire::Error::Unsupported))
+        );
+        let mut bad = tunnelled.clone();
+        bad[20] = 0x40;
+        Ipv4Packet::new_unchecked(&mut bad[..]).fill_checksum();
+        let mut q = packet(&pool, &bad);
+        assert_eq!(
+            decapsulate_6in4(&mut q, ours4, 0),
+            Err(TunnelError::Malformed(wire::Error::BadVersion))
+        );
+        assert_eq!(
+            p.data(),
+            &tunnelled[..],
+            "refused packets are left as they were"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn ipv4_in_ipv6_round_trip_returns_the_inner_packet(
+            body in 0usize..1400, ttl in 2u8..=255, tos in any::<u8>(), df in any::<bool>(),
+            limit in proptest::option::of(any::<u8>()), outer_ecn in 0u8..4,
+        ) {
+            let pool = MemPool::new(2);
+            let original = inner4(body, ttl, tos, df);
+            let mut p = packet(&pool, &original);
+            let s = TunnelSettings { encapsulation_limit: limit, ..TunnelSettings::default() };
+            encapsulate_4in6(&mut p, &ends6(), &s, 0).unwrap();
+            let outer = Ipv6Packet::new_checked(p.data()).unwrap();
+            prop_assert_eq!(outer.ecn(), tos & 3);
+            let tc = (outer.traffic_class() & !3) | outer_ecn;
+            Ipv6Packet::new_unchecked(p.data_mut()).set_traffic_class(tc);
+            let r = decapsulate_4in6(&mut p, ours6, 0);
+            let mut want = original.clone();
+            match ecn::decapsulate(tos, outer_ecn) {
+                ecn::Decapsulated::Forward(e) => {
+                    prop_assert!(r.is_ok());
+                    let mut w = Ipv4Packet::new_unchecked(&mut want[..]);
+                    w.decrement_ttl();
+                    w.set_dscp_ecn(tos >> 2, e);
+                    prop_assert_eq!(p.data(), &want[..]);
+                }
+                ecn::Decapsulated::Drop => prop_assert_eq!(r, Err(TunnelError::EcnDrop)),
+            }
+        }
+
+        #[test]
+        fn ipv6_in_ipv4_round_trip_returns_the_inner_packet(
+            body in 0usize..1400, hop_limit in 2u8..=255, tc in any::<u8>(),
+            outer_ecn in 0u8..4, ident in any::<u16>(),
+        ) {
+            let pool = MemPool::new(2);
+            let original = inner6(body, hop_limit, tc);
+            let mut p = packet(&pool, &original);
+            encapsulate_6in4(&mut p, &ends4(), &TunnelSettings::default(), ident).unwrap();
+            let mut outer = Ipv4Packet::new_checked(p.data_mut()).unwrap();
+            prop_assert_eq!(outer.ecn(), tc & 3);
+            let dscp = outer.dscp();
+            outer.set_dscp_ecn(dscp, outer_ecn);
+            let r = decapsulate_6in4(&mut p, ours4, 0);
+            let mut want = original.clone();
+            want[7] = hop_limit - 1;
+            match ecn::decapsulate(tc, outer_ecn) {
+                ecn::Decapsulated::Forward(e) => {
+                    prop_assert!(r.is_ok());
+                    Ipv6Packet::new_unchecked(&mut want[..]).set_traffic_class((tc & !3) | e);
+                    prop_assert_eq!(p.data(), &want[..]);
+                }
+                ecn::Decapsulated::Drop => prop_assert_eq!(r, Err(TunnelError::EcnDrop)),
+            }
+        }
+
+        #[test]
+        fn decapsulation_never_panics_on_arbitrary_bytes(
+            bytes in proptest::collection::vec(any::<u8>(), 0..200), nesting in any::<u8>(),
+            shape in 0u8..3,
+        ) {
+            let pool = MemPool::new(2);
+            let mut bytes = bytes;
+            if bytes.len() >= 40 {
+                match shape {
+                    0 => {
+                        bytes[0] = 0x60;
+                        let plen = (bytes.len() - 40) as u16;
+                        bytes[4..6].copy_from_slice(&plen.to_be_bytes());
+                        bytes[6] = 4;
+                    }
+                    1 => {
+                        bytes[0] = 0x45;
+                        let len = bytes.len() as u16;
+                        bytes[2..4].copy_from_slice(&len.to_be_bytes());
+                        bytes[9] = 41;
+                        Ipv4Packet::new_unchecked(&mut bytes[..]).fill_checksum();
+                    }
+                    _ => {}
+                }
+            }
+            let mut p = packet(&pool, &bytes);
+            let _ = decapsulate_4in6(&mut p, |_| true, nesting);
+            let _ = decapsulate_6in4(&mut p, |_| true, nesting);
+            let mut p = packet(&pool, &bytes);
+            let _ = encapsulate_4in6(&mut p, &ends6(), &TunnelSettings::default(), 0);
+            let _ = encapsulate_6in4(&mut p, &ends4(), &TunnelSettings::default(), 0);
+        }
+    }
+}
