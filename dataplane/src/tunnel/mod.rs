@@ -8,6 +8,9 @@
 //! RFC 6040 that every method applies.
 
 pub mod ecn;
+pub mod ipip;
+#[cfg(test)]
+pub(crate) mod testutil;
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
@@ -94,6 +97,29 @@ pub enum TunnelError {
     WrongProtocol,
     /// Not enough headroom (or tailroom) in the buffer for the edit.
     NoRoom,
+    /// RFC 6040 §4.2: the outer header says CE but the inner transport is not
+    /// ECN-capable; the decapsulator drops the packet.
+    EcnDrop,
+    /// Minimal encapsulation may not carry a fragment (RFC 2004 §3): encapsulate this
+    /// packet with IPv4-in-IPv4 ([`ipip`]) instead.
+    UseIpInIp,
+    /// No ICMP error may be sent about this packet (RFC 1812 §4.3.2.7: it is itself an
+    /// ICMP error, a later fragment, or from a source that is not a unicast host).
+    IcmpSuppressed,
+}
+
+/// What an encapsulation left in the buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encapsulated {
+    /// A complete outer packet within the tunnel MTU: send it.
+    Ready,
+    /// A complete outer packet longer than the tunnel MTU whose inner packet allows
+    /// fragmentation: split it with [`ipip::fragment_outer`] at `mtu` before sending
+    /// (RFC 2003 §5.1).
+    Fragment {
+        /// The tunnel MTU to fragment at.
+        mtu: u16,
+    },
 }
 
 impl From<wire::Error> for TunnelError {
