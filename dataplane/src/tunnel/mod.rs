@@ -8,6 +8,7 @@
 //! RFC 6040 that every method applies.
 
 pub mod ecn;
+pub mod gre;
 pub mod ipip;
 #[cfg(test)]
 pub(crate) mod testutil;
