@@ -10,6 +10,7 @@
 pub mod ecn;
 pub mod gre;
 pub mod ipip;
+pub mod minimal;
 #[cfg(test)]
 pub(crate) mod testutil;
 
