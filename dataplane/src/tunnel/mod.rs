@@ -9,6 +9,7 @@
 
 pub mod ecn;
 pub mod gre;
+pub mod icmp;
 pub mod ipip;
 pub mod minimal;
 #[cfg(test)]
