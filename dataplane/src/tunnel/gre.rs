@@ -115,9 +115,13 @@ pub fn encapsulate<P: PacketBuf>(
 }
 
 /// Checks the inner IPv6 packet at the start of `inner` and rewrites its ECN field from
-/// the outer one; returns its length. RFC 6040 §4.2.
+/// the outer one; returns its length. A hop limit of 0 is `TtlExpired` (discarded, as
+/// RFC 2003 §3.1 says of an IPv4 inner TTL). RFC 6040 §4.2.
 fn decapsulate_inner_v6(inner: &mut [u8], outer_ecn: u8) -> Result<usize> {
     let mut packet = Ipv6Packet::new_checked(inner)?;
+    if packet.hop_limit() == 0 {
+        return Err(TunnelError::TtlExpired);
+    }
     let len = ipv6::HEADER_LEN + usize::from(packet.payload_len());
     match ecn::decapsulate(packet.ecn(), outer_ecn) {
         ecn::Decapsulated::Drop => Err(TunnelError::EcnDrop),

@@ -189,9 +189,15 @@ pub(crate) fn check_outer(
 }
 
 /// Checks the inner IPv4 packet at the start of `inner` and rewrites its ECN field from
-/// the outer one (incremental checksum); returns its total length. RFC 6040 §4.2.
+/// the outer one (incremental checksum); returns its total length. An inner TTL of 0 is
+/// `TtlExpired`, a silent discard (RFC 2003 §3.1: the decapsulator leaves the inner TTL
+/// alone and MUST discard a datagram whose TTL is 0). RFC 6040 §4.2.
 pub(crate) fn decapsulate_inner(inner: &mut [u8], outer_ecn: u8) -> Result<usize> {
-    let len = usize::from(checked_inner(inner)?.total_len());
+    let checked = checked_inner(inner)?;
+    if checked.ttl() == 0 {
+        return Err(TunnelError::TtlExpired);
+    }
+    let len = usize::from(checked.total_len());
     let mut packet = Ipv4Packet::new_unchecked(inner);
     match ecn::decapsulate(packet.ecn(), outer_ecn) {
         ecn::Decapsulated::Drop => Err(TunnelError::EcnDrop),
@@ -477,6 +483,32 @@ mod tests {
             decapsulate(&mut udp, |a| a == HOME_ADDRESS),
             Err(TunnelError::WrongProtocol)
         );
+    }
+
+    #[test]
+    fn inner_ttl_of_zero_is_discarded_on_decapsulation_and_others_are_left_alone() {
+        let pool = pool();
+        let zero = inner(0, 0, 0, false, 8);
+        let mut outer = packet(&pool, &zero);
+        let repr = outer_repr(
+            ends(),
+            &settings(),
+            1,
+            IpProtocol::IPIP,
+            &InnerFields {
+                dscp: 0,
+                ecn: 0,
+                dont_frag: false,
+                len: zero.len(),
+            },
+            zero.len(),
+        );
+        emit_outer(&mut outer, &repr).unwrap();
+        assert_eq!(decapsulate(&mut outer, ours), Err(TunnelError::TtlExpired));
+        let mut one = packet(&pool, &inner(2, 0, 0, false, 8));
+        encapsulate(&mut one, ends(), &settings(), 1).unwrap();
+        decapsulate(&mut one, ours).unwrap();
+        assert_eq!(parse(one.data()).ttl, 1, "decapsulation does not decrement");
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //!
 //! One module per method; this one holds what they share: the settings of a tunnel entry
 //! point, the reasons a packet is not tunnelled (each one counted by the engine, some
-//! answered with an ICMP error the caller builds with `icmp_error`), and the ECN rules of
-//! RFC 6040 that every method applies.
+//! answered with an ICMP error the caller builds with [`icmp::icmp_error_v4`]), what an
+//! encapsulation left in the buffer ([`Encapsulated`]), and the ECN rules of RFC 6040 that
+//! every method applies.
 
 pub mod ecn;
 pub mod gre;
@@ -74,7 +75,9 @@ pub struct Endpoints6 {
 pub enum TunnelError {
     /// The inner (or, on decapsulation, outer) packet does not parse.
     Malformed(wire::Error),
-    /// The inner TTL / hop limit reached zero at the entry point: ICMP Time Exceeded.
+    /// The inner TTL / hop limit reached zero at the entry point: ICMP Time Exceeded
+    /// ([`icmp::icmp_error_v4`]). On decapsulation, an inner TTL of 0: discard silently
+    /// (RFC 2003 §3.1).
     TtlExpired,
     /// The packet does not fit the tunnel MTU and may not be fragmented (IPv4 DF, or any
     /// IPv6 packet): ICMP Fragmentation Needed / Packet Too Big carrying `mtu`, the largest
