@@ -348,5 +348,19 @@ mod tests {
             let mut p = packet(&pool, &bytes);
             let _ = decapsulate(&mut p, |_| true);
         }
+            #[test]
+        fn decapsulate_never_panics_behind_valid_outer_and_gre_headers(
+            v6: bool, mut payload in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            fix_ipv4_checksum(&mut payload);
+            let mut gre = vec![0, 0, 0x08, 0x00];
+            if v6 {
+                gre[2..4].copy_from_slice(&[0x86, 0xdd]);
+            }
+            gre.extend_from_slice(&payload);
+            let pool = pool();
+            let mut p = packet(&pool, &outer_over(IpProtocol::GRE, CARE_OF, &gre));
+            let _ = decapsulate(&mut p, ours);
+        }
     }
 }

@@ -544,5 +544,14 @@ mod tests {
             let mut p = packet(&pool, &bytes);
             let _ = decapsulate(&mut p, |_| true);
         }
+            #[test]
+        fn decapsulate_never_panics_behind_a_valid_outer_header(
+            mut payload in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            fix_ipv4_checksum(&mut payload);
+            let pool = pool();
+            let mut p = packet(&pool, &outer_over(IpProtocol::IPIP, CARE_OF, &payload));
+            let _ = decapsulate(&mut p, ours);
+        }
     }
 }

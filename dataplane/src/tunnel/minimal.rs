@@ -287,5 +287,20 @@ mod tests {
             let mut p = packet(&pool, &bytes);
             let _ = decapsulate(&mut p, |_| true);
         }
+            #[test]
+        fn decapsulate_never_panics_behind_a_valid_outer_header(
+            mut payload in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            if payload.len() >= 12 {
+                payload[1] &= 0x80;
+                let len = if payload[1] != 0 { 12 } else { 8 };
+                payload[2..4].fill(0);
+                let c = crate::wire::checksum::checksum(&payload[..len]);
+                payload[2..4].copy_from_slice(&c.to_be_bytes());
+            }
+            let pool = pool();
+            let mut p = packet(&pool, &outer_over(IpProtocol::MINIMAL_ENCAP, CARE_OF, &payload));
+            let _ = decapsulate(&mut p, ours);
+        }
     }
 }

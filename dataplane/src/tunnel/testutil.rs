@@ -57,3 +57,36 @@ pub fn parse(bytes: &[u8]) -> Ipv4Repr {
     )
     .unwrap()
 }
+
+/// Fills in the IPv4 header checksum of `bytes` when they start with something shaped like
+/// an IPv4 header, so that fuzzed inner packets get past the checksum.
+pub fn fix_ipv4_checksum(bytes: &mut [u8]) {
+    let header_len = usize::from(bytes.first().map_or(0, |b| b & 0x0f)) * 4;
+    if header_len >= 20 && bytes.len() >= header_len {
+        bytes[10..12].fill(0);
+        let c = crate::wire::checksum::checksum(&bytes[..header_len]);
+        bytes[10..12].copy_from_slice(&c.to_be_bytes());
+    }
+}
+
+/// A well-formed outer IPv4 header to `dst` carrying `protocol` and then `payload`.
+pub fn outer_over(protocol: IpProtocol, dst: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
+    let repr = Ipv4Repr {
+        src_addr: HOME_AGENT,
+        dst_addr: dst,
+        protocol,
+        payload_len: payload.len(),
+        ttl: 64,
+        dscp: 0,
+        ecn: 0b11,
+        ident: 1,
+        dont_frag: false,
+        more_frags: false,
+        frag_offset: 0,
+        options: Ipv4Options::EMPTY,
+    };
+    let mut b = vec![0u8; repr.buffer_len()];
+    b[20..].copy_from_slice(payload);
+    repr.emit(&mut Ipv4Packet::new_unchecked(&mut b[..]));
+    b
+}
