@@ -1,6 +1,6 @@
 //! IPv4 encapsulation within IPv4, RFC 2003: a new outer IPv4 header in front of the
-//! unchanged inner packet. Also the IPv4 outer-header pieces GRE shares ([`emit_outer`],
-//! [`check_outer`]) and the outer fragmentation of RFC 2003 §5.1 ([`fragment_outer`]).
+//! unchanged inner packet. Also the IPv4 outer-header steps GRE and minimal encapsulation
+//! share, and the outer fragmentation of RFC 2003 §5.1 ([`fragment_outer`]).
 
 use core::net::Ipv4Addr;
 

@@ -79,9 +79,9 @@ pub enum TunnelError {
     /// ([`icmp::icmp_error_v4`]). On decapsulation, an inner TTL of 0: discard silently
     /// (RFC 2003 §3.1).
     TtlExpired,
-    /// The packet does not fit the tunnel MTU and may not be fragmented (IPv4 DF, or any
-    /// IPv6 packet): ICMP Fragmentation Needed / Packet Too Big carrying `mtu`, the largest
-    /// inner packet that fits.
+    /// The packet does not fit the tunnel MTU and may not be fragmented (IPv4 DF, or an
+    /// IPv6 packet while the inner MTU is at least 1280, RFC 4213 §3.2): ICMP Fragmentation
+    /// Needed / Packet Too Big carrying `mtu`, the largest inner packet that fits.
     TooBig {
         /// Largest inner packet the tunnel carries.
         mtu: u16,
