@@ -377,6 +377,18 @@ mod tests {
     }
 
     #[test]
+    fn link_padding_after_the_inner_packet_is_not_tunnelled() {
+        let pool = pool();
+        let original = inner(64, 0, 0, false, 4);
+        let mut padded = original.clone();
+        padded.resize(46, 0);
+        let mut p = packet(&pool, &padded);
+        encapsulate(&mut p, ends(), &settings(), 1).unwrap();
+        assert_eq!(p.data().len(), 20 + original.len());
+        assert_eq!(parse(p.data()).payload_len, original.len());
+    }
+
+    #[test]
     fn packet_to_the_exit_point_is_not_tunnelled() {
         let pool = pool();
         let e = Endpoints4 {

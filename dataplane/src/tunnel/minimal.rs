@@ -189,6 +189,27 @@ mod tests {
     }
 
     #[test]
+    fn original_header_with_options_moves_whole_and_comes_back() {
+        let pool = pool();
+        let plain = parse(&inner(64, 0, 0, false, 12));
+        let repr = crate::wire::ipv4::Ipv4Repr {
+            options: crate::wire::ipv4::Ipv4Options::new(&[0x94, 0x04, 0, 0]).unwrap(),
+            ..plain
+        };
+        let mut original = vec![0x5a; repr.buffer_len()];
+        repr.emit(&mut Ipv4Packet::new_unchecked(&mut original[..]));
+        let mut p = packet(&pool, &original);
+        encapsulate(&mut p, ends(), &settings()).unwrap();
+        let outer = parse(p.data());
+        assert_eq!(outer.options.as_slice(), &[0x94, 0x04, 0, 0]);
+        assert!(MinimalPacket::new_checked(&p.data()[24..])
+            .unwrap()
+            .verify_checksum());
+        decapsulate(&mut p, ours).unwrap();
+        assert_eq!(p.data(), &ttl_decremented(&original)[..]);
+    }
+
+    #[test]
     fn fragments_are_sent_back_to_ip_in_ip() {
         let pool = pool();
         let mut original = inner(64, 0, 0, false, 16);
