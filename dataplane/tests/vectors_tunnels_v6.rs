@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 
 use mipdp_dataplane::port::memory::MemPool;
 use mipdp_dataplane::port::PacketBuf;
-use mipdp_dataplane::tunnel::ip6ip6::{self, Encapsulated};
-use mipdp_dataplane::tunnel::{mixed, Endpoints4, Endpoints6, TunnelSettings};
+use mipdp_dataplane::tunnel::ip6ip6;
+use mipdp_dataplane::tunnel::{mixed, Encapsulated, Endpoints4, Endpoints6, TunnelSettings};
 
 const VECTORS: &str = include_str!("vectors/tunnels_v6.txt");
 

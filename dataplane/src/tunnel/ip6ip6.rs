@@ -7,7 +7,9 @@
 
 use core::net::Ipv6Addr;
 
-use super::{ecn, Endpoints6, Result, TunnelError, TunnelSettings, DEFAULT_NESTING_LIMIT};
+use super::{
+    ecn, Encapsulated, Endpoints6, Result, TunnelError, TunnelSettings, DEFAULT_NESTING_LIMIT,
+};
 use crate::port::PacketBuf;
 use crate::wire::icmpv6::{Icmpv6Packet, Icmpv6Repr};
 use crate::wire::ipv6::{next_header, Ipv6Packet, Ipv6Repr, HEADER_LEN};
@@ -19,22 +21,6 @@ pub const IPV6_MIN_MTU: u16 = 1280;
 
 /// Hop limit of the ICMPv6 errors built here (RFC 4443 leaves it to the node).
 pub const ICMP_HOP_LIMIT: u8 = 64;
-
-/// What the caller still has to do with a packet encapsulated without error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encapsulated {
-    /// The outer packet fits the path MTU: send it.
-    Ready,
-    /// The outer packet is larger than the path MTU and the RFCs say the entry point
-    /// fragments it (never the inner packet): an IPv6 outer into IPv6 fragments (RFC 2473
-    /// §7.1(b) for an inner IPv6 packet of at most 1280 bytes, §7.2(b) for an inner IPv4
-    /// packet with DF clear), an IPv4 outer by IPv4 fragmentation (RFC 4213 §3.2, DF then
-    /// clear). Each fragment at most `path_mtu` bytes.
-    FragmentOuter {
-        /// The path MTU to the exit point the fragments must fit.
-        path_mtu: u16,
-    },
-}
 
 /// What decapsulation found in the stripped outer header, for the caller's checks (e.g.
 /// that the entry point is the care-of address a binding names).
@@ -150,7 +136,7 @@ fn fit_ipv6_inner(path_mtu: u16, overhead: usize, inner_len: usize) -> Result<En
     if inner_len <= tunnel_mtu {
         Ok(Encapsulated::Ready)
     } else if inner_len <= usize::from(IPV6_MIN_MTU) {
-        Ok(Encapsulated::FragmentOuter { path_mtu })
+        Ok(Encapsulated::Fragment { mtu: path_mtu })
     } else {
         let mtu = u16::try_from(tunnel_mtu).unwrap_or(u16::MAX);
         Err(TunnelError::TooBig {
@@ -596,7 +582,7 @@ mod tests {
         let mut p = packet(&pool, &inner(1280 - 40, 64, 0));
         assert_eq!(
             encapsulate(&mut p, &ends(), &s, 0),
-            Ok(Encapsulated::FragmentOuter { path_mtu: 1300 })
+            Ok(Encapsulated::Fragment { mtu: 1300 })
         );
         assert_eq!(p.data().len(), 1280 + 48);
     }

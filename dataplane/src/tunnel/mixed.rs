@@ -7,11 +7,12 @@
 use core::net::{Ipv4Addr, Ipv6Addr};
 
 use super::ip6ip6::{
-    inner_ecn, keep_range, outer_traffic_class, push_outer6, read_outer6, Decapsulated,
-    Encapsulated, Outer6, IPV6_MIN_MTU,
+    inner_ecn, keep_range, outer_traffic_class, push_outer6, read_outer6, Decapsulated, Outer6,
+    IPV6_MIN_MTU,
 };
 use super::{
-    ecn, Endpoints4, Endpoints6, Result, TunnelError, TunnelSettings, DEFAULT_NESTING_LIMIT,
+    ecn, Encapsulated, Endpoints4, Endpoints6, Result, TunnelError, TunnelSettings,
+    DEFAULT_NESTING_LIMIT,
 };
 use crate::port::PacketBuf;
 use crate::wire;
@@ -41,7 +42,7 @@ fn fit_ipv4_inner(
     let tunnel_mtu = usize::from(path_mtu).saturating_sub(overhead);
     match (inner_len <= tunnel_mtu, dont_frag) {
         (true, _) => Ok(Encapsulated::Ready),
-        (false, false) => Ok(Encapsulated::FragmentOuter { path_mtu }),
+        (false, false) => Ok(Encapsulated::Fragment { mtu: path_mtu }),
         (false, true) => Err(TunnelError::TooBig {
             mtu: u16::try_from(tunnel_mtu).unwrap_or(u16::MAX),
         }),
@@ -131,7 +132,7 @@ fn fit_over_ipv4(path_mtu: u16, inner_len: usize) -> Result<(Encapsulated, bool)
         return Err(TunnelError::TooBig { mtu: IPV6_MIN_MTU });
     }
     if inner_len > tunnel_mtu {
-        return Ok((Encapsulated::FragmentOuter { path_mtu }, false));
+        return Ok((Encapsulated::Fragment { mtu: path_mtu }, false));
     }
     Ok((Encapsulated::Ready, false))
 }
@@ -371,7 +372,7 @@ mod tests {
         let mut p = packet(&pool, &inner4(1461 - 20, 64, 0, false));
         assert_eq!(
             encapsulate_4in6(&mut p, &ends6(), &no_limit(), 0),
-            Ok(Encapsulated::FragmentOuter { path_mtu: 1500 })
+            Ok(Encapsulated::Fragment { mtu: 1500 })
         );
         assert_eq!(p.data().len(), 1501);
     }
@@ -494,7 +495,7 @@ mod tests {
         let mut p = packet(&pool, &inner6(1280 - 40, 64, 0));
         assert_eq!(
             encapsulate_6in4(&mut p, &ends4(), &s, 0),
-            Ok(Encapsulated::FragmentOuter { path_mtu: 1000 })
+            Ok(Encapsulated::Fragment { mtu: 1000 })
         );
         assert!(!Ipv4Packet::new_checked(p.data()).unwrap().dont_frag());
         let mut p = packet(&pool, &inner6(100, 64, 0));

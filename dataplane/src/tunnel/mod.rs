@@ -4,12 +4,19 @@
 //!
 //! One module per method; this one holds what they share: the settings of a tunnel entry
 //! point, the reasons a packet is not tunnelled (each one counted by the engine, some
-//! answered with an ICMP error the caller builds with `icmp_error`), and the ECN rules of
-//! RFC 6040 that every method applies.
+//! answered with an ICMP error the caller builds with [`icmp::icmp_error_v4`]), what an
+//! encapsulation left in the buffer ([`Encapsulated`]), and the ECN rules of RFC 6040 that
+//! every method applies.
 
 pub mod ecn;
+pub mod gre;
+pub mod icmp;
 pub mod ip6ip6;
+pub mod ipip;
+pub mod minimal;
 pub mod mixed;
+#[cfg(test)]
+pub(crate) mod testutil;
 
 use core::net::{Ipv4Addr, Ipv6Addr};
 
@@ -70,11 +77,13 @@ pub struct Endpoints6 {
 pub enum TunnelError {
     /// The inner (or, on decapsulation, outer) packet does not parse.
     Malformed(wire::Error),
-    /// The inner TTL / hop limit reached zero at the entry point: ICMP Time Exceeded.
+    /// The inner TTL / hop limit reached zero at the entry point: ICMP Time Exceeded
+    /// ([`icmp::icmp_error_v4`]). On decapsulation, an inner TTL of 0: discard silently
+    /// (RFC 2003 §3.1).
     TtlExpired,
-    /// The packet does not fit the tunnel MTU and may not be fragmented (IPv4 DF, or any
-    /// IPv6 packet): ICMP Fragmentation Needed / Packet Too Big carrying `mtu`, the largest
-    /// inner packet that fits.
+    /// The packet does not fit the tunnel MTU and may not be fragmented (IPv4 DF, or an
+    /// IPv6 packet while the inner MTU is at least 1280, RFC 4213 §3.2): ICMP Fragmentation
+    /// Needed / Packet Too Big carrying `mtu`, the largest inner packet that fits.
     TooBig {
         /// Largest inner packet the tunnel carries.
         mtu: u16,
@@ -96,9 +105,30 @@ pub enum TunnelError {
     WrongProtocol,
     /// Not enough headroom (or tailroom) in the buffer for the edit.
     NoRoom,
-    /// RFC 6040 §4.2: the outer ECN field says CE but the inner packet is Not-ECT, so
-    /// the congestion mark cannot be passed on: drop.
+    /// RFC 6040 §4.2: the outer header says CE but the inner transport is not
+    /// ECN-capable; the decapsulator drops the packet.
     EcnDrop,
+    /// Minimal encapsulation may not carry a fragment (RFC 2004 §3): encapsulate this
+    /// packet with IPv4-in-IPv4 ([`ipip`]) instead.
+    UseIpInIp,
+    /// No ICMP error may be sent about this packet (RFC 1812 §4.3.2.7: it is itself an
+    /// ICMP error, a later fragment, or from a source that is not a unicast host).
+    IcmpSuppressed,
+}
+
+/// What an encapsulation left in the buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encapsulated {
+    /// A complete outer packet within the tunnel MTU: send it.
+    Ready,
+    /// A complete outer packet longer than the tunnel MTU whose inner packet allows
+    /// fragmentation of the outer one: split it at `mtu` before sending. IPv4 outer:
+    /// [`ipip::fragment_outer`] (RFC 2003 §5.1, RFC 4213 §3.2); IPv6 outer: IPv6
+    /// fragments (RFC 2473 §7.1(b), §7.2(b)).
+    Fragment {
+        /// The tunnel MTU to fragment at.
+        mtu: u16,
+    },
 }
 
 impl From<wire::Error> for TunnelError {
