@@ -15,7 +15,9 @@ pub mod backoff;
 pub mod counters;
 pub mod forwarder;
 pub mod port;
+pub mod tables;
 pub mod tunnel;
+pub mod update;
 pub mod wire;
 pub mod worker;
 
