@@ -15,6 +15,7 @@ pub mod backoff;
 pub mod counters;
 pub mod forwarder;
 pub mod port;
+pub mod profile;
 pub mod tables;
 pub mod tunnel;
 pub mod update;

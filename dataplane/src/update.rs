@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
 
+use crate::profile::{Class, Policy, Profile, ProfileId};
 use crate::tables::{
     AnycastGroup, Binding, CacheEntry, MulticastEntry, Prefix, Route, TableError, Tables,
     TargetState, Visitor,
@@ -124,6 +125,17 @@ pub enum Update {
         /// Its IP address.
         ip: IpAddr,
     },
+    /// Add or replace a service profile (in its class).
+    Profile(Profile),
+    /// Remove a service profile.
+    RemoveProfile {
+        /// Its class.
+        class: Class,
+        /// Its id.
+        id: ProfileId,
+    },
+    /// Set the order the profile classes are searched in.
+    Policy(Policy),
 }
 
 /// What applying an update did.
@@ -180,6 +192,15 @@ impl Tables {
             Update::Neighbour { port, ip, mac } => self.neighbours.insert(port, ip, mac),
             Update::RemoveNeighbour { port, ip } => {
                 self.neighbours.remove(port, ip);
+                Ok(())
+            }
+            Update::Profile(profile) => self.profiles.insert(profile),
+            Update::RemoveProfile { class, id } => {
+                self.profiles.remove(class, id);
+                Ok(())
+            }
+            Update::Policy(policy) => {
+                self.profiles.set_policy(policy);
                 Ok(())
             }
         };

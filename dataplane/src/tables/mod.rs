@@ -18,6 +18,8 @@ pub mod visitors;
 
 use core::net::IpAddr;
 
+use crate::profile::ProfileTables;
+
 pub use anycast::{AnycastGroup, AnycastTable, AnycastTarget, TargetState};
 pub use bindings::{Binding, BindingTable, CareOfList, MAX_CARE_OF};
 pub use cache::{BindingCache, CacheEntry};
@@ -94,6 +96,8 @@ pub struct TableLimits {
     pub routes: usize,
     /// Neighbour entries.
     pub neighbours: usize,
+    /// Service profiles per class.
+    pub profiles: usize,
 }
 
 impl Default for TableLimits {
@@ -106,6 +110,7 @@ impl Default for TableLimits {
             anycast: 1_024,
             routes: 16_384,
             neighbours: 16_384,
+            profiles: 65_536,
         }
     }
 }
@@ -127,6 +132,8 @@ pub struct Tables {
     pub routes: RouteTable,
     /// Resolved next hops.
     pub neighbours: NeighbourTable,
+    /// Service profiles and the policy order.
+    pub profiles: ProfileTables,
 }
 
 impl Tables {
@@ -140,6 +147,7 @@ impl Tables {
             anycast: AnycastTable::with_limit(limits.anycast),
             routes: RouteTable::with_limit(limits.routes),
             neighbours: NeighbourTable::with_limit(limits.neighbours),
+            profiles: ProfileTables::new(limits.profiles),
         }
     }
 }

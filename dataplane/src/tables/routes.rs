@@ -122,7 +122,7 @@ fn max_len(addr: IpAddr) -> u8 {
 }
 
 #[inline]
-fn mask4(bits: u32, len: u8) -> u32 {
+pub(crate) fn mask4(bits: u32, len: u8) -> u32 {
     if len == 0 {
         0
     } else {
@@ -131,7 +131,7 @@ fn mask4(bits: u32, len: u8) -> u32 {
 }
 
 #[inline]
-fn mask6(bits: u128, len: u8) -> u128 {
+pub(crate) fn mask6(bits: u128, len: u8) -> u128 {
     if len == 0 {
         0
     } else {
@@ -160,20 +160,20 @@ impl Route {
 /// The prefix lengths present in one family's table, with a count per length so a
 /// removal knows when a length disappears.
 #[derive(Debug)]
-struct Lengths {
+pub(crate) struct Lengths {
     present: [u64; 3],
     count: [u32; 129],
 }
 
 impl Lengths {
-    fn new() -> Lengths {
+    pub(crate) fn new() -> Lengths {
         Lengths {
             present: [0; 3],
             count: [0; 129],
         }
     }
 
-    fn add(&mut self, len: u8) {
+    pub(crate) fn add(&mut self, len: u8) {
         let l = usize::from(len);
         if let Some(c) = self.count.get_mut(l) {
             *c += 1;
@@ -183,7 +183,7 @@ impl Lengths {
         }
     }
 
-    fn remove(&mut self, len: u8) {
+    pub(crate) fn remove(&mut self, len: u8) {
         let l = usize::from(len);
         if let Some(c) = self.count.get_mut(l) {
             *c = c.saturating_sub(1);
@@ -197,7 +197,7 @@ impl Lengths {
 
     /// Calls `probe` with each present length, longest first, until it returns Some.
     #[inline]
-    fn longest_first<T>(&self, mut probe: impl FnMut(u8) -> Option<T>) -> Option<T> {
+    pub(crate) fn longest_first<T>(&self, mut probe: impl FnMut(u8) -> Option<T>) -> Option<T> {
         for (w, word) in self.present.iter().enumerate().rev() {
             let mut bits = *word;
             while bits != 0 {
