@@ -13,11 +13,72 @@ pub enum DropReason {
     NoEgress = 1,
     /// The NIC did not take the packet within the TX retry bound.
     TxFull = 2,
+    /// A header does not parse (bad length, version, checksum, option).
+    Malformed = 3,
+    /// An EtherType the node does not handle.
+    UnknownEthertype = 4,
+    /// No service profile matches.
+    NoProfile = 5,
+    /// A profile sent the packet to the mobility bindings, which have no entry (fault).
+    NoBinding = 6,
+    /// A profile sent the packet to the visitor list, which has no entry (fault).
+    NoVisitor = 7,
+    /// A profile sent the packet to the binding cache, which has no entry (fault).
+    NoCacheEntry = 8,
+    /// A profile sent the packet to the multicast map, which has no entry (fault).
+    NoMulticast = 9,
+    /// A profile sent the packet to the anycast table, which does not know the address
+    /// (fault).
+    NotAnycast = 10,
+    /// The anycast address has no online target.
+    NoAnycastTarget = 11,
+    /// No route to the destination.
+    NoRoute = 12,
+    /// The next hop is not resolved yet (resolution was requested).
+    NoNeighbour = 13,
+    /// TTL / hop limit exhausted.
+    TtlExpired = 14,
+    /// Too big for the tunnel and may not be fragmented.
+    TooBig = 15,
+    /// The outer packet needs fragmenting, which this path does not do yet.
+    NeedsFragmentation = 16,
+    /// A profile asked for decapsulation but the packet is not a tunnel packet to this
+    /// node (wrong protocol, outer destination not ours, malformed tunnel header).
+    NotTunnelled = 17,
+    /// More nested tunnel headers than the nesting limit.
+    NestingLimit = 18,
+    /// Encapsulation refused the packet (method cannot carry it, inner destination is the
+    /// tunnel end, RFC 2473 encapsulation limit, no headroom, ECN).
+    TunnelRefused = 19,
+    /// The queue to the control thread was full.
+    PuntFull = 20,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 3] = [DropReason::Runt, DropReason::NoEgress, DropReason::TxFull];
+    pub const ALL: [DropReason; 21] = [
+        DropReason::Runt,
+        DropReason::NoEgress,
+        DropReason::TxFull,
+        DropReason::Malformed,
+        DropReason::UnknownEthertype,
+        DropReason::NoProfile,
+        DropReason::NoBinding,
+        DropReason::NoVisitor,
+        DropReason::NoCacheEntry,
+        DropReason::NoMulticast,
+        DropReason::NotAnycast,
+        DropReason::NoAnycastTarget,
+        DropReason::NoRoute,
+        DropReason::NoNeighbour,
+        DropReason::TtlExpired,
+        DropReason::TooBig,
+        DropReason::NeedsFragmentation,
+        DropReason::NotTunnelled,
+        DropReason::NestingLimit,
+        DropReason::TunnelRefused,
+        DropReason::PuntFull,
+    ];
 
     /// Name used in logs and metrics.
     pub fn name(self) -> &'static str {
@@ -25,6 +86,24 @@ impl DropReason {
             DropReason::Runt => "runt",
             DropReason::NoEgress => "no_egress",
             DropReason::TxFull => "tx_full",
+            DropReason::Malformed => "malformed",
+            DropReason::UnknownEthertype => "unknown_ethertype",
+            DropReason::NoProfile => "no_profile",
+            DropReason::NoBinding => "no_binding",
+            DropReason::NoVisitor => "no_visitor",
+            DropReason::NoCacheEntry => "no_cache_entry",
+            DropReason::NoMulticast => "no_multicast",
+            DropReason::NotAnycast => "not_anycast",
+            DropReason::NoAnycastTarget => "no_anycast_target",
+            DropReason::NoRoute => "no_route",
+            DropReason::NoNeighbour => "no_neighbour",
+            DropReason::TtlExpired => "ttl_expired",
+            DropReason::TooBig => "too_big",
+            DropReason::NeedsFragmentation => "needs_fragmentation",
+            DropReason::NotTunnelled => "not_tunnelled",
+            DropReason::NestingLimit => "nesting_limit",
+            DropReason::TunnelRefused => "tunnel_refused",
+            DropReason::PuntFull => "punt_full",
         }
     }
 }

@@ -13,9 +13,11 @@
 
 pub mod backoff;
 pub mod counters;
+pub mod engine;
 pub mod forwarder;
 pub mod port;
 pub mod profile;
+pub mod roles;
 pub mod tables;
 pub mod tunnel;
 pub mod update;

@@ -482,8 +482,10 @@ mod tests {
     #[test]
     fn a_later_update_overrides_an_earlier_one_and_refusals_are_counted() {
         let (mut tx, mut rx) = channels(1, 16, 16);
-        let mut limits = TableLimits::default();
-        limits.bindings = 1;
+        let limits = TableLimits {
+            bindings: 1,
+            ..TableLimits::default()
+        };
         let mut t = Tables::new(&limits);
         tx.send(Update::Binding {
             home: home(1),

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use crate::backoff::IdleBackoff;
 use crate::counters::{DropReason, LocalCounters, WorkerCounters};
+use crossbeam_queue::ArrayQueue;
+
 use crate::port::{PacketBatch, PacketBuf, RxPort, TxPort};
 
 /// Packets per RX burst.
@@ -20,6 +22,9 @@ pub enum Action {
     Forward(u16),
     /// Drop it and count the reason.
     Drop(DropReason),
+    /// Hand it to the control thread (signalling, ARP/ND the dataplane does not answer):
+    /// a bounded queue, full = dropped and counted.
+    Punt,
 }
 
 /// The per-packet decision: pure logic over a packet, no I/O (boringtun's shape).
@@ -27,6 +32,17 @@ pub trait Processor: Send {
     /// Decides what happens to `packet`, which came in on port index `in_port`, editing it
     /// in place as needed.
     fn process<P: PacketBuf>(&mut self, in_port: usize, packet: &mut P) -> Action;
+
+    /// Called before each poll of the RX queues (e.g. to apply a bounded number of table
+    /// updates); returns the work done, so the worker does not back off while busy.
+    #[inline]
+    fn before_poll(&mut self) -> usize {
+        0
+    }
+
+    /// Called after each poll (e.g. to publish counters).
+    #[inline]
+    fn after_poll(&mut self) {}
 }
 
 /// Why a worker could not be built or started.
@@ -96,10 +112,14 @@ where
     pending: Vec<R::Batch>,
     actions: [Action; BURST],
     processor: P,
+    punt: Option<PuntQueue<R>>,
     local: LocalCounters,
     shared: Arc<WorkerCounters>,
     backoff: IdleBackoff,
 }
+
+/// The bounded queue a worker hands punted packets to (the control thread pops them).
+pub type PuntQueue<R> = Arc<ArrayQueue<<<R as RxPort>::Batch as PacketBatch>::Packet>>;
 
 impl<R, T, P> Worker<R, T, P>
 where
@@ -130,10 +150,17 @@ where
             tx,
             actions: [Action::Drop(DropReason::NoEgress); BURST],
             processor,
+            punt: None,
             local: LocalCounters::new(ports),
             shared: Arc::new(WorkerCounters::new(ports)),
             backoff: IdleBackoff::new(max_idle_sleep),
         })
+    }
+
+    /// Sends punted packets to `queue`; without one they are dropped and counted.
+    pub fn with_punt(mut self, queue: PuntQueue<R>) -> Self {
+        self.punt = Some(queue);
+        self
     }
 
     /// The worker's index.
@@ -160,10 +187,11 @@ where
             pending,
             actions,
             processor,
+            punt,
             local,
             ..
         } = self;
-        let mut total = 0;
+        let mut total = processor.before_poll();
         for (port, queue) in rx.iter_mut().enumerate() {
             let mut batch = R::Batch::default();
             let n = queue.rx_burst(&mut batch);
@@ -207,6 +235,11 @@ where
                         }
                     }
                     Some(Action::Drop(reason)) => local.drops[reason as usize] += 1,
+                    Some(Action::Punt) => {
+                        if punt.as_ref().is_none_or(|q| q.push(packet).is_err()) {
+                            local.drops[DropReason::PuntFull as usize] += 1;
+                        }
+                    }
                     None => local.drops[DropReason::NoEgress as usize] += 1,
                 }
             });
@@ -216,6 +249,7 @@ where
                 send(txq, queue, out, local);
             }
         }
+        processor.after_poll();
         local.polls += 1;
         local.publish(&self.shared, self.backoff.sleeps());
         total

@@ -77,8 +77,8 @@ impl ClassTable {
             AddrMatch::Any => Slot::Any,
             AddrMatch::Exact(a) => Slot::Exact(a),
             AddrMatch::Prefix(p) => match p.addr() {
-                IpAddr::V4(a) => Slot::Prefix4(p.len(), a.to_bits()),
-                IpAddr::V6(a) => Slot::Prefix6(p.len(), a.to_bits()),
+                IpAddr::V4(a) => Slot::Prefix4(p.prefix_len(), a.to_bits()),
+                IpAddr::V6(a) => Slot::Prefix6(p.prefix_len(), a.to_bits()),
             },
         }
     }

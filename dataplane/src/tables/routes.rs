@@ -60,7 +60,7 @@ impl Prefix {
     }
 
     /// The prefix length.
-    pub fn len(&self) -> u8 {
+    pub fn prefix_len(&self) -> u8 {
         self.len
     }
 
@@ -343,7 +343,7 @@ mod tests {
 
     #[test]
     fn prefixes_parse_and_refuse_host_bits_with_the_fix() {
-        assert_eq!(p("192.0.2.0/24").len(), 24);
+        assert_eq!(p("192.0.2.0/24").prefix_len(), 24);
         assert_eq!(p("::/0").addr(), ip("::"));
         assert!(matches!(
             "192.0.2.1/24".parse::<Prefix>(),
@@ -409,7 +409,7 @@ mod tests {
         routes
             .iter()
             .filter(|(p, _)| p.contains(dst))
-            .max_by_key(|(p, _)| p.len())
+            .max_by_key(|(p, _)| p.prefix_len())
             .map(|(_, r)| *r)
     }
 

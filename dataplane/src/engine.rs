@@ -1,0 +1,751 @@
+//! The per-packet decision of a mobility node: classify → search the service profiles →
+//! edit → consult the profile's table → emit.
+//!
+//! Every packet is an Ethernet frame. ARP requests for the node's addresses, and (as a
+//! proxy) for the home addresses of away mobiles it holds bindings for, are answered in
+//! place; other ARP goes to the control thread. An IP packet's [`FlowKey`] is searched in
+//! the profile classes ([`crate::profile`]); the hit's edit is applied (DSCP, then
+//! decapsulation, after which a `profiles` table searches again, bounded by the nesting
+//! limit) and its table decides the rest: tunnel to a binding's care-of address (home
+//! agent), deliver to a visitor (foreign agent), follow the binding cache (correspondent
+//! node: a type 2 routing header or a tunnel), re-encapsulate to a mobile's multicast group
+//! (MMA), tunnel to an online anycast target, tunnel to the profile's transfer
+//! destination, route, or punt. A table without an entry for the packet is a fault:
+//! dropped and counted by reason ([`DropReason`]), never a silent fall-through.
+//!
+//! Nothing here allocates, locks, logs or makes a syscall.
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crossbeam_queue::ArrayQueue;
+use crossbeam_utils::CachePadded;
+
+use crate::counters::DropReason;
+use crate::port::PacketBuf;
+use crate::profile::{Class, FlowKey, Profile, TableRef};
+use crate::tables::multicast::multicast_mac;
+use crate::tables::{Encap, MulticastTarget, TableLimits, Tables};
+use crate::tunnel::{
+    gre, ip6ip6, ipip, minimal, mixed, Encapsulated, Endpoints4, Endpoints6, TunnelError,
+    TunnelSettings, DEFAULT_NESTING_LIMIT,
+};
+use crate::update::UpdateReceiver;
+use crate::wire::ethernet::{EtherType, EthernetFrame, HEADER_LEN as ETH_LEN};
+use crate::wire::ipv4::Ipv4Packet;
+use crate::wire::ipv6::Ipv6Packet;
+use crate::wire::ipv6ext::walk_chain;
+use crate::worker::{Action, Processor};
+
+/// What the engine knows about the node it runs on.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// The MAC of each port, by port index.
+    pub port_macs: Vec<[u8; 6]>,
+    /// The node's IPv4 addresses; the first is the source of tunnels the node starts
+    /// itself (binding cache, multicast map, anycast, transfer).
+    pub addrs4: Vec<Ipv4Addr>,
+    /// The node's IPv6 addresses; the first is the source of tunnels it starts itself.
+    pub addrs6: Vec<Ipv6Addr>,
+    /// Outer TTL, tunnel MTU and encapsulation limit of the tunnels it starts.
+    pub tunnel: TunnelSettings,
+    /// How many tunnel headers one packet may have stripped.
+    pub nesting_limit: u8,
+    /// Answer ARP for the home addresses the node holds bindings for (home agent).
+    pub proxy_arp: bool,
+    /// Sizes of the per-core tables.
+    pub limits: TableLimits,
+}
+
+impl NodeConfig {
+    /// A node with these port MACs and addresses and default settings.
+    pub fn new(port_macs: Vec<[u8; 6]>, addrs4: Vec<Ipv4Addr>, addrs6: Vec<Ipv6Addr>) -> Self {
+        NodeConfig {
+            port_macs,
+            addrs4,
+            addrs6,
+            tunnel: TunnelSettings::default(),
+            nesting_limit: DEFAULT_NESTING_LIMIT,
+            proxy_arp: true,
+            limits: TableLimits::default(),
+        }
+    }
+}
+
+/// Tunnel methods as counted: the method and the families it joins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub enum TunnelKind {
+    /// IPv4 in IPv4 (RFC 2003).
+    Ipip = 0,
+    /// Minimal encapsulation (RFC 2004).
+    Minimal = 1,
+    /// GRE (RFC 2784).
+    Gre = 2,
+    /// IPv6 in IPv6 (RFC 2473).
+    Ip6ip6 = 3,
+    /// IPv4 in IPv6 (RFC 2473).
+    FourIn6 = 4,
+    /// IPv6 in IPv4 (RFC 4213).
+    SixIn4 = 5,
+}
+
+impl TunnelKind {
+    /// Every kind, in counter order.
+    pub const ALL: [TunnelKind; 6] = [
+        TunnelKind::Ipip,
+        TunnelKind::Minimal,
+        TunnelKind::Gre,
+        TunnelKind::Ip6ip6,
+        TunnelKind::FourIn6,
+        TunnelKind::SixIn4,
+    ];
+
+    /// Name used in counters.
+    pub fn name(self) -> &'static str {
+        match self {
+            TunnelKind::Ipip => "ipip",
+            TunnelKind::Minimal => "minimal",
+            TunnelKind::Gre => "gre",
+            TunnelKind::Ip6ip6 => "ip6ip6",
+            TunnelKind::FourIn6 => "4in6",
+            TunnelKind::SixIn4 => "6in4",
+        }
+    }
+}
+
+const KINDS: usize = TunnelKind::ALL.len();
+const CLASSES: usize = Class::ALL.len();
+
+/// The engine's own counts, kept plainly by the worker and published once per poll.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineSnapshot {
+    /// Profile hits per class, in [`Class::ALL`] order.
+    pub hits: [u64; CLASSES],
+    /// Encapsulations per [`TunnelKind`].
+    pub encaps: [u64; KINDS],
+    /// Decapsulations per [`TunnelKind`].
+    pub decaps: [u64; KINDS],
+    /// ARP requests answered (own addresses and proxied home addresses).
+    pub arp_replies: u64,
+    /// Packets handed to the control thread.
+    pub punts: u64,
+    /// Next hops whose resolution was requested.
+    pub resolutions: u64,
+    /// Table updates applied.
+    pub updates: u64,
+}
+
+/// The shared, readable copy of one engine's counters.
+#[derive(Debug, Default)]
+pub struct EngineCounters {
+    hits: [AtomicU64; CLASSES],
+    encaps: [AtomicU64; KINDS],
+    decaps: [AtomicU64; KINDS],
+    arp_replies: AtomicU64,
+    punts: AtomicU64,
+    resolutions: AtomicU64,
+    updates: AtomicU64,
+}
+
+impl EngineCounters {
+    /// Reads the counters.
+    pub fn snapshot(&self) -> EngineSnapshot {
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        EngineSnapshot {
+            hits: core::array::from_fn(|i| load(&self.hits[i])),
+            encaps: core::array::from_fn(|i| load(&self.encaps[i])),
+            decaps: core::array::from_fn(|i| load(&self.decaps[i])),
+            arp_replies: load(&self.arp_replies),
+            punts: load(&self.punts),
+            resolutions: load(&self.resolutions),
+            updates: load(&self.updates),
+        }
+    }
+
+    fn publish(&self, s: &EngineSnapshot) {
+        let store = |a: &AtomicU64, v: u64| a.store(v, Ordering::Relaxed);
+        for (a, v) in self.hits.iter().zip(s.hits) {
+            store(a, v);
+        }
+        for (a, v) in self.encaps.iter().zip(s.encaps) {
+            store(a, v);
+        }
+        for (a, v) in self.decaps.iter().zip(s.decaps) {
+            store(a, v);
+        }
+        store(&self.arp_replies, s.arp_replies);
+        store(&self.punts, s.punts);
+        store(&self.resolutions, s.resolutions);
+        store(&self.updates, s.updates);
+    }
+}
+
+/// The queue of next hops a worker wants resolved: (port index, address).
+pub type ResolveQueue = Arc<ArrayQueue<(u16, IpAddr)>>;
+
+/// The mobility engine of one worker core.
+#[derive(Debug)]
+pub struct Engine {
+    node: NodeConfig,
+    tables: Tables,
+    updates: Option<UpdateReceiver>,
+    resolve: Option<ResolveQueue>,
+    local: EngineSnapshot,
+    shared: Arc<CachePadded<EngineCounters>>,
+    ident: u16,
+}
+
+type Verdict = Result<Action, DropReason>;
+
+impl Engine {
+    /// An engine with empty tables sized by `node.limits`.
+    pub fn new(node: NodeConfig) -> Engine {
+        Engine {
+            tables: Tables::new(&node.limits),
+            node,
+            updates: None,
+            resolve: None,
+            local: EngineSnapshot::default(),
+            shared: Arc::new(CachePadded::new(EngineCounters::default())),
+            ident: 0,
+        }
+    }
+
+    /// Applies table updates from `receiver` before each poll.
+    pub fn with_updates(mut self, receiver: UpdateReceiver) -> Engine {
+        self.updates = Some(receiver);
+        self
+    }
+
+    /// Asks for unresolved next hops on `queue` (the control thread resolves them).
+    pub fn with_resolver(mut self, queue: ResolveQueue) -> Engine {
+        self.resolve = Some(queue);
+        self
+    }
+
+    /// The tables (tests and start-up loading only: at run time updates go through
+    /// [`crate::update`]).
+    pub fn tables_mut(&mut self) -> &mut Tables {
+        &mut self.tables
+    }
+
+    /// The tables.
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    /// The shared counters, readable from any thread.
+    pub fn counters(&self) -> Arc<CachePadded<EngineCounters>> {
+        self.shared.clone()
+    }
+
+    /// The counts so far, as the worker sees them.
+    pub fn snapshot(&self) -> &EngineSnapshot {
+        &self.local
+    }
+
+    fn ours4(&self, a: Ipv4Addr) -> bool {
+        self.node.addrs4.contains(&a)
+    }
+
+    fn own_source(&self, toward: IpAddr) -> Option<IpAddr> {
+        match toward {
+            IpAddr::V4(_) => self.node.addrs4.first().copied().map(IpAddr::V4),
+            IpAddr::V6(_) => self.node.addrs6.first().copied().map(IpAddr::V6),
+        }
+    }
+
+    /// Answers an ARP request for one of ours (or a bound home address) in place.
+    fn arp<P: PacketBuf>(&mut self, in_port: usize, packet: &mut P, eth_len: usize) -> Verdict {
+        let Some(port_mac) = self.node.port_macs.get(in_port).copied() else {
+            return Err(DropReason::NoEgress);
+        };
+        let data = packet.data();
+        let arp = data
+            .get(eth_len..eth_len + 28)
+            .ok_or(DropReason::Malformed)?;
+        // Ethernet/IPv4 ARP only (RFC 826): htype 1, ptype 0x0800, hlen 6, plen 4.
+        if arp.get(..6) != Some(&[0, 1, 8, 0, 6, 4]) {
+            return Err(DropReason::Malformed);
+        }
+        let op = u16::from_be_bytes([arp[6], arp[7]]);
+        let target = Ipv4Addr::new(arp[24], arp[25], arp[26], arp[27]);
+        let answer = op == 1
+            && (self.ours4(target)
+                || (self.node.proxy_arp && self.tables.bindings.get(IpAddr::V4(target)).is_some()));
+        if !answer {
+            self.local.punts += 1;
+            return Ok(Action::Punt);
+        }
+        let mut sender = [0u8; 10];
+        sender.copy_from_slice(&arp[8..18]);
+        let d = packet.data_mut();
+        let (eth, rest) = d.split_at_mut(eth_len);
+        let src_mac = [eth[6], eth[7], eth[8], eth[9], eth[10], eth[11]];
+        eth[..6].copy_from_slice(&src_mac);
+        eth[6..12].copy_from_slice(&port_mac);
+        let arp = rest.get_mut(..28).ok_or(DropReason::Malformed)?;
+        arp[6..8].copy_from_slice(&2u16.to_be_bytes());
+        arp[8..14].copy_from_slice(&port_mac);
+        arp[14..18].copy_from_slice(&target.octets());
+        arp[18..28].copy_from_slice(&sender);
+        self.local.arp_replies += 1;
+        Ok(Action::Forward(in_port as u16))
+    }
+
+    /// The fields profiles match on; also checks the IP header and trims link padding.
+    fn flow_key<P: PacketBuf>(packet: &mut P) -> Result<FlowKey, DropReason> {
+        let data = packet.data();
+        let (key, len) = match data.first().map(|b| b >> 4) {
+            Some(4) => {
+                let ip = Ipv4Packet::new_checked(data).map_err(|_| DropReason::Malformed)?;
+                let header = data.get(..ip.header_len()).ok_or(DropReason::Malformed)?;
+                if !crate::wire::checksum::verifies(header) {
+                    return Err(DropReason::Malformed);
+                }
+                let proto = ip.protocol().0;
+                let (sport, dport) = if ip.frag_offset() == 0 {
+                    ports(proto, ip.payload())
+                } else {
+                    (None, None)
+                };
+                let key = FlowKey {
+                    src: IpAddr::V4(ip.src_addr()),
+                    dst: IpAddr::V4(ip.dst_addr()),
+                    proto,
+                    sport,
+                    dport,
+                };
+                (key, usize::from(ip.total_len()))
+            }
+            Some(6) => {
+                let ip = Ipv6Packet::new_checked(data).map_err(|_| DropReason::Malformed)?;
+                let chain = walk_chain(ip.next_header(), ip.payload())
+                    .map_err(|_| DropReason::Malformed)?;
+                let first = chain.fragment.is_none_or(|f| f.fragment_offset == 0);
+                let (sport, dport) = match ip.payload().get(chain.upper_layer_offset..) {
+                    Some(upper) if first => ports(chain.upper_layer, upper),
+                    _ => (None, None),
+                };
+                let key = FlowKey {
+                    src: IpAddr::V6(ip.src_addr()),
+                    dst: IpAddr::V6(ip.dst_addr()),
+                    proto: chain.upper_layer,
+                    sport,
+                    dport,
+                };
+                (key, 40 + usize::from(ip.payload_len()))
+            }
+            _ => return Err(DropReason::Malformed),
+        };
+        let padding = packet.data().len().saturating_sub(len);
+        if padding > 0 {
+            packet.trim(padding).map_err(|_| DropReason::Malformed)?;
+        }
+        Ok(key)
+    }
+
+    /// Writes `dscp` into the packet's DS field, keeping ECN (RFC 2474 §3, RFC 3168 §5).
+    fn mark<P: PacketBuf>(packet: &mut P, dscp: u8) {
+        let data = packet.data_mut();
+        match data.first().map(|b| b >> 4) {
+            Some(4) => {
+                let mut ip = Ipv4Packet::new_unchecked(data);
+                let ecn = ip.ecn();
+                ip.set_dscp_ecn(dscp, ecn);
+            }
+            Some(6) => {
+                let mut ip = Ipv6Packet::new_unchecked(data);
+                let ecn = ip.ecn();
+                ip.set_traffic_class((dscp << 2) | ecn);
+            }
+            _ => {}
+        }
+    }
+
+    /// Strips one tunnel header addressed to this node.
+    fn decapsulate<P: PacketBuf>(
+        &mut self,
+        packet: &mut P,
+        key: &FlowKey,
+        depth: u8,
+    ) -> Result<(), DropReason> {
+        let result = match key.dst {
+            IpAddr::V4(_) => {
+                let ours = |a: Ipv4Addr| self.node.addrs4.contains(&a);
+                match key.proto {
+                    4 => ipip::decapsulate_nested(packet, ours, depth).map(|_| TunnelKind::Ipip),
+                    55 => minimal::decapsulate_nested(packet, ours, depth)
+                        .map(|_| TunnelKind::Minimal),
+                    47 => gre::decapsulate_nested(packet, ours, depth).map(|_| TunnelKind::Gre),
+                    41 => mixed::decapsulate_6in4(packet, |a| ours(*a), depth)
+                        .map(|_| TunnelKind::SixIn4),
+                    _ => return Err(DropReason::NotTunnelled),
+                }
+            }
+            IpAddr::V6(_) => {
+                let ours = |a: &Ipv6Addr| self.node.addrs6.contains(a);
+                match key.proto {
+                    41 => ip6ip6::decapsulate(packet, ours, depth).map(|_| TunnelKind::Ip6ip6),
+                    4 => mixed::decapsulate_4in6(packet, ours, depth).map(|_| TunnelKind::FourIn6),
+                    _ => return Err(DropReason::NotTunnelled),
+                }
+            }
+        };
+        match result {
+            Ok(kind) => {
+                self.local.decaps[kind as usize] += 1;
+                Ok(())
+            }
+            Err(TunnelError::NestingLimit) => Err(DropReason::NestingLimit),
+            Err(TunnelError::TtlExpired) => Err(DropReason::TtlExpired),
+            Err(TunnelError::EcnDrop) => Err(DropReason::TunnelRefused),
+            Err(_) => Err(DropReason::NotTunnelled),
+        }
+    }
+
+    /// Tunnels the packet from `src` to `dst` with `method`.
+    fn encapsulate<P: PacketBuf>(
+        &mut self,
+        packet: &mut P,
+        method: Encap,
+        src: IpAddr,
+        dst: IpAddr,
+    ) -> Result<(), DropReason> {
+        let inner_v6 = packet.data().first().map(|b| b >> 4) == Some(6);
+        let settings = self.node.tunnel;
+        self.ident = self.ident.wrapping_add(1);
+        let ident = self.ident;
+        let (result, kind) = match (src, dst) {
+            (IpAddr::V4(entry), IpAddr::V4(exit)) => {
+                let ends = Endpoints4 { entry, exit };
+                match (method, inner_v6) {
+                    (Encap::Gre, _) => (
+                        gre::encapsulate(packet, ends, &settings, ident),
+                        TunnelKind::Gre,
+                    ),
+                    (Encap::IpInIp, true) | (Encap::Minimal, true) => (
+                        mixed::encapsulate_6in4(packet, &ends, &settings, ident),
+                        TunnelKind::SixIn4,
+                    ),
+                    (Encap::Minimal, false) => {
+                        match minimal::encapsulate(packet, ends, &settings) {
+                            // Fragments go IP in IP (RFC 2004 §3).
+                            Err(TunnelError::UseIpInIp) => (
+                                ipip::encapsulate(packet, ends, &settings, ident),
+                                TunnelKind::Ipip,
+                            ),
+                            other => (other, TunnelKind::Minimal),
+                        }
+                    }
+                    (Encap::IpInIp, false) => (
+                        ipip::encapsulate(packet, ends, &settings, ident),
+                        TunnelKind::Ipip,
+                    ),
+                }
+            }
+            (IpAddr::V6(entry), IpAddr::V6(exit)) if method == Encap::IpInIp => {
+                let ends = Endpoints6 { entry, exit };
+                if inner_v6 {
+                    (
+                        ip6ip6::encapsulate(packet, &ends, &settings, 0),
+                        TunnelKind::Ip6ip6,
+                    )
+                } else {
+                    (
+                        mixed::encapsulate_4in6(packet, &ends, &settings, 0),
+                        TunnelKind::FourIn6,
+                    )
+                }
+            }
+            _ => return Err(DropReason::TunnelRefused),
+        };
+        match result {
+            Ok(Encapsulated::Ready) => {
+                self.local.encaps[kind as usize] += 1;
+                Ok(())
+            }
+            Ok(Encapsulated::Fragment { .. }) => Err(DropReason::NeedsFragmentation),
+            Err(TunnelError::TtlExpired) => Err(DropReason::TtlExpired),
+            Err(TunnelError::TooBig { .. }) => Err(DropReason::TooBig),
+            Err(TunnelError::Malformed(_)) => Err(DropReason::Malformed),
+            Err(_) => Err(DropReason::TunnelRefused),
+        }
+    }
+
+    /// Decrements the TTL / hop limit of a packet this node routes.
+    fn hop<P: PacketBuf>(packet: &mut P) -> Result<(), DropReason> {
+        let data = packet.data_mut();
+        match data.first().map(|b| b >> 4) {
+            Some(4) => {
+                let mut ip = Ipv4Packet::new_unchecked(data);
+                if ip.ttl() <= 1 {
+                    return Err(DropReason::TtlExpired);
+                }
+                ip.decrement_ttl();
+            }
+            Some(6) => {
+                let mut ip = Ipv6Packet::new_unchecked(data);
+                let h = ip.hop_limit();
+                if h <= 1 {
+                    return Err(DropReason::TtlExpired);
+                }
+                ip.set_hop_limit(h - 1);
+            }
+            _ => return Err(DropReason::Malformed),
+        }
+        Ok(())
+    }
+
+    /// Puts an Ethernet header on the IP packet and sends it out of `port` to `mac`.
+    fn frame<P: PacketBuf>(&self, packet: &mut P, port: u16, mac: [u8; 6]) -> Verdict {
+        let src = *self
+            .node
+            .port_macs
+            .get(usize::from(port))
+            .ok_or(DropReason::NoEgress)?;
+        let ethertype = match packet.data().first().map(|b| b >> 4) {
+            Some(6) => EtherType::IPV6,
+            _ => EtherType::IPV4,
+        };
+        let data = packet
+            .prepend(ETH_LEN)
+            .map_err(|_| DropReason::TunnelRefused)?;
+        let header = data.get_mut(..ETH_LEN).ok_or(DropReason::TunnelRefused)?;
+        header[..6].copy_from_slice(&mac);
+        header[6..12].copy_from_slice(&src);
+        header[12..14].copy_from_slice(&ethertype.0.to_be_bytes());
+        Ok(Action::Forward(port))
+    }
+
+    /// Routes the IP packet toward `dst` (its outer destination) and frames it.
+    fn egress<P: PacketBuf>(&mut self, packet: &mut P, dst: IpAddr) -> Verdict {
+        let route = *self.tables.routes.lookup(dst).ok_or(DropReason::NoRoute)?;
+        let mac = if dst.is_multicast() {
+            multicast_mac(dst).ok_or(DropReason::NoRoute)?
+        } else {
+            let hop = route.next_hop_for(dst);
+            match self.tables.neighbours.get(route.port, hop) {
+                Some(mac) => mac,
+                None => {
+                    if let Some(q) = &self.resolve {
+                        if q.push((route.port, hop)).is_ok() {
+                            self.local.resolutions += 1;
+                        }
+                    }
+                    return Err(DropReason::NoNeighbour);
+                }
+            }
+        };
+        self.frame(packet, route.port, mac)
+    }
+
+    /// Inserts a type 2 routing header carrying the home address (the packet's
+    /// destination) and sends the packet to the care-of address (RFC 6275 §6.4, §9.3.2).
+    /// The upper-layer checksum stays valid: it is computed over the final destination,
+    /// the home address.
+    fn route_optimise<P: PacketBuf>(packet: &mut P, care_of: Ipv6Addr) -> Result<(), DropReason> {
+        let data = packet.prepend(24).map_err(|_| DropReason::TunnelRefused)?;
+        if data.len() < 64 {
+            return Err(DropReason::Malformed);
+        }
+        data.copy_within(24..64, 0);
+        let mut ip = Ipv6Packet::new_unchecked(&mut data[..40]);
+        let next = ip.next_header();
+        let home = ip.dst_addr();
+        let payload = ip.payload_len().saturating_add(24);
+        ip.set_payload_len(payload);
+        ip.set_next_header(43);
+        ip.set_dst_addr(care_of);
+        let rh = &mut data[40..64];
+        rh[0] = next;
+        rh[1] = 2; // Hdr Ext Len: 2 units of 8 octets after the first 8.
+        rh[2] = 2; // Routing Type 2.
+        rh[3] = 1; // Segments Left.
+        rh[4..8].fill(0);
+        rh[8..24].copy_from_slice(&home.octets());
+        Ok(())
+    }
+
+    /// One IP packet (the Ethernet header already stripped).
+    fn ip<P: PacketBuf>(&mut self, packet: &mut P) -> Verdict {
+        let mut depth = 0u8;
+        loop {
+            let key = Self::flow_key(packet)?;
+            let hit = self
+                .tables
+                .profiles
+                .search(&key)
+                .ok_or(DropReason::NoProfile)?;
+            let class = hit.class;
+            let profile: Profile = *hit.profile;
+            self.local.hits[class as usize] += 1;
+            if let Some(dscp) = profile.edit.dscp {
+                Self::mark(packet, dscp);
+            }
+            if profile.edit.decapsulate {
+                if depth >= self.node.nesting_limit {
+                    return Err(DropReason::NestingLimit);
+                }
+                self.decapsulate(packet, &key, depth)?;
+                depth += 1;
+                if profile.table == TableRef::Profiles {
+                    continue;
+                }
+                // The table looks at the inner packet.
+                let inner = Self::flow_key(packet)?;
+                return self.table(packet, &profile, &inner);
+            }
+            return self.table(packet, &profile, &key);
+        }
+    }
+
+    /// Hands the packet to the profile's table.
+    fn table<P: PacketBuf>(&mut self, packet: &mut P, profile: &Profile, key: &FlowKey) -> Verdict {
+        let edit = &profile.edit;
+        match profile.table {
+            TableRef::Bindings => {
+                let b = *self
+                    .tables
+                    .bindings
+                    .get(key.dst)
+                    .ok_or(DropReason::NoBinding)?;
+                let coa = *b.care_of.as_slice().first().ok_or(DropReason::NoBinding)?;
+                if let Some(tos) = b.tos {
+                    Self::mark(packet, tos >> 2);
+                }
+                self.encapsulate(packet, edit.encap.unwrap_or(b.encap), b.source, coa)?;
+                self.egress(packet, coa)
+            }
+            TableRef::Visitors => {
+                let v = *self
+                    .tables
+                    .visitors
+                    .get(key.dst)
+                    .ok_or(DropReason::NoVisitor)?;
+                Self::hop(packet)?;
+                self.frame(packet, v.port, v.mac)
+            }
+            TableRef::BindingCache => {
+                let e = *self
+                    .tables
+                    .cache
+                    .get(key.dst)
+                    .ok_or(DropReason::NoCacheEntry)?;
+                match (e.encap.or(edit.encap), e.care_of) {
+                    (None, IpAddr::V6(coa)) => {
+                        Self::hop(packet)?;
+                        Self::route_optimise(packet, coa)?;
+                    }
+                    (None, IpAddr::V4(_)) => return Err(DropReason::TunnelRefused),
+                    (Some(method), coa) => {
+                        let src = self.own_source(coa).ok_or(DropReason::TunnelRefused)?;
+                        self.encapsulate(packet, method, src, coa)?;
+                    }
+                }
+                self.egress(packet, e.care_of)
+            }
+            TableRef::Multicast => {
+                let m = *self
+                    .tables
+                    .multicast
+                    .get(key.dst)
+                    .ok_or(DropReason::NoMulticast)?;
+                let dst = m.destination();
+                let src = self.own_source(dst).ok_or(DropReason::TunnelRefused)?;
+                self.encapsulate(packet, edit.encap.unwrap_or(m.encap), src, dst)?;
+                match m.target {
+                    MulticastTarget::Group { group, mac } => {
+                        let route = *self
+                            .tables
+                            .routes
+                            .lookup(group)
+                            .ok_or(DropReason::NoRoute)?;
+                        self.frame(packet, route.port, mac)
+                    }
+                    MulticastTarget::NewMma(mma) => self.egress(packet, mma),
+                }
+            }
+            TableRef::Anycast => {
+                let target = self
+                    .tables
+                    .anycast
+                    .select(key.dst)
+                    .ok_or(DropReason::NotAnycast)?
+                    .ok_or(DropReason::NoAnycastTarget)?;
+                let src = self.own_source(target).ok_or(DropReason::TunnelRefused)?;
+                self.encapsulate(packet, edit.encap.unwrap_or(Encap::IpInIp), src, target)?;
+                self.egress(packet, target)
+            }
+            TableRef::Transfer => {
+                let to = edit.transfer.iter().next().ok_or(DropReason::NoRoute)?;
+                let src = self.own_source(to).ok_or(DropReason::TunnelRefused)?;
+                self.encapsulate(packet, edit.encap.unwrap_or(Encap::IpInIp), src, to)?;
+                self.egress(packet, to)
+            }
+            TableRef::Routes => {
+                Self::hop(packet)?;
+                self.egress(packet, key.dst)
+            }
+            TableRef::Profiles => Err(DropReason::NestingLimit),
+            TableRef::Punt => {
+                // The control thread sees the frame as it arrived.
+                let frame = packet.prepend(ETH_LEN).map(|_| ());
+                if frame.is_err() {
+                    return Err(DropReason::Malformed);
+                }
+                self.local.punts += 1;
+                Ok(Action::Punt)
+            }
+        }
+    }
+}
+
+/// The transport ports of TCP, UDP, UDP-Lite, SCTP and DCCP (first 4 bytes of each).
+fn ports(proto: u8, upper: &[u8]) -> (Option<u16>, Option<u16>) {
+    match (proto, upper.get(..4)) {
+        (6 | 17 | 33 | 132 | 136, Some(p)) => (
+            Some(u16::from_be_bytes([p[0], p[1]])),
+            Some(u16::from_be_bytes([p[2], p[3]])),
+        ),
+        _ => (None, None),
+    }
+}
+
+impl Processor for Engine {
+    #[inline]
+    fn process<P: PacketBuf>(&mut self, in_port: usize, packet: &mut P) -> Action {
+        let (ethertype, eth_len) = match EthernetFrame::new_checked(packet.data()) {
+            Ok(f) => (f.ethertype(), f.header_len()),
+            Err(_) => return Action::Drop(DropReason::Runt),
+        };
+        let verdict = match ethertype {
+            EtherType::ARP => self.arp(in_port, packet, eth_len),
+            EtherType::IPV4 | EtherType::IPV6 => match packet.adj(eth_len) {
+                Ok(()) => self.ip(packet),
+                Err(_) => Err(DropReason::Runt),
+            },
+            _ => Err(DropReason::UnknownEthertype),
+        };
+        verdict.unwrap_or_else(Action::Drop)
+    }
+
+    #[inline]
+    fn before_poll(&mut self) -> usize {
+        match &mut self.updates {
+            Some(r) => {
+                let n = r.apply(&mut self.tables);
+                self.local.updates += n as u64;
+                n
+            }
+            None => 0,
+        }
+    }
+
+    #[inline]
+    fn after_poll(&mut self) {
+        self.shared.publish(&self.local);
+    }
+}

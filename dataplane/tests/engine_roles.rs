@@ -1,0 +1,746 @@
+//! Engine tests per role on in-memory buffers: a frame in → the exact frame out (built
+//! here field by field with the wire types), or a drop counted by its reason.
+
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+use crossbeam_queue::ArrayQueue;
+use mipdp_dataplane::engine::{Engine, NodeConfig, TunnelKind};
+use mipdp_dataplane::port::memory::MemPool;
+use mipdp_dataplane::port::PacketBuf;
+use mipdp_dataplane::profile::{
+    AddrMatch, Class, Edit, Match, Profile, ProfileId, TableRef, TransferList,
+};
+use mipdp_dataplane::roles;
+use mipdp_dataplane::tables::{
+    AnycastGroup, AnycastTarget, Binding, CacheEntry, CareOfList, Encap, MulticastEntry, Route,
+    TargetState, Visitor,
+};
+use mipdp_dataplane::tunnel::{ip6ip6, ipip};
+use mipdp_dataplane::wire::checksum::ChecksumMode;
+use mipdp_dataplane::wire::ipv4::{IpProtocol, Ipv4Options, Ipv4Packet, Ipv4Repr};
+use mipdp_dataplane::wire::ipv6::{Ipv6Packet, Ipv6Repr};
+use mipdp_dataplane::{Action, DropReason, Processor};
+
+const MAC0: [u8; 6] = [0x02, 0, 0, 0, 0, 0x10];
+const MAC1: [u8; 6] = [0x02, 0, 0, 0, 0, 0x11];
+const PEER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x99];
+const ROUTER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0xfe];
+const MOBILE_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x55];
+
+const NODE4: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 1);
+const ROUTER4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 254);
+const CN4: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 9);
+const HOME4: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 100);
+const COA4: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 7);
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn node6() -> Ipv6Addr {
+    "2001:db8:1::1".parse().unwrap()
+}
+
+/// A node with port 0 on the home link (10.1.0.0/24, 2001:db8:1::/64) and port 1 toward
+/// a router (default routes), both neighbours resolved.
+fn engine(profiles: Vec<Profile>) -> Engine {
+    let mut e = Engine::new(NodeConfig::new(
+        vec![MAC0, MAC1],
+        vec![NODE4],
+        vec![node6()],
+    ));
+    let t = e.tables_mut();
+    for (prefix, port, hop) in [
+        ("10.1.0.0/24", 0, None),
+        ("0.0.0.0/0", 1, Some("192.0.2.254")),
+        ("2001:db8:1::/64", 0, None),
+        ("::/0", 1, Some("fe80::fe")),
+        ("ff00::/8", 1, None),
+    ] {
+        t.routes
+            .insert(
+                prefix.parse().unwrap(),
+                Route {
+                    port,
+                    next_hop: hop.map(ip),
+                },
+            )
+            .unwrap();
+    }
+    t.neighbours
+        .insert(1, IpAddr::V4(ROUTER4), ROUTER_MAC)
+        .unwrap();
+    t.neighbours.insert(1, ip("fe80::fe"), ROUTER_MAC).unwrap();
+    for p in profiles {
+        t.profiles.insert(p).unwrap();
+    }
+    e
+}
+
+fn ipv4(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    proto: IpProtocol,
+    ttl: u8,
+    dscp: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let repr = Ipv4Repr {
+        src_addr: src,
+        dst_addr: dst,
+        protocol: proto,
+        payload_len: payload.len(),
+        ttl,
+        dscp,
+        ecn: 0,
+        ident: 0x1234,
+        dont_frag: true,
+        more_frags: false,
+        frag_offset: 0,
+        options: Ipv4Options::EMPTY,
+    };
+    let mut b = vec![0u8; repr.buffer_len()];
+    repr.emit(&mut Ipv4Packet::new_unchecked(&mut b[..]));
+    b[20..].copy_from_slice(payload);
+    b
+}
+
+fn ipv6(src: Ipv6Addr, dst: Ipv6Addr, next: u8, hop: u8, tc: u8, payload: &[u8]) -> Vec<u8> {
+    let repr = Ipv6Repr {
+        src_addr: src,
+        dst_addr: dst,
+        next_header: next,
+        payload_len: payload.len(),
+        hop_limit: hop,
+        traffic_class: tc,
+        flow_label: 0,
+    };
+    let mut b = vec![0u8; 40 + payload.len()];
+    repr.emit(&mut Ipv6Packet::new_unchecked(&mut b[..]))
+        .unwrap();
+    b[40..].copy_from_slice(payload);
+    b
+}
+
+/// UDP header + data, checksum 0 (allowed over IPv4; the engine does not read it).
+fn udp(sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(&sport.to_be_bytes());
+    b.extend_from_slice(&dport.to_be_bytes());
+    b.extend_from_slice(&((8 + data.len()) as u16).to_be_bytes());
+    b.extend_from_slice(&[0, 0]);
+    b.extend_from_slice(data);
+    b
+}
+
+fn eth(dst: [u8; 6], src: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(&dst);
+    b.extend_from_slice(&src);
+    b.extend_from_slice(&ethertype.to_be_bytes());
+    b.extend_from_slice(payload);
+    b
+}
+
+/// The CN → home address packet the home agent tests send (TTL 64, DSCP 10).
+fn to_home(data: &[u8]) -> Vec<u8> {
+    ipv4(CN4, HOME4, IpProtocol::UDP, 64, 10, &udp(1000, 2000, data))
+}
+
+/// `packet` with its TTL one lower and the checksum redone.
+fn hopped4(packet: &[u8]) -> Vec<u8> {
+    let mut p = packet.to_vec();
+    p[8] -= 1;
+    Ipv4Packet::new_unchecked(&mut p[..]).fill_checksum();
+    p
+}
+
+fn hopped6(packet: &[u8]) -> Vec<u8> {
+    let mut p = packet.to_vec();
+    p[7] -= 1;
+    p
+}
+
+fn run(e: &mut Engine, pool: &MemPool, in_port: usize, frame: &[u8]) -> (Action, Vec<u8>) {
+    let mut p = pool.packet(frame).unwrap();
+    let action = e.process(in_port, &mut p);
+    (action, p.data().to_vec())
+}
+
+fn binding(coa: IpAddr, encap: Encap, source: IpAddr) -> Binding {
+    Binding {
+        care_of: CareOfList::one(coa),
+        encap,
+        source,
+        tos: None,
+    }
+}
+
+fn ha_with(encap: Encap) -> Engine {
+    let own = [IpAddr::V4(NODE4), IpAddr::V6(node6())];
+    let mut profiles = roles::home_agent(&own);
+    profiles.push(roles::home_address(1, IpAddr::V4(HOME4)));
+    let mut e = engine(profiles);
+    e.tables_mut()
+        .bindings
+        .insert(
+            IpAddr::V4(HOME4),
+            binding(IpAddr::V4(COA4), encap, IpAddr::V4(NODE4)),
+        )
+        .unwrap();
+    e
+}
+
+/// The outer IPv4 header the engine's first tunnel packet gets (identification 1).
+fn outer4(src: Ipv4Addr, dst: Ipv4Addr, proto: IpProtocol, dscp: u8, payload: &[u8]) -> Vec<u8> {
+    let repr = Ipv4Repr {
+        src_addr: src,
+        dst_addr: dst,
+        protocol: proto,
+        payload_len: payload.len(),
+        ttl: 64,
+        dscp,
+        ecn: 0,
+        ident: 1,
+        dont_frag: true,
+        more_frags: false,
+        frag_offset: 0,
+        options: Ipv4Options::EMPTY,
+    };
+    let mut b = vec![0u8; repr.buffer_len()];
+    repr.emit(&mut Ipv4Packet::new_unchecked(&mut b[..]));
+    b[20..].copy_from_slice(payload);
+    b
+}
+
+#[test]
+fn home_agent_tunnels_ip_in_ip_to_the_care_of_address() {
+    let pool = MemPool::new(8);
+    let mut e = ha_with(Encap::IpInIp);
+    let inner = to_home(b"hello mobile");
+    let (action, out) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &inner));
+    assert_eq!(action, Action::Forward(1));
+    let outer = outer4(NODE4, COA4, IpProtocol::IPIP, 10, &hopped4(&inner));
+    assert_eq!(out, eth(ROUTER_MAC, MAC1, 0x0800, &outer));
+    assert_eq!(e.snapshot().encaps[TunnelKind::Ipip as usize], 1);
+    assert_eq!(e.snapshot().hits[Class::NodeDestination as usize], 1);
+}
+
+#[test]
+fn home_agent_tunnels_gre_and_minimal_by_the_binding_method() {
+    let pool = MemPool::new(8);
+    let inner = to_home(b"gre please");
+    let mut e = ha_with(Encap::Gre);
+    let (action, out) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &inner));
+    assert_eq!(action, Action::Forward(1));
+    // GRE header: no flags, version 0, protocol type IPv4 (RFC 2784 §2).
+    let mut gre = vec![0, 0, 0x08, 0x00];
+    gre.extend_from_slice(&hopped4(&inner));
+    let outer = outer4(NODE4, COA4, IpProtocol::GRE, 10, &gre);
+    assert_eq!(out, eth(ROUTER_MAC, MAC1, 0x0800, &outer));
+
+    let mut e = ha_with(Encap::Minimal);
+    let (action, out) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &inner));
+    assert_eq!(action, Action::Forward(1));
+    let ip = Ipv4Packet::new_checked(&out[14..]).unwrap();
+    let repr = Ipv4Repr::parse(&ip, ChecksumMode::Verify).unwrap();
+    // RFC 2004 §3: the modified header goes from the encapsulator to the care-of
+    // address with protocol 55 and the original TTL less one; the forwarding header
+    // carries the original protocol, S set (the source differs), the home address and
+    // the original source.
+    assert_eq!(
+        (repr.src_addr, repr.dst_addr, repr.protocol, repr.ttl),
+        (NODE4, COA4, IpProtocol(55), 63)
+    );
+    assert_eq!(
+        &out[14 + 20..14 + 24],
+        &[17, 0x80, out[14 + 22], out[14 + 23]]
+    );
+    assert_eq!(&out[14 + 24..14 + 28], &HOME4.octets());
+    assert_eq!(&out[14 + 28..14 + 32], &CN4.octets());
+    assert_eq!(e.snapshot().encaps[TunnelKind::Minimal as usize], 1);
+}
+
+#[test]
+fn home_agent_tunnels_ipv6_in_ipv6() {
+    let pool = MemPool::new(8);
+    let home: Ipv6Addr = "2001:db8:1::100".parse().unwrap();
+    let coa: Ipv6Addr = "2001:db8:99::7".parse().unwrap();
+    let cn: Ipv6Addr = "2001:db8:50::9".parse().unwrap();
+    let own = [IpAddr::V4(NODE4), IpAddr::V6(node6())];
+    let mut profiles = roles::home_agent(&own);
+    profiles.push(roles::home_address(1, IpAddr::V6(home)));
+    let mut e = engine(profiles);
+    e.tables_mut()
+        .bindings
+        .insert(
+            IpAddr::V6(home),
+            binding(IpAddr::V6(coa), Encap::IpInIp, IpAddr::V6(node6())),
+        )
+        .unwrap();
+    let inner = ipv6(cn, home, 17, 64, 0, &udp(1000, 2000, b"six"));
+    let (action, out) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x86dd, &inner));
+    assert_eq!(action, Action::Forward(1));
+    // RFC 2473 §4.1.1 / §5.1: a Destination Options header with the Tunnel
+    // Encapsulation Limit (default 4) after the outer header.
+    let mut carried = vec![41, 0, 4, 1, 4, 1, 1, 0];
+    carried.extend_from_slice(&hopped6(&inner));
+    let outer = ipv6(node6(), coa, 60, 64, 0, &carried);
+    assert_eq!(out, eth(ROUTER_MAC, MAC1, 0x86dd, &outer));
+    assert_eq!(e.snapshot().encaps[TunnelKind::Ip6ip6 as usize], 1);
+}
+
+#[test]
+fn an_aaa_source_profile_marks_dscp_inner_and_outer_before_the_home_agent_tunnels() {
+    let pool = MemPool::new(8);
+    let mut e = ha_with(Encap::IpInIp);
+    e.tables_mut()
+        .profiles
+        .insert(Profile {
+            id: ProfileId {
+                session: 7,
+                number: 1,
+            },
+            class: Class::AaaSource,
+            matches: Match {
+                src: AddrMatch::Exact(IpAddr::V4(CN4)),
+                ..Match::ANY
+            },
+            edit: Edit {
+                dscp: Some(46),
+                ..Edit::NONE
+            },
+            table: TableRef::Bindings,
+        })
+        .unwrap();
+    let inner = to_home(b"voice");
+    let (action, out) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &inner));
+    assert_eq!(action, Action::Forward(1));
+    let mut marked = inner.clone();
+    marked[1] = 46 << 2;
+    let marked = hopped4(&marked);
+    let outer = outer4(NODE4, COA4, IpProtocol::IPIP, 46, &marked);
+    assert_eq!(out, eth(ROUTER_MAC, MAC1, 0x0800, &outer));
+    assert_eq!(e.snapshot().hits[Class::AaaSource as usize], 1);
+    assert_eq!(e.snapshot().hits[Class::NodeDestination as usize], 0);
+}
+
+#[test]
+fn foreign_agent_decapsulates_and_delivers_to_the_visitor() {
+    let pool = MemPool::new(8);
+    let fa = Ipv4Addr::new(203, 0, 113, 1);
+    let mut e = Engine::new(NodeConfig::new(vec![MAC0, MAC1], vec![fa], vec![]));
+    let t = e.tables_mut();
+    for p in roles::foreign_agent(&[IpAddr::V4(fa)]) {
+        t.profiles.insert(p).unwrap();
+    }
+    t.visitors
+        .insert(
+            IpAddr::V4(HOME4),
+            Visitor {
+                mac: MOBILE_MAC,
+                port: 0,
+            },
+        )
+        .unwrap();
+    let inner = to_home(b"via the FA");
+    let mut tunnel = inner.clone();
+    tunnel[8] = 63;
+    Ipv4Packet::new_unchecked(&mut tunnel[..]).fill_checksum();
+    let outer = ipv4(NODE4, fa, IpProtocol::IPIP, 50, 0, &tunnel);
+    let (action, out) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &outer));
+    assert_eq!(action, Action::Forward(0));
+    assert_eq!(out, eth(MOBILE_MAC, MAC0, 0x0800, &hopped4(&tunnel)));
+    assert_eq!(e.snapshot().decaps[TunnelKind::Ipip as usize], 1);
+
+    // A tunnel packet whose inner destination is not a visitor: a fault, counted.
+    let stranger = ipv4(
+        CN4,
+        Ipv4Addr::new(10, 9, 9, 9),
+        IpProtocol::UDP,
+        63,
+        0,
+        &udp(1, 2, b""),
+    );
+    let outer = ipv4(NODE4, fa, IpProtocol::IPIP, 50, 0, &stranger);
+    let (action, _) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &outer));
+    assert_eq!(action, Action::Drop(DropReason::NoVisitor));
+}
+
+#[test]
+fn map_tunnels_packets_for_a_regional_care_of_address_to_the_on_link_one() {
+    let pool = MemPool::new(8);
+    let map_addr: Ipv6Addr = "2001:db8:1::1".parse().unwrap();
+    let rcoa: Ipv6Addr = "2001:db8:aaaa::42".parse().unwrap();
+    let lcoa: Ipv6Addr = "2001:db8:1::42".parse().unwrap();
+    let ha: Ipv6Addr = "2001:db8:50::1".parse().unwrap();
+    let mut profiles = roles::map(
+        &[IpAddr::V6(map_addr)],
+        &["2001:db8:aaaa::/64".parse().unwrap()],
+    );
+    profiles.retain(|p| p.class != Class::NodeDefault);
+    let mut e = engine(profiles);
+    let t = e.tables_mut();
+    t.bindings
+        .insert(
+            IpAddr::V6(rcoa),
+            binding(IpAddr::V6(lcoa), Encap::IpInIp, IpAddr::V6(map_addr)),
+        )
+        .unwrap();
+    t.neighbours
+        .insert(0, IpAddr::V6(lcoa), MOBILE_MAC)
+        .unwrap();
+    // The home agent's tunnel to the RCoA, as received.
+    let from_ha = ipv6(
+        ha,
+        rcoa,
+        41,
+        60,
+        0,
+        &ipv6(
+            "2001:db8:50::9".parse().unwrap(),
+            "2001:db8:5::100".parse().unwrap(),
+            59,
+            50,
+            0,
+            b"",
+        ),
+    );
+    let (action, out) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x86dd, &from_ha));
+    assert_eq!(action, Action::Forward(0));
+    let mut carried = vec![41, 0, 4, 1, 4, 1, 1, 0];
+    carried.extend_from_slice(&hopped6(&from_ha));
+    assert_eq!(
+        out,
+        eth(
+            MOBILE_MAC,
+            MAC0,
+            0x86dd,
+            &ipv6(map_addr, lcoa, 60, 64, 0, &carried)
+        )
+    );
+    // Nothing else is routed by this MAP (its router default was left out): a packet
+    // for another address has no profile.
+    let other = ipv6(ha, "2001:db8:bbbb::1".parse().unwrap(), 59, 60, 0, b"");
+    let (action, _) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x86dd, &other));
+    assert_eq!(action, Action::Drop(DropReason::NoProfile));
+}
+
+#[test]
+fn mma_re_encapsulates_to_the_mobile_multicast_group_and_mac() {
+    let pool = MemPool::new(8);
+    let mma: Ipv6Addr = "2001:db8:1::1".parse().unwrap();
+    let home: Ipv6Addr = "2001:db8:5::100".parse().unwrap();
+    let group: Ipv6Addr = "ff3e:30:2001:db8:211:22ff:fe33:4455".parse().unwrap();
+    let ha: Ipv6Addr = "2001:db8:50::1".parse().unwrap();
+    let mut e = engine(roles::mma(&[IpAddr::V6(mma)], &[]));
+    e.tables_mut()
+        .multicast
+        .insert(
+            IpAddr::V6(home),
+            MulticastEntry::to_group(IpAddr::V6(group), Encap::IpInIp).unwrap(),
+        )
+        .unwrap();
+    let inner = ipv6(
+        "2001:db8:50::9".parse().unwrap(),
+        home,
+        17,
+        50,
+        0,
+        &udp(5, 6, b"m"),
+    );
+    let from_ha = ipv6(ha, mma, 41, 60, 0, &inner);
+    let (action, out) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x86dd, &from_ha));
+    assert_eq!(action, Action::Forward(1));
+    let mut carried = vec![41, 0, 4, 1, 4, 1, 1, 0];
+    carried.extend_from_slice(&hopped6(&inner));
+    let group_mac = [0x33, 0x33, 0xfe, 0x33, 0x44, 0x55];
+    assert_eq!(
+        out,
+        eth(
+            group_mac,
+            MAC1,
+            0x86dd,
+            &ipv6(mma, group, 60, 64, 0, &carried)
+        )
+    );
+    assert_eq!(e.snapshot().decaps[TunnelKind::Ip6ip6 as usize], 1);
+    assert_eq!(e.snapshot().encaps[TunnelKind::Ip6ip6 as usize], 1);
+}
+
+#[test]
+fn correspondent_inserts_a_type_2_routing_header_from_its_binding_cache() {
+    let pool = MemPool::new(8);
+    let home: Ipv6Addr = "2001:db8:5::100".parse().unwrap();
+    let coa: Ipv6Addr = "2001:db8:99::7".parse().unwrap();
+    let mut profiles = roles::correspondent(&[IpAddr::V6(node6())]);
+    profiles.push(roles::cached_destination(1, IpAddr::V6(home)));
+    let mut e = engine(profiles);
+    e.tables_mut()
+        .cache
+        .insert(
+            IpAddr::V6(home),
+            CacheEntry {
+                care_of: IpAddr::V6(coa),
+                encap: None,
+            },
+        )
+        .unwrap();
+    let payload = udp(7, 8, b"ro");
+    let original = ipv6(node6(), home, 17, 64, 0, &payload);
+    let (action, out) = run(&mut e, &pool, 0, &eth(MAC0, PEER_MAC, 0x86dd, &original));
+    assert_eq!(action, Action::Forward(1));
+    // RFC 6275 §6.4: Next Header, Hdr Ext Len 2, Routing Type 2, Segments Left 1,
+    // reserved, the home address.
+    let mut rh = vec![17, 2, 2, 1, 0, 0, 0, 0];
+    rh.extend_from_slice(&home.octets());
+    rh.extend_from_slice(&payload);
+    assert_eq!(
+        out,
+        eth(
+            ROUTER_MAC,
+            MAC1,
+            0x86dd,
+            &ipv6(node6(), coa, 43, 63, 0, &rh)
+        )
+    );
+}
+
+#[test]
+fn anycast_rotates_over_online_targets_and_counts_when_none_is() {
+    let pool = MemPool::new(8);
+    let any = Ipv4Addr::new(10, 1, 0, 200);
+    let mut e = engine(roles::anycast(&[IpAddr::V4(any)]));
+    let target = |s: &str, state| AnycastTarget { addr: ip(s), state };
+    let group = AnycastGroup::new(&[
+        target("203.0.113.10", TargetState::Online),
+        target("203.0.113.11", TargetState::Faulty),
+        target("203.0.113.12", TargetState::Online),
+    ])
+    .unwrap();
+    e.tables_mut()
+        .anycast
+        .insert(IpAddr::V4(any), group)
+        .unwrap();
+    let packet = eth(
+        MAC1,
+        ROUTER_MAC,
+        0x0800,
+        &ipv4(CN4, any, IpProtocol::UDP, 64, 0, &udp(1, 53, b"q")),
+    );
+    let mut picked = Vec::new();
+    for _ in 0..3 {
+        let (action, out) = run(&mut e, &pool, 1, &packet);
+        assert_eq!(action, Action::Forward(1));
+        picked.push(Ipv4Packet::new_checked(&out[14..]).unwrap().dst_addr());
+    }
+    assert_eq!(
+        picked,
+        [
+            Ipv4Addr::new(203, 0, 113, 10),
+            Ipv4Addr::new(203, 0, 113, 12),
+            Ipv4Addr::new(203, 0, 113, 10)
+        ]
+    );
+    for t in ["203.0.113.10", "203.0.113.12"] {
+        e.tables_mut()
+            .anycast
+            .set_state(IpAddr::V4(any), ip(t), TargetState::Offline);
+    }
+    let (action, _) = run(&mut e, &pool, 1, &packet);
+    assert_eq!(action, Action::Drop(DropReason::NoAnycastTarget));
+}
+
+#[test]
+fn transfer_profiles_tunnel_to_their_destination() {
+    let pool = MemPool::new(8);
+    let new_mma = Ipv4Addr::new(203, 0, 113, 50);
+    let mut e = engine(vec![Profile {
+        id: ProfileId {
+            session: 0,
+            number: 1,
+        },
+        class: Class::NodeDestination,
+        matches: Match {
+            dst: AddrMatch::Exact(IpAddr::V4(HOME4)),
+            ..Match::ANY
+        },
+        edit: Edit {
+            transfer: TransferList::new(&[IpAddr::V4(new_mma)]).unwrap(),
+            encap: Some(Encap::Gre),
+            ..Edit::NONE
+        },
+        table: TableRef::Transfer,
+    }]);
+    let inner = to_home(b"moved");
+    let (action, out) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &inner));
+    assert_eq!(action, Action::Forward(1));
+    let ip = Ipv4Packet::new_checked(&out[14..]).unwrap();
+    assert_eq!(
+        (ip.src_addr(), ip.dst_addr(), ip.protocol()),
+        (NODE4, new_mma, IpProtocol::GRE)
+    );
+}
+
+#[test]
+fn faults_and_limits_are_dropped_and_counted_by_reason() {
+    let pool = MemPool::new(8);
+    let resolve = Arc::new(ArrayQueue::new(4));
+    let mut e = ha_with(Encap::IpInIp).with_resolver(resolve.clone());
+    // A home-address profile without a binding behind it.
+    let orphan = Ipv4Addr::new(10, 1, 0, 101);
+    e.tables_mut()
+        .profiles
+        .insert(roles::home_address(2, IpAddr::V4(orphan)))
+        .unwrap();
+    let p = ipv4(CN4, orphan, IpProtocol::UDP, 64, 0, &udp(1, 2, b""));
+    assert_eq!(
+        run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &p)).0,
+        Action::Drop(DropReason::NoBinding)
+    );
+    // TTL 1 cannot be tunnelled (RFC 2003 §3.1) nor routed.
+    let p = ipv4(CN4, HOME4, IpProtocol::UDP, 1, 0, &udp(1, 2, b""));
+    assert_eq!(
+        run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &p)).0,
+        Action::Drop(DropReason::TtlExpired)
+    );
+    // A connected destination whose MAC is unknown: dropped, resolution requested.
+    let p = ipv4(
+        CN4,
+        Ipv4Addr::new(10, 1, 0, 77),
+        IpProtocol::UDP,
+        64,
+        0,
+        &udp(1, 2, b""),
+    );
+    assert_eq!(
+        run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &p)).0,
+        Action::Drop(DropReason::NoNeighbour)
+    );
+    assert_eq!(resolve.pop(), Some((0, ip("10.1.0.77"))));
+    // A bad IPv4 header checksum.
+    let mut p = ipv4(CN4, HOME4, IpProtocol::UDP, 64, 0, &udp(1, 2, b""));
+    p[10] ^= 0xff;
+    assert_eq!(
+        run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &p)).0,
+        Action::Drop(DropReason::Malformed)
+    );
+    // Nested tunnels to the home agent beyond the nesting limit (4).
+    let mut p = to_home(b"deep");
+    for _ in 0..6 {
+        p = ipv4(CN4, NODE4, IpProtocol::IPIP, 64, 0, &p);
+    }
+    assert_eq!(
+        run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &p)).0,
+        Action::Drop(DropReason::NestingLimit)
+    );
+    // An EtherType the node does not handle, and a runt.
+    assert_eq!(
+        run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x88cc, b"lldp")).0,
+        Action::Drop(DropReason::UnknownEthertype)
+    );
+    assert_eq!(
+        run(&mut e, &pool, 1, &[0u8; 10]).0,
+        Action::Drop(DropReason::Runt)
+    );
+}
+
+#[test]
+fn a_reverse_tunnel_to_the_home_agent_is_decapsulated_and_routed() {
+    let pool = MemPool::new(8);
+    let mut e = ha_with(Encap::IpInIp);
+    // The mobile, away, sends to a correspondent through its home agent (RFC 5944 §3.8.3.1).
+    let inner = ipv4(
+        HOME4,
+        CN4,
+        IpProtocol::UDP,
+        64,
+        0,
+        &udp(2000, 1000, b"reply"),
+    );
+    let outer = ipv4(COA4, NODE4, IpProtocol::IPIP, 60, 0, &inner);
+    let (action, out) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &outer));
+    assert_eq!(action, Action::Forward(1));
+    assert_eq!(out, eth(ROUTER_MAC, MAC1, 0x0800, &hopped4(&inner)));
+}
+
+fn arp(op: u16, sha: [u8; 6], spa: Ipv4Addr, tha: [u8; 6], tpa: Ipv4Addr) -> Vec<u8> {
+    let mut b = vec![0, 1, 8, 0, 6, 4];
+    b.extend_from_slice(&op.to_be_bytes());
+    b.extend_from_slice(&sha);
+    b.extend_from_slice(&spa.octets());
+    b.extend_from_slice(&tha);
+    b.extend_from_slice(&tpa.octets());
+    b
+}
+
+#[test]
+fn arp_is_answered_for_own_and_bound_home_addresses_and_punted_otherwise() {
+    let pool = MemPool::new(8);
+    let mut e = ha_with(Encap::IpInIp);
+    let asker = Ipv4Addr::new(10, 1, 0, 50);
+    for target in [NODE4, HOME4] {
+        let req = eth(
+            [0xff; 6],
+            PEER_MAC,
+            0x0806,
+            &arp(1, PEER_MAC, asker, [0; 6], target),
+        );
+        let (action, out) = run(&mut e, &pool, 0, &req);
+        assert_eq!(action, Action::Forward(0));
+        assert_eq!(
+            out,
+            eth(
+                PEER_MAC,
+                MAC0,
+                0x0806,
+                &arp(2, MAC0, target, PEER_MAC, asker)
+            )
+        );
+    }
+    let req = eth(
+        [0xff; 6],
+        PEER_MAC,
+        0x0806,
+        &arp(1, PEER_MAC, asker, [0; 6], Ipv4Addr::new(10, 1, 0, 51)),
+    );
+    assert_eq!(run(&mut e, &pool, 0, &req).0, Action::Punt);
+    assert_eq!(e.snapshot().arp_replies, 2);
+}
+
+#[test]
+fn registration_requests_to_the_node_are_punted_whole() {
+    let pool = MemPool::new(8);
+    let mut e = ha_with(Encap::IpInIp);
+    let frame = eth(
+        MAC1,
+        ROUTER_MAC,
+        0x0800,
+        &ipv4(
+            COA4,
+            NODE4,
+            IpProtocol::UDP,
+            60,
+            0,
+            &udp(434, 434, &[1; 24]),
+        ),
+    );
+    let (action, out) = run(&mut e, &pool, 1, &frame);
+    assert_eq!(action, Action::Punt);
+    assert_eq!(out, frame);
+}
+
+#[test]
+fn the_ip_in_ip_the_engine_emits_decapsulates_back_to_the_hopped_original() {
+    // A cross-check with the tunnel library's own decapsulation.
+    let pool = MemPool::new(8);
+    let mut e = ha_with(Encap::IpInIp);
+    let inner = to_home(&[0xab; 1000]);
+    let mut p = pool.packet(&eth(MAC1, ROUTER_MAC, 0x0800, &inner)).unwrap();
+    assert_eq!(e.process(1, &mut p), Action::Forward(1));
+    p.adj(14).unwrap();
+    ipip::decapsulate(&mut p, |a| a == COA4).unwrap();
+    assert_eq!(p.data(), &hopped4(&inner)[..]);
+    let _ = ip6ip6::IPV6_MIN_MTU;
+}
