@@ -180,6 +180,26 @@ impl Mbuf {
         Ok(&mut self.data_mut()[len - n..])
     }
 
+    /// A copy of this (single-segment) packet in a new buffer from the same pool, with
+    /// the pool's default headroom. Fails when the pool is empty.
+    pub fn duplicate(&self) -> Result<Mbuf, MbufError> {
+        if self.segments() != 1 {
+            return Err(MbufError::Chained);
+        }
+        // SAFETY: self owns a valid mbuf; its pool field points at the mempool it was
+        // allocated from, which outlives every buffer taken from it (Mempool's Drop leaves
+        // the pool allocated while buffers are out).
+        let pool = unsafe { (*self.ptr()).pool };
+        // SAFETY: pool is a valid mempool (above); rte_pktmbuf_alloc returns NULL or a
+        // fresh mbuf that nothing else owns.
+        let raw = unsafe { ffi::mipdp_pktmbuf_alloc(pool) };
+        let raw = NonNull::new(raw).ok_or(MbufError::PoolExhausted)?;
+        // SAFETY: raw is a fresh mbuf handed over to the new Mbuf.
+        let mut copy = unsafe { Mbuf::from_raw(raw) };
+        copy.append(self.len())?.copy_from_slice(self.data());
+        Ok(copy)
+    }
+
     /// Removes `n` bytes from the end.
     pub fn trim(&mut self, n: usize) -> Result<(), MbufError> {
         if self.segments() != 1 {

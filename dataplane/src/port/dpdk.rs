@@ -43,6 +43,10 @@ impl PacketBuf for Mbuf {
     fn trim(&mut self, n: usize) -> Result<(), BufError> {
         Mbuf::trim(self, n).map_err(buf_error)
     }
+    #[inline]
+    fn duplicate(&self) -> Option<Mbuf> {
+        Mbuf::duplicate(self).ok()
+    }
 }
 
 impl PacketBatch for MbufBatch {

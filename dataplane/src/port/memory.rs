@@ -121,6 +121,12 @@ impl PacketBuf for MemPacket {
         self.len -= n;
         Ok(())
     }
+    fn duplicate(&self) -> Option<MemPacket> {
+        MemPool {
+            free: self.pool.clone(),
+        }
+        .packet(self.data())
+    }
 }
 
 /// Up to [`BURST`] memory packets.

@@ -34,6 +34,11 @@ pub trait PacketBuf: Send {
     fn append(&mut self, n: usize) -> Result<&mut [u8], BufError>;
     /// Removes `n` bytes from the end.
     fn trim(&mut self, n: usize) -> Result<(), BufError>;
+    /// A copy of the packet in a new buffer from the same pool (default headroom);
+    /// None when the pool is empty.
+    fn duplicate(&self) -> Option<Self>
+    where
+        Self: Sized;
 }
 
 /// A burst's worth of packets (at most 32), stored without allocation.
