@@ -7,7 +7,8 @@ set -euo pipefail
 
 # System packages. dpdk-dev provides /usr/bin/dpdk-testpmd (the perf comparison baseline),
 # libdpdk-dev + pkg-config + libclang-dev + clang are what bindings/build.rs (bindgen and
-# the C shim) needs; iproute2/tcpdump/tshark/libpcap-dev are used by the end-to-end tests.
+# the C shim) needs; iproute2/tcpdump/tshark/libpcap-dev are used by the end-to-end tests;
+# g++ compiles libFuzzer (C++) when libfuzzer-sys builds the fuzz targets (fuzz/).
 APT_PACKAGES=(
     dpdk
     dpdk-dev
@@ -22,6 +23,7 @@ APT_PACKAGES=(
     libpcap-dev
     make
     gcc
+    g++
     procps
 )
 

@@ -413,11 +413,13 @@ impl<T: AsRef<[u8]>> Ipv6RoutingHeader<T> {
         &self.buffer.as_ref()[4..self.header_len()]
     }
 
-    /// The Home Address of a type 2 routing header (no check of the type), RFC 6275 §6.4.
-    pub fn home_address(&self) -> Ipv6Addr {
-        let mut a = [0u8; 16];
-        a.copy_from_slice(&self.buffer.as_ref()[field::TYPE2_HOME_ADDRESS]);
-        Ipv6Addr::from(a)
+    /// The Home Address of a type 2 routing header (no check of the type), RFC 6275 §6.4;
+    /// `None` when the header is too short to hold one (Hdr Ext Len below 2), since a
+    /// malformed type 2 header passes [`Self::check_len`].
+    pub fn home_address(&self) -> Option<Ipv6Addr> {
+        let header = self.buffer.as_ref().get(..self.header_len())?;
+        let octets: [u8; 16] = header.get(field::TYPE2_HOME_ADDRESS)?.try_into().ok()?;
+        Some(Ipv6Addr::from(octets))
     }
 
     /// What follows the header.
@@ -471,7 +473,7 @@ impl Type2RoutingRepr {
         }
         Ok(Type2RoutingRepr {
             next_header: header.next_header(),
-            home_address: header.home_address(),
+            home_address: header.home_address().ok_or(Error::BadHeaderLength)?,
         })
     }
 
@@ -952,6 +954,25 @@ mod tests {
         let mut b = TYPE2;
         b[2] = 0;
         assert_eq!(parse(&b), Err(Error::Unsupported));
+    }
+
+    // Found by fuzz/fuzz_targets/wire_ipv6.rs: a type 2 header of 8 bytes passes check_len,
+    // and reading its home address indexed past the buffer.
+    #[test]
+    fn type2_header_too_short_for_a_home_address_has_none() {
+        let b = [0, 0, ROUTING_TYPE_2, 0, 0x52, 0xfb, 0, 0];
+        let h = Ipv6RoutingHeader::new_checked(&b[..]).unwrap();
+        assert_eq!(h.home_address(), None);
+        let h = Ipv6RoutingHeader::new_checked(&TYPE2[..]).unwrap();
+        assert_eq!(
+            h.home_address(),
+            Some(Type2RoutingRepr::parse(&h).unwrap().home_address)
+        );
+        // Bytes after a short header are the payload, not its home address.
+        let mut long = [0u8; 32];
+        long[..8].copy_from_slice(&b);
+        let h = Ipv6RoutingHeader::new_checked(&long[..]).unwrap();
+        assert_eq!(h.home_address(), None);
     }
 
     #[test]
