@@ -24,7 +24,7 @@ use crossbeam_utils::CachePadded;
 
 use crate::counters::DropReason;
 use crate::port::PacketBuf;
-use crate::profile::{Class, FlowKey, Profile, TableRef};
+use crate::profile::{Class, FlowKey, Profile, TableRef, MAX_TRANSFER};
 use crate::tables::multicast::multicast_mac;
 use crate::tables::{Encap, MulticastTarget, TableLimits, Tables};
 use crate::tunnel::{
@@ -135,6 +135,10 @@ pub struct EngineSnapshot {
     pub resolutions: u64,
     /// Table updates applied.
     pub updates: u64,
+    /// Copies made for simultaneous bindings and multiple transfer destinations.
+    pub copies: u64,
+    /// Copies not made: the buffer pool was empty, or the caller takes no extra packets.
+    pub copies_unsent: u64,
 }
 
 /// The shared, readable copy of one engine's counters.
@@ -147,6 +151,8 @@ pub struct EngineCounters {
     punts: AtomicU64,
     resolutions: AtomicU64,
     updates: AtomicU64,
+    copies: AtomicU64,
+    copies_unsent: AtomicU64,
 }
 
 impl EngineCounters {
@@ -161,6 +167,8 @@ impl EngineCounters {
             punts: load(&self.punts),
             resolutions: load(&self.resolutions),
             updates: load(&self.updates),
+            copies: load(&self.copies),
+            copies_unsent: load(&self.copies_unsent),
         }
     }
 
@@ -179,6 +187,8 @@ impl EngineCounters {
         store(&self.punts, s.punts);
         store(&self.resolutions, s.resolutions);
         store(&self.updates, s.updates);
+        store(&self.copies, s.copies);
+        store(&self.copies_unsent, s.copies_unsent);
     }
 }
 
@@ -569,8 +579,35 @@ impl Engine {
         Ok(())
     }
 
+    /// Tunnels a copy of `packet` (as it is now) to each of `dests` from `src`, handing
+    /// each copy to `emit` with its action.
+    fn copies<P: PacketBuf>(
+        &mut self,
+        packet: &P,
+        method: Encap,
+        src: Option<IpAddr>,
+        dests: &[IpAddr],
+        emit: &mut dyn FnMut(P, Action),
+    ) {
+        for &dst in dests {
+            let Some(mut copy) = packet.duplicate() else {
+                self.local.copies_unsent += 1;
+                continue;
+            };
+            let src = src.or_else(|| self.own_source(dst));
+            let verdict = match src {
+                Some(src) => self
+                    .encapsulate(&mut copy, method, src, dst)
+                    .and_then(|()| self.egress(&mut copy, dst)),
+                None => Err(DropReason::TunnelRefused),
+            };
+            self.local.copies += 1;
+            emit(copy, verdict.unwrap_or_else(Action::Drop));
+        }
+    }
+
     /// One IP packet (the Ethernet header already stripped).
-    fn ip<P: PacketBuf>(&mut self, packet: &mut P) -> Verdict {
+    fn ip<P: PacketBuf>(&mut self, packet: &mut P, emit: &mut dyn FnMut(P, Action)) -> Verdict {
         let mut depth = 0u8;
         loop {
             let key = Self::flow_key(packet)?;
@@ -596,14 +633,20 @@ impl Engine {
                 }
                 // The table looks at the inner packet.
                 let inner = Self::flow_key(packet)?;
-                return self.table(packet, &profile, &inner);
+                return self.table(packet, &profile, &inner, emit);
             }
-            return self.table(packet, &profile, &key);
+            return self.table(packet, &profile, &key, emit);
         }
     }
 
     /// Hands the packet to the profile's table.
-    fn table<P: PacketBuf>(&mut self, packet: &mut P, profile: &Profile, key: &FlowKey) -> Verdict {
+    fn table<P: PacketBuf>(
+        &mut self,
+        packet: &mut P,
+        profile: &Profile,
+        key: &FlowKey,
+        emit: &mut dyn FnMut(P, Action),
+    ) -> Verdict {
         let edit = &profile.edit;
         match profile.table {
             TableRef::Bindings => {
@@ -612,12 +655,19 @@ impl Engine {
                     .bindings
                     .get(key.dst)
                     .ok_or(DropReason::NoBinding)?;
-                let coa = *b.care_of.as_slice().first().ok_or(DropReason::NoBinding)?;
+                let (coa, more) = b
+                    .care_of
+                    .as_slice()
+                    .split_first()
+                    .ok_or(DropReason::NoBinding)?;
                 if let Some(tos) = b.tos {
                     Self::mark(packet, tos >> 2);
                 }
-                self.encapsulate(packet, edit.encap.unwrap_or(b.encap), b.source, coa)?;
-                self.egress(packet, coa)
+                let method = edit.encap.unwrap_or(b.encap);
+                // Simultaneous bindings: a copy to every further care-of address.
+                self.copies(packet, method, Some(b.source), more, emit);
+                self.encapsulate(packet, method, b.source, *coa)?;
+                self.egress(packet, *coa)
             }
             TableRef::Visitors => {
                 let v = *self
@@ -680,10 +730,21 @@ impl Engine {
                 self.egress(packet, target)
             }
             TableRef::Transfer => {
-                let to = edit.transfer.iter().next().ok_or(DropReason::NoRoute)?;
-                let src = self.own_source(to).ok_or(DropReason::TunnelRefused)?;
-                self.encapsulate(packet, edit.encap.unwrap_or(Encap::IpInIp), src, to)?;
-                self.egress(packet, to)
+                let mut dests = [IpAddr::V4(Ipv4Addr::UNSPECIFIED); MAX_TRANSFER];
+                let mut n = 0;
+                for (slot, d) in dests.iter_mut().zip(edit.transfer.iter()) {
+                    *slot = d;
+                    n += 1;
+                }
+                let (to, more) = dests
+                    .get(..n)
+                    .and_then(<[IpAddr]>::split_first)
+                    .ok_or(DropReason::NoRoute)?;
+                let method = edit.encap.unwrap_or(Encap::IpInIp);
+                self.copies(packet, method, None, more, emit);
+                let src = self.own_source(*to).ok_or(DropReason::TunnelRefused)?;
+                self.encapsulate(packet, method, src, *to)?;
+                self.egress(packet, *to)
             }
             TableRef::Routes => {
                 Self::hop(packet)?;
@@ -715,8 +776,24 @@ fn ports(proto: u8, upper: &[u8]) -> (Option<u16>, Option<u16>) {
 }
 
 impl Processor for Engine {
+    /// Without an emitter for copies: only the first care-of address of a simultaneous
+    /// binding gets the packet, and the rest are counted in `copies_unsent`.
     #[inline]
     fn process<P: PacketBuf>(&mut self, in_port: usize, packet: &mut P) -> Action {
+        let mut unsent = 0u64;
+        let action = self.process_with(in_port, packet, &mut |_copy: P, _| unsent += 1);
+        self.local.copies -= unsent.min(self.local.copies);
+        self.local.copies_unsent += unsent;
+        action
+    }
+
+    #[inline]
+    fn process_with<P: PacketBuf>(
+        &mut self,
+        in_port: usize,
+        packet: &mut P,
+        emit: &mut dyn FnMut(P, Action),
+    ) -> Action {
         let (ethertype, eth_len) = match EthernetFrame::new_checked(packet.data()) {
             Ok(f) => (f.ethertype(), f.header_len()),
             Err(_) => return Action::Drop(DropReason::Runt),
@@ -724,7 +801,7 @@ impl Processor for Engine {
         let verdict = match ethertype {
             EtherType::ARP => self.arp(in_port, packet, eth_len),
             EtherType::IPV4 | EtherType::IPV6 => match packet.adj(eth_len) {
-                Ok(()) => self.ip(packet),
+                Ok(()) => self.ip(packet, emit),
                 Err(_) => Err(DropReason::Runt),
             },
             _ => Err(DropReason::UnknownEthertype),

@@ -33,6 +33,20 @@ pub trait Processor: Send {
     /// in place as needed.
     fn process<P: PacketBuf>(&mut self, in_port: usize, packet: &mut P) -> Action;
 
+    /// Like [`Self::process`], and may add packets of its own (copies of `packet`, e.g.
+    /// one per care-of address of a simultaneous binding) with `emit`, each with its
+    /// action. The worker calls this one; the default adds none.
+    #[inline]
+    fn process_with<P: PacketBuf>(
+        &mut self,
+        in_port: usize,
+        packet: &mut P,
+        emit: &mut dyn FnMut(P, Action),
+    ) -> Action {
+        let _ = emit;
+        self.process(in_port, packet)
+    }
+
     /// Called before each poll of the RX queues (e.g. to apply a bounded number of table
     /// updates); returns the work done, so the worker does not back off while busy.
     #[inline]
@@ -200,11 +214,17 @@ where
             }
             total += n;
             local.rx[port] += n as u64;
-            batch.for_each_mut(|i, packet| {
-                if let Some(slot) = actions.get_mut(i) {
-                    *slot = processor.process(port, packet);
-                }
-            });
+            {
+                // Packets the processor adds (copies) are queued like forwarded ones.
+                let mut emit = |packet: <R::Batch as PacketBatch>::Packet, action: Action| {
+                    dispatch(packet, action, pending, tx, punt, local);
+                };
+                batch.for_each_mut(|i, packet| {
+                    if let Some(slot) = actions.get_mut(i) {
+                        *slot = processor.process_with(port, packet, &mut emit);
+                    }
+                });
+            }
             // Fast path: the whole burst leaves by one port with nothing queued there yet, so
             // the RX batch itself is the TX batch (no per-packet move).
             if let Some(out) = single_egress(actions.get(..n).unwrap_or(&[])) {
@@ -217,31 +237,12 @@ where
             }
             let mut i = 0;
             batch.drain_each(|packet| {
-                let action = actions.get(i).copied();
+                let action = actions
+                    .get(i)
+                    .copied()
+                    .unwrap_or(Action::Drop(DropReason::NoEgress));
                 i += 1;
-                match action {
-                    Some(Action::Forward(out)) => {
-                        let out = out as usize;
-                        let (Some(queue), Some(txq)) = (pending.get_mut(out), tx.get_mut(out))
-                        else {
-                            local.drops[DropReason::NoEgress as usize] += 1;
-                            return;
-                        };
-                        if let Err(packet) = queue.push(packet) {
-                            send(txq, queue, out, local);
-                            if queue.push(packet).is_err() {
-                                local.drops[DropReason::TxFull as usize] += 1;
-                            }
-                        }
-                    }
-                    Some(Action::Drop(reason)) => local.drops[reason as usize] += 1,
-                    Some(Action::Punt) => {
-                        if punt.as_ref().is_none_or(|q| q.push(packet).is_err()) {
-                            local.drops[DropReason::PuntFull as usize] += 1;
-                        }
-                    }
-                    None => local.drops[DropReason::NoEgress as usize] += 1,
-                }
+                dispatch(packet, action, pending, tx, punt, local);
             });
         }
         for (out, (queue, txq)) in pending.iter_mut().zip(tx.iter_mut()).enumerate() {
@@ -314,6 +315,40 @@ where
                 core,
                 reason: "the worker thread ended before it started".into(),
             }),
+        }
+    }
+}
+
+/// Queues one packet by its action: on its egress port's pending batch (sending that
+/// batch first when full), to the punt queue, or dropped and counted.
+#[inline]
+fn dispatch<B: PacketBatch, T: TxPort<Batch = B>>(
+    packet: B::Packet,
+    action: Action,
+    pending: &mut [B],
+    tx: &mut [T],
+    punt: &Option<Arc<ArrayQueue<B::Packet>>>,
+    local: &mut LocalCounters,
+) {
+    match action {
+        Action::Forward(out) => {
+            let out = out as usize;
+            let (Some(queue), Some(txq)) = (pending.get_mut(out), tx.get_mut(out)) else {
+                local.drops[DropReason::NoEgress as usize] += 1;
+                return;
+            };
+            if let Err(packet) = queue.push(packet) {
+                send(txq, queue, out, local);
+                if queue.push(packet).is_err() {
+                    local.drops[DropReason::TxFull as usize] += 1;
+                }
+            }
+        }
+        Action::Drop(reason) => local.drops[reason as usize] += 1,
+        Action::Punt => {
+            if punt.as_ref().is_none_or(|q| q.push(packet).is_err()) {
+                local.drops[DropReason::PuntFull as usize] += 1;
+            }
         }
     }
 }

@@ -19,8 +19,10 @@ use mipdp_dataplane::tables::{
 use mipdp_dataplane::tunnel::{ip6ip6, ipip};
 use mipdp_dataplane::wire::checksum::ChecksumMode;
 use mipdp_dataplane::wire::ipv4::{IpProtocol, Ipv4Options, Ipv4Packet, Ipv4Repr};
-use mipdp_dataplane::wire::ipv6::{Ipv6Packet, Ipv6Repr};
 use mipdp_dataplane::{Action, DropReason, Processor};
+
+mod frames;
+use frames::{arp, eth, ipv4, ipv6, udp};
 
 const MAC0: [u8; 6] = [0x02, 0, 0, 0, 0, 0x10];
 const MAC1: [u8; 6] = [0x02, 0, 0, 0, 0, 0x11];
@@ -76,71 +78,6 @@ fn engine(profiles: Vec<Profile>) -> Engine {
         t.profiles.insert(p).unwrap();
     }
     e
-}
-
-fn ipv4(
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
-    proto: IpProtocol,
-    ttl: u8,
-    dscp: u8,
-    payload: &[u8],
-) -> Vec<u8> {
-    let repr = Ipv4Repr {
-        src_addr: src,
-        dst_addr: dst,
-        protocol: proto,
-        payload_len: payload.len(),
-        ttl,
-        dscp,
-        ecn: 0,
-        ident: 0x1234,
-        dont_frag: true,
-        more_frags: false,
-        frag_offset: 0,
-        options: Ipv4Options::EMPTY,
-    };
-    let mut b = vec![0u8; repr.buffer_len()];
-    repr.emit(&mut Ipv4Packet::new_unchecked(&mut b[..]));
-    b[20..].copy_from_slice(payload);
-    b
-}
-
-fn ipv6(src: Ipv6Addr, dst: Ipv6Addr, next: u8, hop: u8, tc: u8, payload: &[u8]) -> Vec<u8> {
-    let repr = Ipv6Repr {
-        src_addr: src,
-        dst_addr: dst,
-        next_header: next,
-        payload_len: payload.len(),
-        hop_limit: hop,
-        traffic_class: tc,
-        flow_label: 0,
-    };
-    let mut b = vec![0u8; 40 + payload.len()];
-    repr.emit(&mut Ipv6Packet::new_unchecked(&mut b[..]))
-        .unwrap();
-    b[40..].copy_from_slice(payload);
-    b
-}
-
-/// UDP header + data, checksum 0 (allowed over IPv4; the engine does not read it).
-fn udp(sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
-    let mut b = Vec::new();
-    b.extend_from_slice(&sport.to_be_bytes());
-    b.extend_from_slice(&dport.to_be_bytes());
-    b.extend_from_slice(&((8 + data.len()) as u16).to_be_bytes());
-    b.extend_from_slice(&[0, 0]);
-    b.extend_from_slice(data);
-    b
-}
-
-fn eth(dst: [u8; 6], src: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8> {
-    let mut b = Vec::new();
-    b.extend_from_slice(&dst);
-    b.extend_from_slice(&src);
-    b.extend_from_slice(&ethertype.to_be_bytes());
-    b.extend_from_slice(payload);
-    b
 }
 
 /// The CN → home address packet the home agent tests send (TTL 64, DSCP 10).
@@ -665,16 +602,6 @@ fn a_reverse_tunnel_to_the_home_agent_is_decapsulated_and_routed() {
     assert_eq!(out, eth(ROUTER_MAC, MAC1, 0x0800, &hopped4(&inner)));
 }
 
-fn arp(op: u16, sha: [u8; 6], spa: Ipv4Addr, tha: [u8; 6], tpa: Ipv4Addr) -> Vec<u8> {
-    let mut b = vec![0, 1, 8, 0, 6, 4];
-    b.extend_from_slice(&op.to_be_bytes());
-    b.extend_from_slice(&sha);
-    b.extend_from_slice(&spa.octets());
-    b.extend_from_slice(&tha);
-    b.extend_from_slice(&tpa.octets());
-    b
-}
-
 #[test]
 fn arp_is_answered_for_own_and_bound_home_addresses_and_punted_otherwise() {
     let pool = MemPool::new(8);
@@ -743,4 +670,48 @@ fn the_ip_in_ip_the_engine_emits_decapsulates_back_to_the_hopped_original() {
     ipip::decapsulate(&mut p, |a| a == COA4).unwrap();
     assert_eq!(p.data(), &hopped4(&inner)[..]);
     let _ = ip6ip6::IPV6_MIN_MTU;
+}
+
+#[test]
+fn simultaneous_bindings_send_a_copy_to_every_care_of_address() {
+    let pool = MemPool::new(8);
+    let mut e = ha_with(Encap::IpInIp);
+    let second = Ipv4Addr::new(203, 0, 113, 8);
+    let third = Ipv4Addr::new(203, 0, 113, 9);
+    let coas = [IpAddr::V4(COA4), IpAddr::V4(second), IpAddr::V4(third)];
+    e.tables_mut()
+        .bindings
+        .insert(
+            IpAddr::V4(HOME4),
+            Binding {
+                care_of: CareOfList::from_slice(&coas).unwrap(),
+                encap: Encap::IpInIp,
+                source: IpAddr::V4(NODE4),
+                tos: None,
+            },
+        )
+        .unwrap();
+    let inner = to_home(b"to all of them");
+    let mut p = pool.packet(&eth(MAC1, ROUTER_MAC, 0x0800, &inner)).unwrap();
+    let mut copies = Vec::new();
+    let action = e.process_with(1, &mut p, &mut |copy, action| {
+        copies.push((action, copy.data().to_vec()))
+    });
+    assert_eq!(action, Action::Forward(1));
+    let dst = |frame: &[u8]| Ipv4Packet::new_checked(&frame[14..]).unwrap().dst_addr();
+    assert_eq!(dst(p.data()), COA4);
+    assert_eq!(copies.len(), 2);
+    for ((action, frame), coa) in copies.iter().zip([second, third]) {
+        assert_eq!(*action, Action::Forward(1));
+        assert_eq!(dst(frame), coa);
+        // Each copy carries the same inner packet, hopped once.
+        assert_eq!(&frame[14 + 20..], &hopped4(&inner)[..]);
+    }
+    assert_eq!(e.snapshot().copies, 2);
+    assert_eq!(e.snapshot().encaps[TunnelKind::Ipip as usize], 3);
+    // Through plain process() the copies cannot be sent: counted, not lost silently.
+    drop(copies);
+    let mut p = pool.packet(&eth(MAC1, ROUTER_MAC, 0x0800, &inner)).unwrap();
+    assert_eq!(e.process(1, &mut p), Action::Forward(1));
+    assert_eq!(e.snapshot().copies_unsent, 2);
 }
