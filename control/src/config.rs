@@ -8,12 +8,19 @@ use std::path::Path;
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 
+use crate::node::{
+    AnycastSection, BindingSection, CacheSection, MulticastSection, NeighbourSection, NodePlan,
+    NodeSection, ProfileSection, RouteSection, StaticTables, VisitorSection,
+};
+
 /// What the dataplane does with packets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Port to port with MAC rewrite (testpmd's mac mode): the performance floor.
     Forwarder,
+    /// The mobility engine: the roles and tables of `[node]` and the table sections.
+    Mobility,
 }
 
 /// A MAC address written `02:00:00:00:00:01`.
@@ -124,6 +131,32 @@ pub struct Config {
     /// `[[port]]` sections, in port index order.
     #[serde(rename = "port", default)]
     pub ports: Vec<PortSection>,
+    /// `[node]`: roles and addresses (mobility mode).
+    pub node: Option<NodeSection>,
+    /// `[[route]]` sections.
+    #[serde(rename = "route", default)]
+    pub routes: Vec<RouteSection>,
+    /// `[[neighbour]]` sections.
+    #[serde(rename = "neighbour", default)]
+    pub neighbours: Vec<NeighbourSection>,
+    /// `[[binding]]` sections.
+    #[serde(rename = "binding", default)]
+    pub bindings: Vec<BindingSection>,
+    /// `[[visitor]]` sections.
+    #[serde(rename = "visitor", default)]
+    pub visitors: Vec<VisitorSection>,
+    /// `[[cache]]` sections.
+    #[serde(rename = "cache", default)]
+    pub cache: Vec<CacheSection>,
+    /// `[[multicast]]` sections.
+    #[serde(rename = "multicast", default)]
+    pub multicast: Vec<MulticastSection>,
+    /// `[[anycast]]` sections.
+    #[serde(rename = "anycast", default)]
+    pub anycast: Vec<AnycastSection>,
+    /// `[[profile]]` sections.
+    #[serde(rename = "profile", default)]
+    pub profiles: Vec<ProfileSection>,
 }
 
 fn default_mode() -> Mode {
@@ -286,6 +319,19 @@ impl Config {
                 }
             }
         }
+        match (dp.mode, &self.node) {
+            (Mode::Mobility, None) => {
+                return Err(invalid(
+                    "node",
+                    "(missing)".into(),
+                    "a [node] section with roles and addresses for mode = \"mobility\" (see examples/home-agent.toml)",
+                ))
+            }
+            (Mode::Mobility, Some(_)) => {
+                self.plan().map_err(|b| invalid(&b.key, b.value, &b.expected))?;
+            }
+            (Mode::Forwarder, _) => {}
+        }
         let need = self.mbufs_needed();
         if dp.mbufs < need {
             return Err(invalid(
@@ -299,6 +345,31 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The mobility node's plan (mobility mode): settings and start-up table updates.
+    pub fn plan(&self) -> Result<NodePlan, crate::node::Bad> {
+        let Some(node) = &self.node else {
+            return Err(crate::node::Bad {
+                key: "node".into(),
+                value: "(missing)".into(),
+                expected: "a [node] section".into(),
+            });
+        };
+        let devices: Vec<String> = self.ports.iter().map(|p| p.device.clone()).collect();
+        node.plan(
+            &StaticTables {
+                routes: &self.routes,
+                neighbours: &self.neighbours,
+                bindings: &self.bindings,
+                visitors: &self.visitors,
+                cache: &self.cache,
+                multicast: &self.multicast,
+                anycast: &self.anycast,
+                profiles: &self.profiles,
+            },
+            &devices,
+        )
     }
 
     /// Buffers the rings, bursts and caches can hold at once.
@@ -403,5 +474,79 @@ mod tests {
     fn empty_workers_and_duplicate_cores_are_refused() {
         assert!(err(&GOOD.replace("[1]", "[]")).contains("dataplane.workers"));
         assert!(err(&GOOD.replace("[1]", "[1, 1]")).contains("each core at most once"));
+    }
+}
+
+#[cfg(test)]
+mod mobility_tests {
+    use super::*;
+
+    fn example() -> String {
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/home-agent.toml"
+        ))
+        .unwrap()
+    }
+
+    fn err(text: &str) -> String {
+        Config::parse(text, "ha.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_home_agent_example_plans_its_tables() {
+        let c = Config::parse(&example(), "ha.toml").unwrap();
+        let plan = c.plan().unwrap();
+        assert_eq!(plan.addrs4.len(), 2);
+        use mipdp_dataplane::update::Update;
+        let count = |f: fn(&Update) -> bool| plan.updates.iter().filter(|u| f(u)).count();
+        assert_eq!(count(|u| matches!(u, Update::Binding { .. })), 3);
+        assert_eq!(count(|u| matches!(u, Update::Route { .. })), 5);
+        assert_eq!(count(|u| matches!(u, Update::Policy(_))), 1);
+        // Role defaults, one profile per bound home address, the configured one.
+        assert!(count(|u| matches!(u, Update::Profile(_))) > 3 + 1);
+    }
+
+    #[test]
+    fn mobility_errors_name_the_key_and_what_to_write() {
+        let ex = example();
+        let e = err(&ex.replace("prefix = \"10.1.0.0/24\"", "prefix = \"10.1.0.1/24\""));
+        assert!(
+            e.contains("route[0].prefix") && e.contains("10.1.0.0/24"),
+            "{e}"
+        );
+        let e = err(&ex.replace("encap = \"ipip\"", "encap = \"udp\""));
+        assert!(
+            e.contains("binding[0].encap") && e.contains("minimal"),
+            "{e}"
+        );
+        let e = err(&ex.replace("port = \"net_tap1\"\nvia", "port = \"net_tap9\"\nvia"));
+        assert!(
+            e.contains("route[4].port") && e.contains("net_tap0, net_tap1"),
+            "{e}"
+        );
+        let e = err(&ex.replace("roles = [\"home-agent\"]", "roles = [\"home agent\"]"));
+        assert!(
+            e.contains("node.roles[0]") && e.contains("foreign-agent"),
+            "{e}"
+        );
+        let e = err(&ex.replace("care_of = [\"192.0.2.8\", \"192.0.2.9\"]", "care_of = []"));
+        assert!(e.contains("binding[1].care_of"), "{e}");
+        let e = err(&ex.replace("class = \"aaa-source\"", "class = \"aaa\""));
+        assert!(
+            e.contains("profile[0].class") && e.contains("node-default"),
+            "{e}"
+        );
+        let e = err(&ex.replace(
+            "policy = \"aaa-source > ",
+            "policy = \"aaa-source > aaa-source > ",
+        ));
+        assert!(e.contains("node.policy") && e.contains("twice"), "{e}");
+        let e = err(&ex.replace("[node]", "[nodes]"));
+        assert!(e.contains("nodes"), "{e}");
+        let no_node =
+            ex.split("[node]").next().unwrap().to_string() + "\n[[port]]\ndevice = \"net_tap0\"\n";
+        let e = err(&no_node);
+        assert!(e.contains("[node]") && e.contains("home-agent.toml"), "{e}");
     }
 }

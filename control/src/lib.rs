@@ -5,4 +5,6 @@
 //! ([`runtime`]). Signalling, state, backup and redundancy come with their issues.
 
 pub mod config;
+pub mod mobility;
+pub mod node;
 pub mod runtime;

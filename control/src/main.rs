@@ -86,7 +86,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 signal_hook::flag::register(signal, stop.clone())
                     .context("cannot install the SIGINT/SIGTERM handler")?;
             }
-            let dataplane = Dataplane::start(config, &eal, stop)?;
+            let mut dataplane = Dataplane::start(config, &eal, stop)?;
             println!("mipdp: running; stop with Ctrl-C or SIGTERM");
             dataplane.run_until_stopped();
             dataplane.shutdown()

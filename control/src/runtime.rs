@@ -19,14 +19,17 @@ use mipdp_dataplane::{Forwarder, ForwarderPort, Worker, WorkerCounters};
 use mipdp_dpdk::{register_thread, Eal, Mempool, Port, PortConfig, RxQueue, TxQueue};
 
 use crate::config::{Config, Mode};
+use crate::mobility::{engine_text, Control, Processors};
 
-type DpdkWorker = Worker<RxQueue, TxQueue, Forwarder>;
+type DpdkWorker = Worker<RxQueue, TxQueue, Processors>;
 
 /// Drivers that need as many RX as TX queues (DPDK's tap driver refuses unequal counts).
 const EQUAL_QUEUE_DRIVERS: [&str; 1] = ["net_tap"];
 
 /// How often the control loop wakes to check for a stop request.
 const TICK: Duration = Duration::from_millis(50);
+/// How often it wakes in mobility mode, where it also moves updates and punts on.
+const CONTROL_TICK: Duration = Duration::from_millis(1);
 
 /// A running dataplane: EAL, pool, ports, workers.
 pub struct Dataplane {
@@ -35,10 +38,12 @@ pub struct Dataplane {
     workers: Vec<JoinHandle<DpdkWorker>>,
     counters: Vec<Arc<WorkerCounters>>,
     stop: Arc<AtomicBool>,
-    // The control thread's own TX queue on every port that can have one (signalling goes
-    // out here).
-    _control_tx: Vec<Option<TxQueue>>,
-    _pool: Mempool,
+    // The control thread's own TX queue on every port that can have one (signalling and
+    // ARP requests go out here).
+    control_tx: Vec<Option<TxQueue>>,
+    // Mobility mode's control side.
+    control: Option<Control>,
+    pool: Mempool,
     _eal: Eal,
 }
 
@@ -125,6 +130,22 @@ impl Dataplane {
             );
         }
 
+        let (mut control, mut engines) = match dp.mode {
+            Mode::Forwarder => (None, Vec::new()),
+            Mode::Mobility => {
+                let plan = config
+                    .plan()
+                    .map_err(|b| anyhow::anyhow!("{} = {}: {}", b.key, b.value, b.expected))?;
+                let (control, engines) = Control::new(
+                    &plan,
+                    ports.iter().map(|p| p.id()).collect(),
+                    ports.iter().map(|p| p.mac()).collect(),
+                    cores.len(),
+                );
+                (Some(control), engines)
+            }
+        };
+        engines.reverse();
         let mut handles = Vec::new();
         let mut counters = Vec::new();
         for (w, core) in cores.iter().enumerate() {
@@ -137,16 +158,20 @@ impl Dataplane {
                 .iter()
                 .map(|p| p.tx_queue(q))
                 .collect::<Result<Vec<_>, _>>()?;
-            let processor = match dp.mode {
-                Mode::Forwarder => Forwarder::new(&forwarder_ports),
+            let processor = match engines.pop() {
+                Some(engine) => Processors::Mobility(Box::new(engine)),
+                None => Processors::Forwarder(Forwarder::new(&forwarder_ports)),
             };
-            let worker = Worker::new(
+            let mut worker = Worker::new(
                 w,
                 rx,
                 tx,
                 processor,
                 Duration::from_micros(dp.idle_sleep_max_us),
             )?;
+            if let Some(c) = &control {
+                worker = worker.with_punt(c.punt_queue());
+            }
             counters.push(worker.counters());
             let eal_for_thread = eal.clone();
             let handle = worker.spawn(
@@ -178,14 +203,25 @@ impl Dataplane {
                 None
             });
         }
+        if let Some(c) = &mut control {
+            if let Err(e) = c.wait_loaded(Duration::from_secs(30)) {
+                stop.store(true, Ordering::SeqCst);
+                for h in handles {
+                    let _ = h.join();
+                }
+                return Err(e);
+            }
+            log::info!("mobility tables loaded on {} worker(s)", cores.len());
+        }
         Ok(Dataplane {
             config,
             ports,
             workers: handles,
             counters,
             stop,
-            _control_tx: control_tx,
-            _pool: pool,
+            control_tx,
+            control,
+            pool,
             _eal: eal,
         })
     }
@@ -205,13 +241,21 @@ impl Dataplane {
 
     /// Runs the control loop until a stop is requested, printing counters every
     /// `dataplane.stats_interval_ms`.
-    pub fn run_until_stopped(&self) {
+    pub fn run_until_stopped(&mut self) {
         let interval = Duration::from_millis(self.config.dataplane.stats_interval_ms);
         let mut last = Instant::now();
         let started = last;
         let mut prev = self.totals();
+        let tick = if self.control.is_some() {
+            CONTROL_TICK
+        } else {
+            TICK
+        };
         while !self.stop.load(Ordering::Relaxed) {
-            std::thread::sleep(TICK);
+            std::thread::sleep(tick);
+            if let Some(c) = &mut self.control {
+                c.tick(&self.pool, &mut self.control_tx);
+            }
             if interval.is_zero() || last.elapsed() < interval {
                 continue;
             }
@@ -232,6 +276,13 @@ impl Dataplane {
                 );
             }
             let _ = writeln!(out, "stats drops {}", drops_text(&cur));
+            if let Some(c) = &self.control {
+                let _ = writeln!(
+                    out,
+                    "stats engine {}",
+                    engine_text(&c.engine_totals(), &c.stats)
+                );
+            }
             print_flush(&out);
             prev = cur;
             last = now;
@@ -286,6 +337,13 @@ impl Dataplane {
             );
         }
         let _ = writeln!(out, "final drops {}", drops_text(&total));
+        if let Some(c) = &self.control {
+            let _ = writeln!(
+                out,
+                "final engine {}",
+                engine_text(&c.engine_totals(), &c.stats)
+            );
+        }
         print_flush(&out);
         if panicked > 0 {
             anyhow::bail!("{panicked} worker thread(s) ended abnormally");

@@ -137,7 +137,8 @@ pub struct EngineSnapshot {
     pub updates: u64,
     /// Copies made for simultaneous bindings and multiple transfer destinations.
     pub copies: u64,
-    /// Copies not made: the buffer pool was empty, or the caller takes no extra packets.
+    /// Copies made but not sent: the buffer pool was empty, or the caller takes no extra
+    /// packets (plain `process`).
     pub copies_unsent: u64,
 }
 
@@ -268,7 +269,16 @@ impl Engine {
     }
 
     /// Answers an ARP request for one of ours (or a bound home address) in place.
-    fn arp<P: PacketBuf>(&mut self, in_port: usize, packet: &mut P, eth_len: usize) -> Verdict {
+    ///
+    /// The control thread learns neighbours from ARP: every request answered here is also
+    /// handed to it as a copy (through `emit`), the rest is punted.
+    fn arp<P: PacketBuf>(
+        &mut self,
+        in_port: usize,
+        packet: &mut P,
+        eth_len: usize,
+        emit: &mut dyn FnMut(P, Action),
+    ) -> Verdict {
         let Some(port_mac) = self.node.port_macs.get(in_port).copied() else {
             return Err(DropReason::NoEgress);
         };
@@ -291,6 +301,10 @@ impl Engine {
         }
         let mut sender = [0u8; 10];
         sender.copy_from_slice(&arp[8..18]);
+        if let Some(copy) = packet.duplicate() {
+            self.local.punts += 1;
+            emit(copy, Action::Punt);
+        }
         let d = packet.data_mut();
         let (eth, rest) = d.split_at_mut(eth_len);
         let src_mac = [eth[6], eth[7], eth[8], eth[9], eth[10], eth[11]];
@@ -782,7 +796,6 @@ impl Processor for Engine {
     fn process<P: PacketBuf>(&mut self, in_port: usize, packet: &mut P) -> Action {
         let mut unsent = 0u64;
         let action = self.process_with(in_port, packet, &mut |_copy: P, _| unsent += 1);
-        self.local.copies -= unsent.min(self.local.copies);
         self.local.copies_unsent += unsent;
         action
     }
@@ -799,7 +812,7 @@ impl Processor for Engine {
             Err(_) => return Action::Drop(DropReason::Runt),
         };
         let verdict = match ethertype {
-            EtherType::ARP => self.arp(in_port, packet, eth_len),
+            EtherType::ARP => self.arp(in_port, packet, eth_len, emit),
             EtherType::IPV4 | EtherType::IPV6 => match packet.adj(eth_len) {
                 Ok(()) => self.ip(packet, emit),
                 Err(_) => Err(DropReason::Runt),

@@ -1,0 +1,298 @@
+//! The mobility mode's control-thread side: starts every worker's engine from the
+//! configuration's plan, and each tick moves table updates on, learns neighbours from the
+//! ARP the workers punt, asks for unresolved next hops with ARP requests on the control
+//! TX queue (where the port has one), and counts the signalling it cannot handle yet.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use crossbeam_queue::ArrayQueue;
+use mipdp_dataplane::engine::{Engine, EngineCounters, EngineSnapshot, NodeConfig, TunnelKind};
+use mipdp_dataplane::profile::Class;
+use mipdp_dataplane::update::{channels, Update, UpdateReceiver, UpdateSender};
+use mipdp_dataplane::worker::Processor;
+use mipdp_dataplane::{Action, Forwarder, PacketBuf};
+use mipdp_dpdk::{Mbuf, MbufBatch, Mempool, TxQueue};
+
+use crate::node::NodePlan;
+
+/// What a worker runs: the forwarder or the engine.
+pub enum Processors {
+    /// Forwarder mode.
+    Forwarder(Forwarder),
+    /// Mobility mode.
+    Mobility(Box<Engine>),
+}
+
+impl Processor for Processors {
+    #[inline]
+    fn process<P: PacketBuf>(&mut self, in_port: usize, packet: &mut P) -> Action {
+        match self {
+            Processors::Forwarder(f) => f.process(in_port, packet),
+            Processors::Mobility(e) => e.process(in_port, packet),
+        }
+    }
+
+    #[inline]
+    fn process_with<P: PacketBuf>(
+        &mut self,
+        in_port: usize,
+        packet: &mut P,
+        emit: &mut dyn FnMut(P, Action),
+    ) -> Action {
+        match self {
+            Processors::Forwarder(f) => f.process(in_port, packet),
+            Processors::Mobility(e) => e.process_with(in_port, packet, emit),
+        }
+    }
+
+    #[inline]
+    fn before_poll(&mut self) -> usize {
+        match self {
+            Processors::Forwarder(_) => 0,
+            Processors::Mobility(e) => e.before_poll(),
+        }
+    }
+
+    #[inline]
+    fn after_poll(&mut self) {
+        if let Processors::Mobility(e) = self {
+            e.after_poll();
+        }
+    }
+}
+
+/// Punted packets waiting for the control thread, from every worker.
+pub const PUNT_QUEUE: usize = 4096;
+
+/// The control side of mobility mode.
+pub struct Control {
+    updates: UpdateSender,
+    punts: Arc<ArrayQueue<Mbuf>>,
+    resolve: Arc<ArrayQueue<(u16, IpAddr)>>,
+    engines: Vec<Arc<crossbeam_utils::CachePadded<EngineCounters>>>,
+    port_ids: Vec<u16>,
+    port_macs: Vec<[u8; 6]>,
+    addrs4: Vec<Ipv4Addr>,
+    known: std::collections::HashMap<(u16, IpAddr), [u8; 6]>,
+    /// Counts of what the control thread did.
+    pub stats: ControlStats,
+}
+
+/// What the control thread did with punts and resolution requests.
+#[derive(Debug, Clone, Default)]
+pub struct ControlStats {
+    /// ARP packets seen.
+    pub arp: u64,
+    /// Neighbours learnt or changed from them.
+    pub learnt: u64,
+    /// Mobile IPv4 registrations and Mobility Header messages (answered by the
+    /// signalling issue; counted and dropped until then).
+    pub signalling: u64,
+    /// Other punted packets.
+    pub other: u64,
+    /// ARP requests sent for unresolved next hops.
+    pub arp_requests: u64,
+    /// Resolution requests that could not be sent (no control TX queue on the port, an
+    /// IPv6 next hop before neighbour discovery lands, or no buffer).
+    pub unresolved: u64,
+}
+
+impl Control {
+    /// Engines for `workers` workers from `plan`, and the control side. The start-up
+    /// updates are queued at once (what does not fit waits in the backlog).
+    pub fn new(
+        plan: &NodePlan,
+        port_ids: Vec<u16>,
+        port_macs: Vec<[u8; 6]>,
+        workers: usize,
+    ) -> (Control, Vec<Engine>) {
+        let (mut updates, receivers) = channels(workers, plan.update_queue, plan.update_budget);
+        let punts = Arc::new(ArrayQueue::new(PUNT_QUEUE));
+        let resolve = Arc::new(ArrayQueue::new(PUNT_QUEUE));
+        let engines: Vec<Engine> = receivers
+            .into_iter()
+            .map(|r: UpdateReceiver| {
+                let mut node =
+                    NodeConfig::new(port_macs.clone(), plan.addrs4.clone(), plan.addrs6.clone());
+                node.tunnel = plan.tunnel;
+                node.nesting_limit = plan.nesting_limit;
+                node.proxy_arp = plan.proxy_arp;
+                node.limits = plan.limits;
+                Engine::new(node)
+                    .with_updates(r)
+                    .with_resolver(resolve.clone())
+            })
+            .collect();
+        for u in &plan.updates {
+            updates.send(u.clone());
+        }
+        let counters = engines.iter().map(Engine::counters).collect();
+        (
+            Control {
+                updates,
+                punts,
+                resolve,
+                engines: counters,
+                port_ids,
+                port_macs,
+                addrs4: plan.addrs4.clone(),
+                known: Default::default(),
+                stats: ControlStats::default(),
+            },
+            engines,
+        )
+    }
+
+    /// The queue workers punt to.
+    pub fn punt_queue(&self) -> Arc<ArrayQueue<Mbuf>> {
+        self.punts.clone()
+    }
+
+    /// Waits until every worker has the start-up tables.
+    pub fn wait_loaded(&mut self, timeout: Duration) -> Result<()> {
+        let epoch = self.updates.epoch();
+        self.updates
+            .wait_visible(epoch, timeout)
+            .context("the workers did not load the configured tables")?;
+        let refused: u64 = self.updates.refused().iter().sum();
+        if refused > 0 {
+            anyhow::bail!("the workers refused {refused} configured table entries (tables full?)");
+        }
+        Ok(())
+    }
+
+    /// One pass of the control thread's work.
+    pub fn tick(&mut self, pool: &Mempool, control_tx: &mut [Option<TxQueue>]) {
+        self.updates.flush();
+        while let Some(m) = self.punts.pop() {
+            self.punted(&m);
+        }
+        while let Some((port, hop)) = self.resolve.pop() {
+            let sent = match (hop, control_tx.get_mut(usize::from(port))) {
+                (IpAddr::V4(target), Some(Some(txq))) => self.arp_request(pool, txq, port, target),
+                _ => false,
+            };
+            if sent {
+                self.stats.arp_requests += 1;
+            } else {
+                self.stats.unresolved += 1;
+            }
+        }
+    }
+
+    fn punted(&mut self, m: &Mbuf) {
+        let d = m.data();
+        let ethertype = d.get(12..14).map(|b| u16::from_be_bytes([b[0], b[1]]));
+        match ethertype {
+            Some(0x0806) => {
+                self.stats.arp += 1;
+                let Some(arp) = d.get(14..42) else { return };
+                if arp.get(..6) != Some(&[0, 1, 8, 0, 6, 4]) {
+                    return;
+                }
+                let mut mac = [0u8; 6];
+                mac.copy_from_slice(&arp[8..14]);
+                let ip = IpAddr::V4(Ipv4Addr::new(arp[14], arp[15], arp[16], arp[17]));
+                let Some(port) = self.port_ids.iter().position(|p| *p == m.port()) else {
+                    return;
+                };
+                let port = port as u16;
+                if mac[0] & 1 != 0 || ip == IpAddr::V4(Ipv4Addr::UNSPECIFIED) {
+                    return;
+                }
+                if self.known.get(&(port, ip)) != Some(&mac) {
+                    self.known.insert((port, ip), mac);
+                    self.updates.send(Update::Neighbour { port, ip, mac });
+                    self.stats.learnt += 1;
+                    log::info!(
+                        "neighbour {ip} is {} on port {port}",
+                        crate::config::MacAddr(mac)
+                    );
+                }
+            }
+            Some(0x0800) | Some(0x86dd) => self.stats.signalling += 1,
+            _ => self.stats.other += 1,
+        }
+    }
+
+    /// Sends an ARP request for `target` out of `port` (RFC 826).
+    fn arp_request(&self, pool: &Mempool, txq: &mut TxQueue, port: u16, target: Ipv4Addr) -> bool {
+        let (Some(mac), Some(src)) = (self.port_macs.get(usize::from(port)), self.addrs4.first())
+        else {
+            return false;
+        };
+        let Ok(mut m) = pool.alloc() else {
+            return false;
+        };
+        let Ok(frame) = m.append(60) else {
+            return false;
+        };
+        frame.fill(0);
+        frame[..6].copy_from_slice(&[0xff; 6]);
+        frame[6..12].copy_from_slice(mac);
+        frame[12..14].copy_from_slice(&[0x08, 0x06]);
+        frame[14..22].copy_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+        frame[22..28].copy_from_slice(mac);
+        frame[28..32].copy_from_slice(&src.octets());
+        frame[38..42].copy_from_slice(&target.octets());
+        let mut batch = MbufBatch::default();
+        if batch.push(m).is_err() {
+            return false;
+        }
+        txq.burst(&mut batch).sent == 1
+    }
+
+    /// The engines' counters summed.
+    pub fn engine_totals(&self) -> EngineSnapshot {
+        let mut t = EngineSnapshot::default();
+        for c in &self.engines {
+            let s = c.snapshot();
+            for (a, b) in t.hits.iter_mut().zip(s.hits) {
+                *a += b;
+            }
+            for (a, b) in t.encaps.iter_mut().zip(s.encaps) {
+                *a += b;
+            }
+            for (a, b) in t.decaps.iter_mut().zip(s.decaps) {
+                *a += b;
+            }
+            t.arp_replies += s.arp_replies;
+            t.punts += s.punts;
+            t.resolutions += s.resolutions;
+            t.updates += s.updates;
+            t.copies += s.copies;
+            t.copies_unsent += s.copies_unsent;
+        }
+        t
+    }
+}
+
+/// The engine counters as one line of `key=value`.
+pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
+    let mut parts = Vec::new();
+    for class in Class::ALL {
+        parts.push(format!("hits_{}={}", class.name(), s.hits[class as usize]));
+    }
+    for k in TunnelKind::ALL {
+        parts.push(format!("encap_{}={}", k.name(), s.encaps[k as usize]));
+    }
+    for k in TunnelKind::ALL {
+        parts.push(format!("decap_{}={}", k.name(), s.decaps[k as usize]));
+    }
+    parts.push(format!("arp_replies={}", s.arp_replies));
+    parts.push(format!("punts={}", s.punts));
+    parts.push(format!(
+        "copies={} copies_unsent={}",
+        s.copies, s.copies_unsent
+    ));
+    parts.push(format!("updates={}", s.updates));
+    parts.push(format!("resolutions={}", s.resolutions));
+    parts.push(format!(
+        "ctl_arp={} ctl_learnt={} ctl_signalling={} ctl_other={} ctl_arp_requests={} ctl_unresolved={}",
+        c.arp, c.learnt, c.signalling, c.other, c.arp_requests, c.unresolved
+    ));
+    parts.join(" ")
+}

@@ -1,0 +1,741 @@
+//! The mobility node's part of the configuration: roles, addresses, tunnel settings,
+//! and the static tables (routes, neighbours, bindings, visitors, binding cache,
+//! multicast map, anycast, profiles) it starts with. Everything is checked and turned
+//! into dataplane values at load time, so a bad entry is refused before DPDK starts, with
+//! the key, the value and what is expected.
+
+use std::net::IpAddr;
+
+use mipdp_dataplane::profile::{
+    AddrMatch, Class, Edit, Match, Policy, PortRange, Profile, ProfileId, TableRef, TransferList,
+};
+use mipdp_dataplane::roles;
+use mipdp_dataplane::tables::{
+    AnycastGroup, AnycastTarget, Binding, CacheEntry, CareOfList, Encap, MulticastEntry, Prefix,
+    Route, TableLimits, TargetState, Visitor, MAX_CARE_OF,
+};
+use mipdp_dataplane::update::Update;
+use serde::Deserialize;
+
+use crate::config::MacAddr;
+
+/// `[node]`: what the node is and its own addresses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSection {
+    /// Roles whose default profiles are installed: router, home-agent, foreign-agent, map,
+    /// mma, correspondent, anycast.
+    pub roles: Vec<String>,
+    /// The node's own addresses (the first of each family is the source of tunnels the
+    /// node starts itself).
+    pub addresses: Vec<IpAddr>,
+    /// MAP: the regional care-of prefixes it anchors.
+    #[serde(default)]
+    pub rcoa_prefixes: Vec<String>,
+    /// MMA: the care-of prefixes it hands out.
+    #[serde(default)]
+    pub care_of_prefixes: Vec<String>,
+    /// Anycast proxy: the anycast addresses.
+    #[serde(default)]
+    pub anycast_addresses: Vec<IpAddr>,
+    /// Answer ARP for the home addresses the node holds bindings for.
+    #[serde(default = "yes")]
+    pub proxy_arp: bool,
+    /// TTL / hop limit of outer headers.
+    #[serde(default = "default_ttl")]
+    pub outer_ttl: u8,
+    /// Tunnel MTU (largest outer IP packet).
+    #[serde(default = "default_mtu")]
+    pub tunnel_mtu: u16,
+    /// RFC 2473 Tunnel Encapsulation Limit put on IPv6 tunnels (omit for none).
+    #[serde(default = "default_encap_limit")]
+    pub encapsulation_limit: Option<u8>,
+    /// Most tunnel headers stripped from one packet.
+    #[serde(default = "default_nesting")]
+    pub nesting_limit: u8,
+    /// Profile class search order, e.g. "aaa-source > node-destination > node-default".
+    pub policy: Option<String>,
+    /// Most mobility bindings per worker (room reserved at start).
+    #[serde(default = "default_bindings")]
+    pub max_bindings: usize,
+    /// Most profiles per class per worker.
+    #[serde(default = "default_profiles")]
+    pub max_profiles: usize,
+    /// Updates a worker applies per poll at most.
+    #[serde(default = "default_budget")]
+    pub update_budget: usize,
+    /// Updates each worker's queue holds (more wait on the control side).
+    #[serde(default = "default_queue")]
+    pub update_queue: usize,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_ttl() -> u8 {
+    64
+}
+fn default_mtu() -> u16 {
+    1500
+}
+fn default_encap_limit() -> Option<u8> {
+    Some(4)
+}
+fn default_nesting() -> u8 {
+    4
+}
+fn default_bindings() -> usize {
+    65_536
+}
+fn default_profiles() -> usize {
+    65_536
+}
+fn default_budget() -> usize {
+    256
+}
+fn default_queue() -> usize {
+    65_536
+}
+
+/// `[[route]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSection {
+    /// `ADDRESS/LENGTH`.
+    pub prefix: String,
+    /// The device of the port it leaves by.
+    pub port: String,
+    /// Next hop; none for a connected prefix.
+    pub via: Option<IpAddr>,
+}
+
+/// `[[neighbour]]`: a next hop's MAC, known in advance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeighbourSection {
+    /// The device of the port it is on.
+    pub port: String,
+    /// Its address.
+    pub address: IpAddr,
+    /// Its MAC.
+    pub mac: MacAddr,
+}
+
+/// `[[binding]]`: a static mobility binding.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindingSection {
+    /// Home address.
+    pub home: IpAddr,
+    /// Care-of addresses (several: simultaneous bindings).
+    pub care_of: Vec<IpAddr>,
+    /// ipip, minimal or gre.
+    #[serde(default = "default_encap")]
+    pub encap: String,
+    /// Outer source (default: the node's first address of the care-of family; a
+    /// secondary home agent gives the primary's).
+    pub source: Option<IpAddr>,
+    /// TOS byte to write (DSCP and ECN bits; ECN is kept).
+    pub tos: Option<u8>,
+}
+
+fn default_encap() -> String {
+    "ipip".into()
+}
+
+/// `[[visitor]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorSection {
+    /// The visitor's home address.
+    pub home: IpAddr,
+    /// Its MAC.
+    pub mac: MacAddr,
+    /// The device of the port it is on.
+    pub port: String,
+}
+
+/// `[[cache]]`: a binding-cache entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSection {
+    /// The destination (a mobile's home address).
+    pub destination: IpAddr,
+    /// Its care-of address.
+    pub care_of: IpAddr,
+    /// A tunnel method, or none for an IPv6 type 2 routing header.
+    pub encap: Option<String>,
+}
+
+/// `[[multicast]]`: an MMA multicast-map entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MulticastSection {
+    /// The mobile's home or care-of address.
+    pub mobile: IpAddr,
+    /// Its multicast group (or give new_mma).
+    pub group: Option<IpAddr>,
+    /// The new MMA after a handover (or give group).
+    pub new_mma: Option<IpAddr>,
+    /// Tunnel method.
+    #[serde(default = "default_encap")]
+    pub encap: String,
+}
+
+/// `[[anycast]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnycastSection {
+    /// The anycast address.
+    pub address: IpAddr,
+    /// Its targets.
+    pub targets: Vec<AnycastTargetSection>,
+}
+
+/// One anycast target.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnycastTargetSection {
+    /// Unicast address.
+    pub address: IpAddr,
+    /// online, offline, pending, faulty or congested.
+    #[serde(default = "default_state")]
+    pub state: String,
+}
+
+fn default_state() -> String {
+    "online".into()
+}
+
+/// `[[profile]]`: a service profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSection {
+    /// Class name.
+    pub class: String,
+    /// Session (default 100: configured profiles).
+    #[serde(default = "default_session")]
+    pub session: u32,
+    /// Number within the session (lower is tried first within one address).
+    pub number: u32,
+    /// Source match: `*`, address, prefix or wildcard.
+    #[serde(default = "any")]
+    pub source: String,
+    /// Destination match.
+    #[serde(default = "any")]
+    pub destination: String,
+    /// Source port or range `LO-HI`.
+    pub source_port: Option<String>,
+    /// Destination port or range.
+    pub destination_port: Option<String>,
+    /// IP protocol number.
+    pub protocol: Option<u8>,
+    /// DSCP to write (0-63).
+    pub dscp: Option<u8>,
+    /// Decapsulate first.
+    #[serde(default)]
+    pub decapsulate: bool,
+    /// Encapsulation method override.
+    pub encap: Option<String>,
+    /// Transfer destinations (table = "transfer").
+    #[serde(default)]
+    pub transfer: Vec<IpAddr>,
+    /// The table to consult.
+    pub table: String,
+}
+
+fn default_session() -> u32 {
+    100
+}
+fn any() -> String {
+    "*".into()
+}
+
+/// What the configuration makes of the node: the engine's settings (ports' MACs come
+/// from DPDK) and the updates that fill every worker's tables at start.
+#[derive(Debug, Clone)]
+pub struct NodePlan {
+    /// IPv4 addresses of the node.
+    pub addrs4: Vec<std::net::Ipv4Addr>,
+    /// IPv6 addresses of the node.
+    pub addrs6: Vec<std::net::Ipv6Addr>,
+    /// Tunnel settings.
+    pub tunnel: mipdp_dataplane::tunnel::TunnelSettings,
+    /// Nesting limit.
+    pub nesting_limit: u8,
+    /// Proxy ARP for bound home addresses.
+    pub proxy_arp: bool,
+    /// Table sizes.
+    pub limits: TableLimits,
+    /// Updates a worker applies per poll.
+    pub update_budget: usize,
+    /// Update queue length per worker.
+    pub update_queue: usize,
+    /// The start-up contents of the tables, in order.
+    pub updates: Vec<Update>,
+}
+
+/// A configuration entry that cannot be used: key, value, what is expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bad {
+    /// e.g. `binding[2].care_of`.
+    pub key: String,
+    /// The value found.
+    pub value: String,
+    /// What is expected.
+    pub expected: String,
+}
+
+fn bad(key: impl Into<String>, value: impl std::fmt::Display, expected: impl Into<String>) -> Bad {
+    Bad {
+        key: key.into(),
+        value: value.to_string(),
+        expected: expected.into(),
+    }
+}
+
+/// Parses a method name.
+pub fn encap_of(key: &str, name: &str) -> Result<Encap, Bad> {
+    Encap::ALL
+        .into_iter()
+        .find(|e| e.name() == name)
+        .ok_or_else(|| {
+            bad(
+                key,
+                format!("{name:?}"),
+                "one of \"ipip\", \"minimal\", \"gre\"",
+            )
+        })
+}
+
+fn port_of(key: &str, name: &str, devices: &[String]) -> Result<u16, Bad> {
+    devices
+        .iter()
+        .position(|d| d == name)
+        .map(|i| i as u16)
+        .ok_or_else(|| {
+            bad(
+                key,
+                format!("{name:?}"),
+                format!("the device of a [[port]] section: {}", devices.join(", ")),
+            )
+        })
+}
+
+fn prefix_of(key: &str, s: &str) -> Result<Prefix, Bad> {
+    s.parse::<Prefix>()
+        .map_err(|e| bad(key, format!("{s:?}"), e.to_string()))
+}
+
+fn ports_of(key: &str, s: &Option<String>) -> Result<PortRange, Bad> {
+    let Some(s) = s else {
+        return Ok(PortRange::ANY);
+    };
+    let num = |t: &str| t.trim().parse::<u16>();
+    let range = match s.split_once('-') {
+        Some((lo, hi)) => num(lo).and_then(|lo| num(hi).map(|hi| PortRange { lo, hi })),
+        None => num(s).map(PortRange::one),
+    };
+    match range {
+        Ok(r) if r.lo <= r.hi => Ok(r),
+        _ => Err(bad(
+            key,
+            format!("{s:?}"),
+            "a port (0-65535) or a range LO-HI",
+        )),
+    }
+}
+
+fn state_of(key: &str, s: &str) -> Result<TargetState, Bad> {
+    Ok(match s {
+        "online" => TargetState::Online,
+        "offline" => TargetState::Offline,
+        "pending" => TargetState::Pending,
+        "faulty" => TargetState::Faulty,
+        "congested" => TargetState::Congested,
+        _ => {
+            return Err(bad(
+                key,
+                format!("{s:?}"),
+                "one of online, offline, pending, faulty, congested",
+            ))
+        }
+    })
+}
+
+/// The tables of one configuration file.
+#[derive(Debug, Clone, Default)]
+pub struct StaticTables<'a> {
+    /// `[[route]]`.
+    pub routes: &'a [RouteSection],
+    /// `[[neighbour]]`.
+    pub neighbours: &'a [NeighbourSection],
+    /// `[[binding]]`.
+    pub bindings: &'a [BindingSection],
+    /// `[[visitor]]`.
+    pub visitors: &'a [VisitorSection],
+    /// `[[cache]]`.
+    pub cache: &'a [CacheSection],
+    /// `[[multicast]]`.
+    pub multicast: &'a [MulticastSection],
+    /// `[[anycast]]`.
+    pub anycast: &'a [AnycastSection],
+    /// `[[profile]]`.
+    pub profiles: &'a [ProfileSection],
+}
+
+impl NodeSection {
+    /// Checks the node and its tables and plans the start-up updates. `devices` are the
+    /// port devices in port order.
+    pub fn plan(&self, t: &StaticTables<'_>, devices: &[String]) -> Result<NodePlan, Bad> {
+        let addrs4: Vec<_> = self
+            .addresses
+            .iter()
+            .filter_map(|a| match a {
+                IpAddr::V4(v) => Some(*v),
+                IpAddr::V6(_) => None,
+            })
+            .collect();
+        let addrs6: Vec<_> = self
+            .addresses
+            .iter()
+            .filter_map(|a| match a {
+                IpAddr::V6(v) => Some(*v),
+                IpAddr::V4(_) => None,
+            })
+            .collect();
+        if self.addresses.is_empty() {
+            return Err(bad(
+                "node.addresses",
+                "[]",
+                "at least one address of the node",
+            ));
+        }
+        if self.roles.is_empty() {
+            return Err(bad(
+                "node.roles",
+                "[]",
+                "at least one of router, home-agent, foreign-agent, map, mma, correspondent, anycast",
+            ));
+        }
+        if !(576..=9600).contains(&self.tunnel_mtu) {
+            return Err(bad(
+                "node.tunnel_mtu",
+                self.tunnel_mtu,
+                "between 576 and 9600",
+            ));
+        }
+        if self.outer_ttl == 0 {
+            return Err(bad("node.outer_ttl", 0, "1 to 255"));
+        }
+        if self.update_budget == 0 || self.update_queue == 0 {
+            return Err(bad(
+                "node.update_budget / node.update_queue",
+                format!("{} / {}", self.update_budget, self.update_queue),
+                "both at least 1",
+            ));
+        }
+        let mut profiles: Vec<Profile> = Vec::new();
+        for (i, role) in self.roles.iter().enumerate() {
+            let key = format!("node.roles[{i}]");
+            let rcoa = self
+                .rcoa_prefixes
+                .iter()
+                .enumerate()
+                .map(|(j, p)| prefix_of(&format!("node.rcoa_prefixes[{j}]"), p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let coa = self
+                .care_of_prefixes
+                .iter()
+                .enumerate()
+                .map(|(j, p)| prefix_of(&format!("node.care_of_prefixes[{j}]"), p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let set = match role.as_str() {
+                "router" => roles::router(),
+                "home-agent" => roles::home_agent(&self.addresses),
+                "foreign-agent" => roles::foreign_agent(&self.addresses),
+                "map" if !rcoa.is_empty() => roles::map(&self.addresses, &rcoa),
+                "map" => {
+                    return Err(bad(
+                        "node.rcoa_prefixes",
+                        "[]",
+                        "the regional care-of prefixes the MAP anchors",
+                    ))
+                }
+                "mma" => roles::mma(&self.addresses, &coa),
+                "correspondent" => roles::correspondent(&self.addresses),
+                "anycast" if !self.anycast_addresses.is_empty() => {
+                    roles::anycast(&self.anycast_addresses)
+                }
+                "anycast" => {
+                    return Err(bad(
+                        "node.anycast_addresses",
+                        "[]",
+                        "the anycast addresses to proxy",
+                    ))
+                }
+                other => return Err(bad(
+                    key,
+                    format!("{other:?}"),
+                    "one of router, home-agent, foreign-agent, map, mma, correspondent, anycast",
+                )),
+            };
+            for p in set {
+                // Two roles may share a default (the router's, signalling): keep one.
+                if !profiles.iter().any(|q| q.class == p.class && q.id == p.id) {
+                    profiles.push(p);
+                }
+            }
+        }
+        let mut updates = Vec::new();
+        if let Some(policy) = &self.policy {
+            let p: Policy =
+                policy
+                    .parse()
+                    .map_err(|e: mipdp_dataplane::profile::PolicyError| {
+                        bad("node.policy", format!("{policy:?}"), e.to_string())
+                    })?;
+            updates.push(Update::Policy(p));
+        }
+        for (i, r) in t.routes.iter().enumerate() {
+            let prefix = prefix_of(&format!("route[{i}].prefix"), &r.prefix)?;
+            let port = port_of(&format!("route[{i}].port"), &r.port, devices)?;
+            if r.via
+                .is_some_and(|v| v.is_ipv4() != prefix.addr().is_ipv4())
+            {
+                return Err(bad(
+                    format!("route[{i}].via"),
+                    r.via.map(|v| v.to_string()).unwrap_or_default(),
+                    "a next hop of the prefix's family",
+                ));
+            }
+            updates.push(Update::Route {
+                prefix,
+                route: Route {
+                    port,
+                    next_hop: r.via,
+                },
+            });
+        }
+        for (i, n) in t.neighbours.iter().enumerate() {
+            let port = port_of(&format!("neighbour[{i}].port"), &n.port, devices)?;
+            if n.mac.0[0] & 1 != 0 {
+                return Err(bad(format!("neighbour[{i}].mac"), n.mac, "a unicast MAC"));
+            }
+            updates.push(Update::Neighbour {
+                port,
+                ip: n.address,
+                mac: n.mac.0,
+            });
+        }
+        for (i, b) in t.bindings.iter().enumerate() {
+            let key = |k: &str| format!("binding[{i}].{k}");
+            let encap = encap_of(&key("encap"), &b.encap)?;
+            let care_of = CareOfList::from_slice(&b.care_of).ok_or_else(|| {
+                bad(
+                    key("care_of"),
+                    format!("{:?}", b.care_of),
+                    format!("1 to {MAX_CARE_OF} different addresses"),
+                )
+            })?;
+            let first = b.care_of[0];
+            let source = match b.source {
+                Some(s) => s,
+                None => self
+                    .addresses
+                    .iter()
+                    .copied()
+                    .find(|a| a.is_ipv4() == first.is_ipv4())
+                    .ok_or_else(|| bad(key("source"), "(none)", "an outer source: the node has no address of the care-of address's family"))?,
+            };
+            let binding = Binding {
+                care_of,
+                encap,
+                source,
+                tos: b.tos,
+            };
+            if !binding.is_valid() {
+                return Err(bad(
+                    key("care_of"),
+                    format!("{:?} with encap {:?}", b.care_of, b.encap),
+                    "unicast care-of addresses of the source's family that the method can reach (minimal and gre need IPv4)",
+                ));
+            }
+            updates.push(Update::Binding {
+                home: b.home,
+                binding,
+            });
+            profiles.push(roles::home_address(i as u32, b.home));
+        }
+        for (i, v) in t.visitors.iter().enumerate() {
+            let port = port_of(&format!("visitor[{i}].port"), &v.port, devices)?;
+            updates.push(Update::Visitor {
+                home: v.home,
+                visitor: Visitor { mac: v.mac.0, port },
+            });
+        }
+        for (i, c) in t.cache.iter().enumerate() {
+            let encap = match &c.encap {
+                Some(e) => Some(encap_of(&format!("cache[{i}].encap"), e)?),
+                None => None,
+            };
+            if encap.is_none() && !(c.destination.is_ipv6() && c.care_of.is_ipv6()) {
+                return Err(bad(
+                    format!("cache[{i}].encap"),
+                    "(none)",
+                    "a tunnel method: a routing header needs IPv6 addresses",
+                ));
+            }
+            updates.push(Update::CacheEntry {
+                dst: c.destination,
+                entry: CacheEntry {
+                    care_of: c.care_of,
+                    encap,
+                },
+            });
+            profiles.push(roles::cached_destination(100_000 + i as u32, c.destination));
+        }
+        for (i, m) in t.multicast.iter().enumerate() {
+            let encap = encap_of(&format!("multicast[{i}].encap"), &m.encap)?;
+            let entry = match (m.group, m.new_mma) {
+                (Some(g), None) => MulticastEntry::to_group(g, encap).ok_or_else(|| {
+                    bad(format!("multicast[{i}].group"), g, "a multicast address")
+                })?,
+                (None, Some(n)) => MulticastEntry::to_new_mma(n, encap),
+                _ => {
+                    return Err(bad(
+                        format!("multicast[{i}]"),
+                        "group and new_mma",
+                        "exactly one of group or new_mma",
+                    ))
+                }
+            };
+            updates.push(Update::Multicast {
+                key: m.mobile,
+                entry,
+            });
+        }
+        for (i, a) in t.anycast.iter().enumerate() {
+            let targets = a
+                .targets
+                .iter()
+                .enumerate()
+                .map(|(j, tg)| {
+                    Ok(AnycastTarget {
+                        addr: tg.address,
+                        state: state_of(&format!("anycast[{i}].targets[{j}].state"), &tg.state)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, Bad>>()?;
+            let group = AnycastGroup::new(&targets).ok_or_else(|| {
+                bad(
+                    format!("anycast[{i}].targets"),
+                    targets.len(),
+                    "1 to 16 targets",
+                )
+            })?;
+            updates.push(Update::Anycast {
+                addr: a.address,
+                group,
+            });
+        }
+        for (i, p) in t.profiles.iter().enumerate() {
+            let key = |k: &str| format!("profile[{i}].{k}");
+            let class: Class = p
+                .class
+                .parse()
+                .map_err(|e: String| bad(key("class"), format!("{:?}", p.class), e))?;
+            let table: TableRef = p
+                .table
+                .parse()
+                .map_err(|e: String| bad(key("table"), format!("{:?}", p.table), e))?;
+            let addr = |k: &str, s: &str| -> Result<AddrMatch, Bad> {
+                s.parse()
+                    .map_err(|e: mipdp_dataplane::tables::PrefixError| {
+                        bad(key(k), format!("{s:?}"), e.to_string())
+                    })
+            };
+            let transfer = TransferList::new(&p.transfer)
+                .ok_or_else(|| bad(key("transfer"), p.transfer.len(), "at most 4 destinations"))?;
+            let profile = Profile {
+                id: ProfileId {
+                    session: p.session,
+                    number: p.number,
+                },
+                class,
+                matches: Match {
+                    src: addr("source", &p.source)?,
+                    dst: addr("destination", &p.destination)?,
+                    sport: ports_of(&key("source_port"), &p.source_port)?,
+                    dport: ports_of(&key("destination_port"), &p.destination_port)?,
+                    proto: p.protocol,
+                },
+                edit: Edit {
+                    dscp: p.dscp,
+                    decapsulate: p.decapsulate,
+                    encap: match &p.encap {
+                        Some(e) => Some(encap_of(&key("encap"), e)?),
+                        None => None,
+                    },
+                    transfer,
+                },
+                table,
+            };
+            profile.check().map_err(|why| {
+                bad(
+                    format!("profile[{i}]"),
+                    format!("class {} number {}", p.class, p.number),
+                    why,
+                )
+            })?;
+            if profiles
+                .iter()
+                .any(|q| q.class == profile.class && q.id == profile.id)
+            {
+                return Err(bad(
+                    key("number"),
+                    p.number,
+                    "an id (session, number) not used by another profile of the class",
+                ));
+            }
+            profiles.push(profile);
+        }
+        let per_class = |c: Class| profiles.iter().filter(|p| p.class == c).count();
+        let most = Class::ALL.into_iter().map(per_class).max().unwrap_or(0);
+        if most > self.max_profiles {
+            return Err(bad(
+                "node.max_profiles",
+                self.max_profiles,
+                format!("at least {most}, the profiles of the fullest class"),
+            ));
+        }
+        if t.bindings.len() > self.max_bindings {
+            return Err(bad(
+                "node.max_bindings",
+                self.max_bindings,
+                format!("at least {} (the [[binding]] sections)", t.bindings.len()),
+            ));
+        }
+        updates.extend(profiles.into_iter().map(Update::Profile));
+        let limits = TableLimits {
+            bindings: self.max_bindings,
+            profiles: self.max_profiles,
+            ..TableLimits::default()
+        };
+        Ok(NodePlan {
+            addrs4,
+            addrs6,
+            tunnel: mipdp_dataplane::tunnel::TunnelSettings {
+                outer_ttl: self.outer_ttl,
+                path_mtu: self.tunnel_mtu,
+                encapsulation_limit: self.encapsulation_limit,
+            },
+            nesting_limit: self.nesting_limit,
+            proxy_arp: self.proxy_arp,
+            limits,
+            update_budget: self.update_budget,
+            update_queue: self.update_queue,
+            updates,
+        })
+    }
+}
