@@ -86,6 +86,8 @@ pub struct Control {
 pub struct ControlStats {
     /// ARP packets seen.
     pub arp: u64,
+    /// Neighbour solicitations and advertisements seen.
+    pub nd: u64,
     /// Neighbours learnt or changed from them.
     pub learnt: u64,
     /// Mobile IPv4 registrations and Mobility Header messages (answered by the
@@ -196,25 +198,70 @@ impl Control {
                 let mut mac = [0u8; 6];
                 mac.copy_from_slice(&arp[8..14]);
                 let ip = IpAddr::V4(Ipv4Addr::new(arp[14], arp[15], arp[16], arp[17]));
-                let Some(port) = self.port_ids.iter().position(|p| *p == m.port()) else {
-                    return;
-                };
-                let port = port as u16;
-                if mac[0] & 1 != 0 || ip == IpAddr::V4(Ipv4Addr::UNSPECIFIED) {
-                    return;
+                if ip != IpAddr::V4(Ipv4Addr::UNSPECIFIED) {
+                    self.learn(m, ip, mac);
                 }
-                if self.known.get(&(port, ip)) != Some(&mac) {
-                    self.known.insert((port, ip), mac);
-                    self.updates.send(Update::Neighbour { port, ip, mac });
-                    self.stats.learnt += 1;
-                    log::info!(
-                        "neighbour {ip} is {} on port {port}",
-                        crate::config::MacAddr(mac)
-                    );
-                }
+            }
+            Some(0x86dd)
+                if d.get(20) == Some(&58) && matches!(d.get(54), Some(135) | Some(136)) =>
+            {
+                self.stats.nd += 1;
+                self.learn_nd(m, d);
             }
             Some(0x0800) | Some(0x86dd) => self.stats.signalling += 1,
             _ => self.stats.other += 1,
+        }
+    }
+
+    /// Learns the sender of a solicitation (its Source Link-Layer Address option) or the
+    /// target of an advertisement (its Target Link-Layer Address option), RFC 4861 §4.3,
+    /// §4.4, §4.6.1.
+    fn learn_nd(&mut self, m: &Mbuf, d: &[u8]) {
+        let Some(icmp) = d.get(54..) else { return };
+        let (ip, want) = match icmp.first() {
+            Some(135) => (d.get(22..38), 1u8),
+            Some(136) => (icmp.get(8..24), 2u8),
+            _ => return,
+        };
+        let Some(ip) = ip else { return };
+        let mut a = [0u8; 16];
+        a.copy_from_slice(ip);
+        let ip = IpAddr::V6(std::net::Ipv6Addr::from(a));
+        if ip.is_unspecified() {
+            return;
+        }
+        let mut opts = icmp.get(24..).unwrap_or(&[]);
+        while opts.len() >= 8 {
+            let len = usize::from(opts[1]) * 8;
+            if len == 0 || len > opts.len() {
+                return;
+            }
+            if opts[0] == want && len == 8 {
+                let mut mac = [0u8; 6];
+                mac.copy_from_slice(&opts[2..8]);
+                self.learn(m, ip, mac);
+                return;
+            }
+            opts = &opts[len..];
+        }
+    }
+
+    fn learn(&mut self, m: &Mbuf, ip: IpAddr, mac: [u8; 6]) {
+        let Some(port) = self.port_ids.iter().position(|p| *p == m.port()) else {
+            return;
+        };
+        let port = port as u16;
+        if mac[0] & 1 != 0 || mac == [0; 6] {
+            return;
+        }
+        if self.known.get(&(port, ip)) != Some(&mac) {
+            self.known.insert((port, ip), mac);
+            self.updates.send(Update::Neighbour { port, ip, mac });
+            self.stats.learnt += 1;
+            log::info!(
+                "neighbour {ip} is {} on port {port}",
+                crate::config::MacAddr(mac)
+            );
         }
     }
 
@@ -260,6 +307,7 @@ impl Control {
                 *a += b;
             }
             t.arp_replies += s.arp_replies;
+            t.nd_replies += s.nd_replies;
             t.punts += s.punts;
             t.resolutions += s.resolutions;
             t.updates += s.updates;
@@ -283,6 +331,7 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
         parts.push(format!("decap_{}={}", k.name(), s.decaps[k as usize]));
     }
     parts.push(format!("arp_replies={}", s.arp_replies));
+    parts.push(format!("nd_replies={}", s.nd_replies));
     parts.push(format!("punts={}", s.punts));
     parts.push(format!(
         "copies={} copies_unsent={}",
@@ -291,8 +340,8 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
     parts.push(format!("updates={}", s.updates));
     parts.push(format!("resolutions={}", s.resolutions));
     parts.push(format!(
-        "ctl_arp={} ctl_learnt={} ctl_signalling={} ctl_other={} ctl_arp_requests={} ctl_unresolved={}",
-        c.arp, c.learnt, c.signalling, c.other, c.arp_requests, c.unresolved
+        "ctl_arp={} ctl_nd={} ctl_learnt={} ctl_signalling={} ctl_other={} ctl_arp_requests={} ctl_unresolved={}",
+        c.arp, c.nd, c.learnt, c.signalling, c.other, c.arp_requests, c.unresolved
     ));
     parts.join(" ")
 }

@@ -32,6 +32,7 @@ use crate::tunnel::{
     TunnelSettings, DEFAULT_NESTING_LIMIT,
 };
 use crate::update::UpdateReceiver;
+use crate::wire::checksum;
 use crate::wire::ethernet::{EtherType, EthernetFrame, HEADER_LEN as ETH_LEN};
 use crate::wire::ipv4::Ipv4Packet;
 use crate::wire::ipv6::Ipv6Packet;
@@ -129,6 +130,8 @@ pub struct EngineSnapshot {
     pub decaps: [u64; KINDS],
     /// ARP requests answered (own addresses and proxied home addresses).
     pub arp_replies: u64,
+    /// Neighbour solicitations answered (own addresses and proxied home addresses).
+    pub nd_replies: u64,
     /// Packets handed to the control thread.
     pub punts: u64,
     /// Next hops whose resolution was requested.
@@ -149,6 +152,7 @@ pub struct EngineCounters {
     encaps: [AtomicU64; KINDS],
     decaps: [AtomicU64; KINDS],
     arp_replies: AtomicU64,
+    nd_replies: AtomicU64,
     punts: AtomicU64,
     resolutions: AtomicU64,
     updates: AtomicU64,
@@ -165,6 +169,7 @@ impl EngineCounters {
             encaps: core::array::from_fn(|i| load(&self.encaps[i])),
             decaps: core::array::from_fn(|i| load(&self.decaps[i])),
             arp_replies: load(&self.arp_replies),
+            nd_replies: load(&self.nd_replies),
             punts: load(&self.punts),
             resolutions: load(&self.resolutions),
             updates: load(&self.updates),
@@ -185,6 +190,7 @@ impl EngineCounters {
             store(a, v);
         }
         store(&self.arp_replies, s.arp_replies);
+        store(&self.nd_replies, s.nd_replies);
         store(&self.punts, s.punts);
         store(&self.resolutions, s.resolutions);
         store(&self.updates, s.updates);
@@ -317,6 +323,106 @@ impl Engine {
         arp[18..28].copy_from_slice(&sender);
         self.local.arp_replies += 1;
         Ok(Action::Forward(in_port as u16))
+    }
+
+    /// Answers a neighbour solicitation (RFC 4861 §7.2.3) for one of ours, or as a proxy
+    /// for a bound IPv6 home address (RFC 6275 §10.4.1), with a neighbour advertisement
+    /// built in place; hands a copy of the solicitation to the control thread so it
+    /// learns the asker. None when the packet is not a solicitation to answer here.
+    fn neighbour_solicitation<P: PacketBuf>(
+        &mut self,
+        in_port: usize,
+        packet: &mut P,
+        eth_len: usize,
+        emit: &mut dyn FnMut(P, Action),
+    ) -> Option<Verdict> {
+        let d = packet.data();
+        let ip = d.get(eth_len..)?;
+        // IPv6, Next Header ICMPv6, Hop Limit 255 (§7.1.1), ICMPv6 type 135 code 0.
+        if ip.len() < 64 || ip[6] != 58 || ip[7] != 255 || ip[40] != 135 || ip[41] != 0 {
+            return None;
+        }
+        let mut target = [0u8; 16];
+        target.copy_from_slice(&ip[48..64]);
+        let target = Ipv6Addr::from(target);
+        let own = self.node.addrs6.contains(&target);
+        let proxied =
+            !own && self.node.proxy_arp && self.tables.bindings.get(IpAddr::V6(target)).is_some();
+        if !own && !proxied {
+            return None;
+        }
+        let port_mac = *self.node.port_macs.get(in_port)?;
+        let icmp_len = usize::from(u16::from_be_bytes([ip[4], ip[5]]));
+        if icmp_len < 24 || ip.len() < 40 + icmp_len {
+            return Some(Err(DropReason::Malformed));
+        }
+        let mut src = [0u8; 16];
+        src.copy_from_slice(&ip[8..24]);
+        let asker = Ipv6Addr::from(src);
+        let mut asker_mac = [0u8; 6];
+        asker_mac.copy_from_slice(d.get(6..12)?);
+        if let Some(copy) = packet.duplicate() {
+            self.local.punts += 1;
+            emit(copy, Action::Punt);
+        }
+        // §7.2.4: to the solicitation's source, or all-nodes when it was unspecified (DAD).
+        let (dst, solicited) = if asker.is_unspecified() {
+            (Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1), false)
+        } else {
+            (asker, true)
+        };
+        // The advertisement comes from the target itself, or from the node for a proxied
+        // home address.
+        let from = if own {
+            target
+        } else {
+            *self.node.addrs6.first().unwrap_or(&target)
+        };
+        let eth_dst = if solicited {
+            asker_mac
+        } else {
+            [0x33, 0x33, 0, 0, 0, 1]
+        };
+        // R: this node routes; S: solicited; O: override, not for a proxy (§7.2.8).
+        let flags = (if own { 0x80 } else { 0 })
+            | (if solicited { 0x40 } else { 0 })
+            | (if own { 0x20 } else { 0 });
+        const NA_LEN: usize = 32;
+        let total = eth_len + 40 + NA_LEN;
+        let have = packet.data().len();
+        let resized = if have < total {
+            packet.append(total - have).map(|_| ())
+        } else {
+            packet.trim(have - total)
+        };
+        if resized.is_err() {
+            return Some(Err(DropReason::Malformed));
+        }
+        let d = packet.data_mut();
+        let (eth, ip) = d.split_at_mut(eth_len);
+        eth[..6].copy_from_slice(&eth_dst);
+        eth[6..12].copy_from_slice(&port_mac);
+        let ip = ip.get_mut(..40 + NA_LEN)?;
+        ip[..4].copy_from_slice(&[0x60, 0, 0, 0]);
+        ip[4..6].copy_from_slice(&(NA_LEN as u16).to_be_bytes());
+        ip[6] = 58;
+        ip[7] = 255;
+        ip[8..24].copy_from_slice(&from.octets());
+        ip[24..40].copy_from_slice(&dst.octets());
+        let na = &mut ip[40..];
+        na[..8].copy_from_slice(&[136, 0, 0, 0, flags, 0, 0, 0]);
+        na[8..24].copy_from_slice(&target.octets());
+        // Target Link-Layer Address option (§4.6.1).
+        na[24] = 2;
+        na[25] = 1;
+        na[26..32].copy_from_slice(&port_mac);
+        let sum = checksum::combine(&[
+            checksum::pseudo_header_v6(from.octets(), dst.octets(), 58, NA_LEN as u32),
+            checksum::sum(na),
+        ]);
+        na[2..4].copy_from_slice(&checksum::finish(sum).to_be_bytes());
+        self.local.nd_replies += 1;
+        Some(Ok(Action::Forward(in_port as u16)))
     }
 
     /// The fields profiles match on; also checks the IP header and trims link padding.
@@ -625,6 +731,13 @@ impl Engine {
         let mut depth = 0u8;
         loop {
             let key = Self::flow_key(packet)?;
+            if depth == 0 && link_scoped(key.dst) {
+                // Never routed (RFC 4291 §2.5.6, §2.7; RFC 1812 §5.3.5): neighbour discovery,
+                // router solicitations and the like go to the control thread.
+                packet.prepend(ETH_LEN).map_err(|_| DropReason::Malformed)?;
+                self.local.punts += 1;
+                return Ok(Action::Punt);
+            }
             let hit = self
                 .tables
                 .profiles
@@ -778,6 +891,18 @@ impl Engine {
     }
 }
 
+/// Whether `dst` never leaves the link: IPv6 link-local unicast, link- or interface-local
+/// multicast; IPv4 limited broadcast and the local network control block 224.0.0.0/24.
+fn link_scoped(dst: IpAddr) -> bool {
+    match dst {
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            (s[0] & 0xffc0) == 0xfe80 || (a.is_multicast() && (s[0] & 0x000f) <= 2)
+        }
+        IpAddr::V4(a) => a.is_broadcast() || a.octets()[..3] == [224, 0, 0],
+    }
+}
+
 /// The transport ports of TCP, UDP, UDP-Lite, SCTP and DCCP (first 4 bytes of each).
 fn ports(proto: u8, upper: &[u8]) -> (Option<u16>, Option<u16>) {
     match (proto, upper.get(..4)) {
@@ -813,7 +938,14 @@ impl Processor for Engine {
         };
         let verdict = match ethertype {
             EtherType::ARP => self.arp(in_port, packet, eth_len, emit),
-            EtherType::IPV4 | EtherType::IPV6 => match packet.adj(eth_len) {
+            EtherType::IPV6 => match self.neighbour_solicitation(in_port, packet, eth_len, emit) {
+                Some(verdict) => verdict,
+                None => match packet.adj(eth_len) {
+                    Ok(()) => self.ip(packet, emit),
+                    Err(_) => Err(DropReason::Runt),
+                },
+            },
+            EtherType::IPV4 => match packet.adj(eth_len) {
                 Ok(()) => self.ip(packet, emit),
                 Err(_) => Err(DropReason::Runt),
             },

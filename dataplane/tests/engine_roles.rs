@@ -17,7 +17,7 @@ use mipdp_dataplane::tables::{
     TargetState, Visitor,
 };
 use mipdp_dataplane::tunnel::{ip6ip6, ipip};
-use mipdp_dataplane::wire::checksum::ChecksumMode;
+use mipdp_dataplane::wire::checksum::{self, ChecksumMode};
 use mipdp_dataplane::wire::ipv4::{IpProtocol, Ipv4Options, Ipv4Packet, Ipv4Repr};
 use mipdp_dataplane::{Action, DropReason, Processor};
 
@@ -714,4 +714,85 @@ fn simultaneous_bindings_send_a_copy_to_every_care_of_address() {
     let mut p = pool.packet(&eth(MAC1, ROUTER_MAC, 0x0800, &inner)).unwrap();
     assert_eq!(e.process(1, &mut p), Action::Forward(1));
     assert_eq!(e.snapshot().copies_unsent, 2);
+}
+
+/// A neighbour solicitation for `target` from `src` (with its link-layer address option).
+fn solicitation(src: Ipv6Addr, target: Ipv6Addr) -> Vec<u8> {
+    let t = target.octets();
+    let group = Ipv6Addr::new(
+        0xff02,
+        0,
+        0,
+        0,
+        0,
+        1,
+        0xff00 | u16::from(t[13]),
+        u16::from_be_bytes([t[14], t[15]]),
+    );
+    let mut icmp = vec![135, 0, 0, 0, 0, 0, 0, 0];
+    icmp.extend_from_slice(&t);
+    icmp.extend_from_slice(&[1, 1]);
+    icmp.extend_from_slice(&PEER_MAC);
+    let sum = checksum::combine(&[
+        checksum::pseudo_header_v6(src.octets(), group.octets(), 58, icmp.len() as u32),
+        checksum::sum(&icmp),
+    ]);
+    icmp[2..4].copy_from_slice(&checksum::finish(sum).to_be_bytes());
+    eth(
+        [0x33, 0x33, 0xff, t[13], t[14], t[15]],
+        PEER_MAC,
+        0x86dd,
+        &ipv6(src, group, 58, 255, 0, &icmp),
+    )
+}
+
+#[test]
+fn neighbour_solicitations_for_own_and_bound_home_addresses_are_answered() {
+    let pool = MemPool::new(8);
+    let home: Ipv6Addr = "2001:db8:1::100".parse().unwrap();
+    let asker: Ipv6Addr = "2001:db8:1::50".parse().unwrap();
+    let own = [IpAddr::V4(NODE4), IpAddr::V6(node6())];
+    let mut profiles = roles::home_agent(&own);
+    profiles.push(roles::home_address(1, IpAddr::V6(home)));
+    let mut e = engine(profiles);
+    e.tables_mut()
+        .bindings
+        .insert(
+            IpAddr::V6(home),
+            binding(ip("2001:db8:99::7"), Encap::IpInIp, IpAddr::V6(node6())),
+        )
+        .unwrap();
+    for (target, from, flags) in [(node6(), node6(), 0xe0u8), (home, node6(), 0x40)] {
+        let mut p = pool.packet(&solicitation(asker, target)).unwrap();
+        let mut learnt = Vec::new();
+        let action = e.process_with(0, &mut p, &mut |copy, action| {
+            learnt.push((action, copy.data().to_vec()))
+        });
+        assert_eq!(action, Action::Forward(0));
+        // RFC 4861 §4.4: type 136, R (own only) S, O (own only), target, TLLA option.
+        let mut na = vec![136, 0, 0, 0, flags, 0, 0, 0];
+        na.extend_from_slice(&target.octets());
+        na.extend_from_slice(&[2, 1]);
+        na.extend_from_slice(&MAC0);
+        let sum = checksum::combine(&[
+            checksum::pseudo_header_v6(from.octets(), asker.octets(), 58, na.len() as u32),
+            checksum::sum(&na),
+        ]);
+        na[2..4].copy_from_slice(&checksum::finish(sum).to_be_bytes());
+        assert_eq!(
+            p.data(),
+            &eth(PEER_MAC, MAC0, 0x86dd, &ipv6(from, asker, 58, 255, 0, &na))[..]
+        );
+        // The solicitation goes to the control thread too (it learns the asker).
+        assert_eq!(learnt.len(), 1);
+        assert_eq!(learnt[0], (Action::Punt, solicitation(asker, target)));
+    }
+    // A solicitation for an address that is neither ours nor bound: punted, not answered
+    // and not routed (link-local multicast never leaves the link).
+    let other: Ipv6Addr = "2001:db8:1::77".parse().unwrap();
+    assert_eq!(
+        run(&mut e, &pool, 0, &solicitation(asker, other)).0,
+        Action::Punt
+    );
+    assert_eq!(e.snapshot().nd_replies, 2);
 }
