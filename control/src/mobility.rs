@@ -123,6 +123,7 @@ impl Control {
                 node.nesting_limit = plan.nesting_limit;
                 node.proxy_arp = plan.proxy_arp;
                 node.limits = plan.limits;
+                (node.icmp_per_second, node.icmp_burst) = plan.icmp;
                 Engine::new(node)
                     .with_updates(r)
                     .with_resolver(resolve.clone())
@@ -313,6 +314,9 @@ impl Control {
             t.updates += s.updates;
             t.copies += s.copies;
             t.copies_unsent += s.copies_unsent;
+            t.icmp_errors += s.icmp_errors;
+            t.icmp_limited += s.icmp_limited;
+            t.fragments += s.fragments;
         }
         t
     }
@@ -338,6 +342,10 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
         s.copies, s.copies_unsent
     ));
     parts.push(format!("updates={}", s.updates));
+    parts.push(format!(
+        "icmp_errors={} icmp_limited={} fragments={}",
+        s.icmp_errors, s.icmp_limited, s.fragments
+    ));
     parts.push(format!("resolutions={}", s.resolutions));
     parts.push(format!(
         "ctl_arp={} ctl_nd={} ctl_learnt={} ctl_signalling={} ctl_other={} ctl_arp_requests={} ctl_unresolved={}",

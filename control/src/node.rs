@@ -67,6 +67,19 @@ pub struct NodeSection {
     /// Updates each worker's queue holds (more wait on the control side).
     #[serde(default = "default_queue")]
     pub update_queue: usize,
+    /// ICMP errors each worker sends per second at most (RFC 1812 §4.3.2.8).
+    #[serde(default = "default_icmp_rate")]
+    pub icmp_per_second: u32,
+    /// Burst of that rate limit.
+    #[serde(default = "default_icmp_burst")]
+    pub icmp_burst: u32,
+}
+
+fn default_icmp_rate() -> u32 {
+    100
+}
+fn default_icmp_burst() -> u32 {
+    20
 }
 
 fn yes() -> bool {
@@ -271,6 +284,8 @@ pub struct NodePlan {
     pub update_budget: usize,
     /// Update queue length per worker.
     pub update_queue: usize,
+    /// ICMP error rate limit per worker (per second, burst).
+    pub icmp: (u32, u32),
     /// The start-up contents of the tables, in order.
     pub updates: Vec<Update>,
 }
@@ -735,6 +750,7 @@ impl NodeSection {
             limits,
             update_budget: self.update_budget,
             update_queue: self.update_queue,
+            icmp: (self.icmp_per_second, self.icmp_burst),
             updates,
         })
     }

@@ -18,6 +18,7 @@
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use crossbeam_queue::ArrayQueue;
 use crossbeam_utils::CachePadded;
@@ -26,7 +27,9 @@ use crate::counters::DropReason;
 use crate::port::PacketBuf;
 use crate::profile::{Class, FlowKey, Profile, TableRef, MAX_TRANSFER};
 use crate::tables::multicast::multicast_mac;
-use crate::tables::{Encap, MulticastTarget, TableLimits, Tables};
+use crate::tables::{Encap, TableLimits, Tables};
+use crate::tunnel::icmp::{icmp_error_v4, IcmpErrorKind, IcmpRateLimiter};
+use crate::tunnel::ip6ip6::{Icmpv6Error, IPV6_MIN_MTU};
 use crate::tunnel::{
     gre, ip6ip6, ipip, minimal, mixed, Encapsulated, Endpoints4, Endpoints6, TunnelError,
     TunnelSettings, DEFAULT_NESTING_LIMIT,
@@ -57,6 +60,10 @@ pub struct NodeConfig {
     pub proxy_arp: bool,
     /// Sizes of the per-core tables.
     pub limits: TableLimits,
+    /// ICMP errors a worker sends per second at most (RFC 1812 §4.3.2.8), and the burst.
+    pub icmp_per_second: u32,
+    /// Burst of the ICMP rate limit.
+    pub icmp_burst: u32,
 }
 
 impl NodeConfig {
@@ -70,6 +77,8 @@ impl NodeConfig {
             nesting_limit: DEFAULT_NESTING_LIMIT,
             proxy_arp: true,
             limits: TableLimits::default(),
+            icmp_per_second: 100,
+            icmp_burst: 20,
         }
     }
 }
@@ -138,6 +147,12 @@ pub struct EngineSnapshot {
     pub resolutions: u64,
     /// Table updates applied.
     pub updates: u64,
+    /// ICMP errors sent (Time Exceeded, Fragmentation Needed / Packet Too Big, ...).
+    pub icmp_errors: u64,
+    /// ICMP errors not sent because of the rate limit.
+    pub icmp_limited: u64,
+    /// Outer fragments made beyond the first.
+    pub fragments: u64,
     /// Copies made for simultaneous bindings and multiple transfer destinations.
     pub copies: u64,
     /// Copies made but not sent: the buffer pool was empty, or the caller takes no extra
@@ -158,6 +173,9 @@ pub struct EngineCounters {
     updates: AtomicU64,
     copies: AtomicU64,
     copies_unsent: AtomicU64,
+    icmp_errors: AtomicU64,
+    icmp_limited: AtomicU64,
+    fragments: AtomicU64,
 }
 
 impl EngineCounters {
@@ -175,6 +193,9 @@ impl EngineCounters {
             updates: load(&self.updates),
             copies: load(&self.copies),
             copies_unsent: load(&self.copies_unsent),
+            icmp_errors: load(&self.icmp_errors),
+            icmp_limited: load(&self.icmp_limited),
+            fragments: load(&self.fragments),
         }
     }
 
@@ -196,6 +217,9 @@ impl EngineCounters {
         store(&self.updates, s.updates);
         store(&self.copies, s.copies);
         store(&self.copies_unsent, s.copies_unsent);
+        store(&self.icmp_errors, s.icmp_errors);
+        store(&self.icmp_limited, s.icmp_limited);
+        store(&self.fragments, s.fragments);
     }
 }
 
@@ -212,6 +236,15 @@ pub struct Engine {
     local: EngineSnapshot,
     shared: Arc<CachePadded<EngineCounters>>,
     ident: u16,
+    pending_icmp: Option<PendingIcmp>,
+    icmp_limiter: IcmpRateLimiter,
+}
+
+/// The ICMP error a refused packet calls for.
+#[derive(Debug, Clone, Copy)]
+enum PendingIcmp {
+    V4(IcmpErrorKind),
+    V6(Icmpv6Error),
 }
 
 type Verdict = Result<Action, DropReason>;
@@ -221,12 +254,14 @@ impl Engine {
     pub fn new(node: NodeConfig) -> Engine {
         Engine {
             tables: Tables::new(&node.limits),
-            node,
             updates: None,
             resolve: None,
             local: EngineSnapshot::default(),
             shared: Arc::new(CachePadded::new(EngineCounters::default())),
             ident: 0,
+            pending_icmp: None,
+            icmp_limiter: IcmpRateLimiter::new(node.icmp_per_second, node.icmp_burst),
+            node,
         }
     }
 
@@ -536,14 +571,135 @@ impl Engine {
         }
     }
 
-    /// Tunnels the packet from `src` to `dst` with `method`.
+    /// Tunnels the packet from `src` to `dst` with `method` and sends it toward `dst`,
+    /// fragmenting the outer packet when the inner one allows it; a packet that cannot be
+    /// tunnelled because of its TTL, its size or its encapsulation limit is answered with
+    /// the ICMP error the RFCs call for (rate-limited).
+    fn tunnel<P: PacketBuf>(
+        &mut self,
+        packet: &mut P,
+        method: Encap,
+        src: IpAddr,
+        dst: IpAddr,
+        emit: &mut dyn FnMut(P, Action),
+    ) -> Verdict {
+        match self.encapsulate(packet, method, src, dst) {
+            Ok(None) => self.egress(packet, dst),
+            Ok(Some(mtu)) => {
+                self.fragment(packet, mtu, dst, emit)?;
+                self.egress(packet, dst)
+            }
+            Err(reason) => self.refuse(packet, reason, emit),
+        }
+    }
+
+    /// Answers a refused packet with its pending ICMP error, if any and if the rate
+    /// limit allows; else drops it for `reason`.
+    fn refuse<P: PacketBuf>(
+        &mut self,
+        packet: &mut P,
+        reason: DropReason,
+        _emit: &mut dyn FnMut(P, Action),
+    ) -> Verdict {
+        let Some(kind) = self.pending_icmp.take() else {
+            return Err(reason);
+        };
+        let mut original = [0u8; IPV6_MIN_MTU as usize];
+        let n = packet.data().len().min(original.len());
+        original[..n].copy_from_slice(&packet.data()[..n]);
+        let mut reply = [0u8; IPV6_MIN_MTU as usize];
+        let (built, to) = match kind {
+            PendingIcmp::V4(k) => {
+                let Some(from) = self.node.addrs4.first().copied() else {
+                    return Err(reason);
+                };
+                self.ident = self.ident.wrapping_add(1);
+                let to = Ipv4Packet::new_checked(&original[..n]).map(|p| IpAddr::V4(p.src_addr()));
+                (
+                    icmp_error_v4(&original[..n], &mut reply, k, from, self.ident),
+                    to,
+                )
+            }
+            PendingIcmp::V6(k) => {
+                let Some(from) = self.node.addrs6.first().copied() else {
+                    return Err(reason);
+                };
+                let to = Ipv6Packet::new_checked(&original[..n]).map(|p| IpAddr::V6(p.src_addr()));
+                (
+                    ip6ip6::icmp_error_v6(&original[..n], &mut reply, from, k),
+                    to,
+                )
+            }
+        };
+        let (Ok(len), Ok(to)) = (built, to) else {
+            return Err(reason);
+        };
+        if len == 0 {
+            return Err(reason);
+        }
+        // Only errors that may be sent take a token.
+        if !self.icmp_limiter.allow(Instant::now()) {
+            self.local.icmp_limited += 1;
+            return Err(reason);
+        }
+        let have = packet.data().len();
+        let resized = if have < len {
+            packet.append(len - have).map(|_| ())
+        } else {
+            packet.trim(have - len)
+        };
+        if resized.is_err() {
+            return Err(reason);
+        }
+        packet.data_mut().copy_from_slice(&reply[..len]);
+        self.local.icmp_errors += 1;
+        self.egress(packet, to)
+    }
+
+    /// Splits an outer IPv4 packet longer than `mtu` into fragments (RFC 791 §3.2,
+    /// RFC 2003 §5.1): `packet` keeps the first, the others go to `emit`, each routed
+    /// toward `dst`.
+    fn fragment<P: PacketBuf>(
+        &mut self,
+        packet: &mut P,
+        mtu: u16,
+        dst: IpAddr,
+        emit: &mut dyn FnMut(P, Action),
+    ) -> Result<(), DropReason> {
+        if dst.is_ipv6() {
+            return Err(DropReason::NeedsFragmentation);
+        }
+        let split = |piece: &mut P| -> Result<Option<P>, DropReason> {
+            if piece.data().len() <= usize::from(mtu) {
+                return Ok(None);
+            }
+            let mut rest = piece.duplicate().ok_or(DropReason::NeedsFragmentation)?;
+            match ipip::fragment_outer(piece, mtu, &mut rest) {
+                Ok(true) => Ok(Some(rest)),
+                Ok(false) => Ok(None),
+                Err(TunnelError::TooBig { .. }) => Err(DropReason::TooBig),
+                Err(_) => Err(DropReason::NeedsFragmentation),
+            }
+        };
+        let mut next = split(packet)?;
+        while let Some(mut piece) = next.take() {
+            next = split(&mut piece)?;
+            let verdict = self.egress(&mut piece, dst);
+            self.local.fragments += 1;
+            emit(piece, verdict.unwrap_or_else(Action::Drop));
+        }
+        Ok(())
+    }
+
+    /// Encapsulates the packet from `src` to `dst` with `method`; Some(mtu) when the
+    /// outer packet must be fragmented at `mtu`.
     fn encapsulate<P: PacketBuf>(
         &mut self,
         packet: &mut P,
         method: Encap,
         src: IpAddr,
         dst: IpAddr,
-    ) -> Result<(), DropReason> {
+    ) -> Result<Option<u16>, DropReason> {
         let inner_v6 = packet.data().first().map(|b| b >> 4) == Some(6);
         let settings = self.node.tunnel;
         self.ident = self.ident.wrapping_add(1);
@@ -592,26 +748,38 @@ impl Engine {
             }
             _ => return Err(DropReason::TunnelRefused),
         };
-        match result {
-            Ok(Encapsulated::Ready) => {
+        let error = match result {
+            Ok(outcome) => {
                 self.local.encaps[kind as usize] += 1;
-                Ok(())
+                return Ok(match outcome {
+                    Encapsulated::Ready => None,
+                    Encapsulated::Fragment { mtu } => Some(mtu),
+                });
             }
-            Ok(Encapsulated::Fragment { .. }) => Err(DropReason::NeedsFragmentation),
-            Err(TunnelError::TtlExpired) => Err(DropReason::TtlExpired),
-            Err(TunnelError::TooBig { .. }) => Err(DropReason::TooBig),
-            Err(TunnelError::Malformed(_)) => Err(DropReason::Malformed),
-            Err(_) => Err(DropReason::TunnelRefused),
-        }
+            Err(e) => e,
+        };
+        self.pending_icmp = if inner_v6 {
+            Icmpv6Error::for_error(&error).map(PendingIcmp::V6)
+        } else {
+            IcmpErrorKind::for_error(error).map(PendingIcmp::V4)
+        };
+        Err(match error {
+            TunnelError::TtlExpired => DropReason::TtlExpired,
+            TunnelError::TooBig { .. } => DropReason::TooBig,
+            TunnelError::Malformed(_) => DropReason::Malformed,
+            _ => DropReason::TunnelRefused,
+        })
     }
 
-    /// Decrements the TTL / hop limit of a packet this node routes.
-    fn hop<P: PacketBuf>(packet: &mut P) -> Result<(), DropReason> {
+    /// Decrements the TTL / hop limit of a packet this node routes; at 1 the packet is
+    /// not forwarded and a Time Exceeded is due (RFC 1812 §5.3.1, RFC 8200 §3).
+    fn hop<P: PacketBuf>(&mut self, packet: &mut P) -> Result<(), DropReason> {
         let data = packet.data_mut();
         match data.first().map(|b| b >> 4) {
             Some(4) => {
                 let mut ip = Ipv4Packet::new_unchecked(data);
                 if ip.ttl() <= 1 {
+                    self.pending_icmp = Some(PendingIcmp::V4(IcmpErrorKind::TimeExceeded));
                     return Err(DropReason::TtlExpired);
                 }
                 ip.decrement_ttl();
@@ -620,6 +788,7 @@ impl Engine {
                 let mut ip = Ipv6Packet::new_unchecked(data);
                 let h = ip.hop_limit();
                 if h <= 1 {
+                    self.pending_icmp = Some(PendingIcmp::V6(Icmpv6Error::HopLimitExceeded));
                     return Err(DropReason::TtlExpired);
                 }
                 ip.set_hop_limit(h - 1);
@@ -716,9 +885,7 @@ impl Engine {
             };
             let src = src.or_else(|| self.own_source(dst));
             let verdict = match src {
-                Some(src) => self
-                    .encapsulate(&mut copy, method, src, dst)
-                    .and_then(|()| self.egress(&mut copy, dst)),
+                Some(src) => self.tunnel(&mut copy, method, src, dst, emit),
                 None => Err(DropReason::TunnelRefused),
             };
             self.local.copies += 1;
@@ -793,8 +960,7 @@ impl Engine {
                 let method = edit.encap.unwrap_or(b.encap);
                 // Simultaneous bindings: a copy to every further care-of address.
                 self.copies(packet, method, Some(b.source), more, emit);
-                self.encapsulate(packet, method, b.source, *coa)?;
-                self.egress(packet, *coa)
+                self.tunnel(packet, method, b.source, *coa, emit)
             }
             TableRef::Visitors => {
                 let v = *self
@@ -802,7 +968,9 @@ impl Engine {
                     .visitors
                     .get(key.dst)
                     .ok_or(DropReason::NoVisitor)?;
-                Self::hop(packet)?;
+                if let Err(reason) = self.hop(packet) {
+                    return self.refuse(packet, reason, emit);
+                }
                 self.frame(packet, v.port, v.mac)
             }
             TableRef::BindingCache => {
@@ -813,16 +981,18 @@ impl Engine {
                     .ok_or(DropReason::NoCacheEntry)?;
                 match (e.encap.or(edit.encap), e.care_of) {
                     (None, IpAddr::V6(coa)) => {
-                        Self::hop(packet)?;
+                        if let Err(reason) = self.hop(packet) {
+                            return self.refuse(packet, reason, emit);
+                        }
                         Self::route_optimise(packet, coa)?;
+                        self.egress(packet, e.care_of)
                     }
-                    (None, IpAddr::V4(_)) => return Err(DropReason::TunnelRefused),
+                    (None, IpAddr::V4(_)) => Err(DropReason::TunnelRefused),
                     (Some(method), coa) => {
                         let src = self.own_source(coa).ok_or(DropReason::TunnelRefused)?;
-                        self.encapsulate(packet, method, src, coa)?;
+                        self.tunnel(packet, method, src, coa, emit)
                     }
                 }
-                self.egress(packet, e.care_of)
             }
             TableRef::Multicast => {
                 let m = *self
@@ -832,18 +1002,9 @@ impl Engine {
                     .ok_or(DropReason::NoMulticast)?;
                 let dst = m.destination();
                 let src = self.own_source(dst).ok_or(DropReason::TunnelRefused)?;
-                self.encapsulate(packet, edit.encap.unwrap_or(m.encap), src, dst)?;
-                match m.target {
-                    MulticastTarget::Group { group, mac } => {
-                        let route = *self
-                            .tables
-                            .routes
-                            .lookup(group)
-                            .ok_or(DropReason::NoRoute)?;
-                        self.frame(packet, route.port, mac)
-                    }
-                    MulticastTarget::NewMma(mma) => self.egress(packet, mma),
-                }
+                // A group's Ethernet address is derived from it by egress (RFC 2464 §7,
+                // RFC 1112 §6.4), the same the entry was checked against.
+                self.tunnel(packet, edit.encap.unwrap_or(m.encap), src, dst, emit)
             }
             TableRef::Anycast => {
                 let target = self
@@ -853,8 +1014,13 @@ impl Engine {
                     .ok_or(DropReason::NotAnycast)?
                     .ok_or(DropReason::NoAnycastTarget)?;
                 let src = self.own_source(target).ok_or(DropReason::TunnelRefused)?;
-                self.encapsulate(packet, edit.encap.unwrap_or(Encap::IpInIp), src, target)?;
-                self.egress(packet, target)
+                self.tunnel(
+                    packet,
+                    edit.encap.unwrap_or(Encap::IpInIp),
+                    src,
+                    target,
+                    emit,
+                )
             }
             TableRef::Transfer => {
                 let mut dests = [IpAddr::V4(Ipv4Addr::UNSPECIFIED); MAX_TRANSFER];
@@ -870,11 +1036,12 @@ impl Engine {
                 let method = edit.encap.unwrap_or(Encap::IpInIp);
                 self.copies(packet, method, None, more, emit);
                 let src = self.own_source(*to).ok_or(DropReason::TunnelRefused)?;
-                self.encapsulate(packet, method, src, *to)?;
-                self.egress(packet, *to)
+                self.tunnel(packet, method, src, *to, emit)
             }
             TableRef::Routes => {
-                Self::hop(packet)?;
+                if let Err(reason) = self.hop(packet) {
+                    return self.refuse(packet, reason, emit);
+                }
                 self.egress(packet, key.dst)
             }
             TableRef::Profiles => Err(DropReason::NestingLimit),
@@ -932,6 +1099,7 @@ impl Processor for Engine {
         packet: &mut P,
         emit: &mut dyn FnMut(P, Action),
     ) -> Action {
+        self.pending_icmp = None;
         let (ethertype, eth_len) = match EthernetFrame::new_checked(packet.data()) {
             Ok(f) => (f.ethertype(), f.header_len()),
             Err(_) => return Action::Drop(DropReason::Runt),

@@ -536,8 +536,16 @@ fn faults_and_limits_are_dropped_and_counted_by_reason() {
         run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &p)).0,
         Action::Drop(DropReason::NoBinding)
     );
-    // TTL 1 cannot be tunnelled (RFC 2003 §3.1) nor routed.
-    let p = ipv4(CN4, HOME4, IpProtocol::UDP, 1, 0, &udp(1, 2, b""));
+    // TTL 1 cannot be tunnelled (RFC 2003 §3.1); from a source that may not be answered
+    // (here a broadcast source) no ICMP error goes back either: counted drop.
+    let p = ipv4(
+        Ipv4Addr::BROADCAST,
+        HOME4,
+        IpProtocol::UDP,
+        1,
+        0,
+        &udp(1, 2, b""),
+    );
     assert_eq!(
         run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &p)).0,
         Action::Drop(DropReason::TtlExpired)
@@ -795,4 +803,116 @@ fn neighbour_solicitations_for_own_and_bound_home_addresses_are_answered() {
         Action::Punt
     );
     assert_eq!(e.snapshot().nd_replies, 2);
+}
+
+fn small_mtu_ha(mtu: u16) -> Engine {
+    let own = [IpAddr::V4(NODE4), IpAddr::V6(node6())];
+    let mut profiles = roles::home_agent(&own);
+    profiles.push(roles::home_address(1, IpAddr::V4(HOME4)));
+    let mut node = NodeConfig::new(vec![MAC0, MAC1], vec![NODE4], vec![node6()]);
+    node.tunnel.path_mtu = mtu;
+    node.icmp_burst = 2;
+    node.icmp_per_second = 1;
+    let mut e = Engine::new(node);
+    let t = e.tables_mut();
+    t.routes
+        .insert(
+            "0.0.0.0/0".parse().unwrap(),
+            Route {
+                port: 1,
+                next_hop: Some(IpAddr::V4(ROUTER4)),
+            },
+        )
+        .unwrap();
+    t.neighbours
+        .insert(1, IpAddr::V4(ROUTER4), ROUTER_MAC)
+        .unwrap();
+    for p in profiles {
+        t.profiles.insert(p).unwrap();
+    }
+    t.bindings
+        .insert(
+            IpAddr::V4(HOME4),
+            binding(IpAddr::V4(COA4), Encap::IpInIp, IpAddr::V4(NODE4)),
+        )
+        .unwrap();
+    e
+}
+
+#[test]
+fn a_packet_that_cannot_be_tunnelled_is_answered_with_a_rate_limited_icmp_error() {
+    let pool = MemPool::new(8);
+    let mut e = small_mtu_ha(1000);
+    // TTL 1 at the tunnel entry: Time Exceeded (type 11 code 0) to the source (RFC 2003 §4).
+    let expired = ipv4(CN4, HOME4, IpProtocol::UDP, 1, 0, &udp(1, 2, b"late"));
+    let (action, out) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &expired));
+    assert_eq!(action, Action::Forward(1));
+    let ip = Ipv4Packet::new_checked(&out[14..]).unwrap();
+    let repr = Ipv4Repr::parse(&ip, ChecksumMode::Verify).unwrap();
+    assert_eq!(
+        (repr.src_addr, repr.dst_addr, repr.protocol),
+        (NODE4, CN4, IpProtocol::ICMP)
+    );
+    let icmp = ip.payload();
+    assert_eq!((icmp[0], icmp[1]), (11, 0));
+    assert!(checksum::verifies(icmp));
+    assert_eq!(
+        &icmp[8..],
+        &expired[..],
+        "the whole original is quoted (under 576 bytes)"
+    );
+    // Too big for the tunnel with DF: Fragmentation Needed (type 3 code 4) carrying the
+    // largest inner packet that fits, 1000 - 20 (RFC 1191 §4, RFC 2003 §4).
+    let big = ipv4(CN4, HOME4, IpProtocol::UDP, 64, 0, &udp(1, 2, &[9; 1100]));
+    let (action, out) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &big));
+    assert_eq!(action, Action::Forward(1));
+    let icmp = &out[14 + 20..];
+    assert_eq!((icmp[0], icmp[1]), (3, 4));
+    assert_eq!(u16::from_be_bytes([icmp[6], icmp[7]]), 980);
+    // The bucket (burst 2, 1 per second) is empty now: the next refusal is only counted.
+    let (action, _) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x0800, &expired));
+    assert_eq!(action, Action::Drop(DropReason::TtlExpired));
+    assert_eq!(
+        (e.snapshot().icmp_errors, e.snapshot().icmp_limited),
+        (2, 1)
+    );
+}
+
+#[test]
+fn a_packet_too_big_for_the_tunnel_without_df_leaves_as_outer_fragments() {
+    let pool = MemPool::new(8);
+    let mut e = small_mtu_ha(1000);
+    let mut big = ipv4(CN4, HOME4, IpProtocol::UDP, 64, 0, &udp(1, 2, &[9; 1500]));
+    // Clear DF (and fix the checksum).
+    big[6] &= !0x40;
+    Ipv4Packet::new_unchecked(&mut big[..]).fill_checksum();
+    let mut p = pool.packet(&eth(MAC1, ROUTER_MAC, 0x0800, &big)).unwrap();
+    let mut more = Vec::new();
+    let action = e.process_with(1, &mut p, &mut |f, a| more.push((a, f.data().to_vec())));
+    assert_eq!(action, Action::Forward(1));
+    // 1528 bytes of IP in IP split at 1000: 996 + 532 (20-byte header each, 976 and 512
+    // bytes of payload, offsets in 8-byte units) (RFC 791 §3.2).
+    assert_eq!(more.len(), 1);
+    assert_eq!(more[0].0, Action::Forward(1));
+    let mut payload = Vec::new();
+    let mut offsets = Vec::new();
+    for frame in [p.data(), &more[0].1[..]] {
+        assert_eq!(&frame[..14], &eth(ROUTER_MAC, MAC1, 0x0800, &[])[..]);
+        let ip = Ipv4Packet::new_checked(&frame[14..]).unwrap();
+        let r = Ipv4Repr::parse(&ip, ChecksumMode::Verify).unwrap();
+        assert!(frame.len() - 14 <= 1000);
+        assert_eq!(
+            (r.src_addr, r.dst_addr, r.protocol),
+            (NODE4, COA4, IpProtocol::IPIP)
+        );
+        offsets.push((r.frag_offset, r.more_frags));
+        payload.extend_from_slice(ip.payload());
+    }
+    assert_eq!(offsets, [(0, true), (976 / 8, false)]);
+    assert_eq!(
+        payload,
+        hopped4(&big),
+        "the fragments carry the whole inner packet"
+    );
+    assert_eq!(e.snapshot().fragments, 1);
 }
