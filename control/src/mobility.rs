@@ -12,6 +12,7 @@ use crossbeam_queue::ArrayQueue;
 use mipdp_dataplane::engine::{Engine, EngineCounters, EngineSnapshot, NodeConfig, TunnelKind};
 use mipdp_dataplane::profile::Class;
 use mipdp_dataplane::update::{channels, Update, UpdateReceiver, UpdateSender};
+use mipdp_dataplane::wire::checksum;
 use mipdp_dataplane::worker::Processor;
 use mipdp_dataplane::{Action, Forwarder, PacketBuf};
 use mipdp_dpdk::{Mbuf, MbufBatch, Mempool, TxQueue};
@@ -71,6 +72,8 @@ pub const PUNT_QUEUE: usize = 4096;
 pub struct Control {
     updates: UpdateSender,
     punts: Arc<ArrayQueue<Mbuf>>,
+    inject: Arc<ArrayQueue<(Mbuf, u16)>>,
+    plan: NodePlan,
     resolve: Arc<ArrayQueue<(u16, IpAddr)>>,
     engines: Vec<Arc<crossbeam_utils::CachePadded<EngineCounters>>>,
     port_ids: Vec<u16>,
@@ -93,12 +96,14 @@ pub struct ControlStats {
     /// Mobile IPv4 registrations and Mobility Header messages (answered by the
     /// signalling issue; counted and dropped until then).
     pub signalling: u64,
-    /// Other punted packets.
+    /// Other punted packets (link-scoped traffic such as router solicitations and MLD).
     pub other: u64,
     /// ARP requests sent for unresolved next hops.
     pub arp_requests: u64,
-    /// Resolution requests that could not be sent (no control TX queue on the port, an
-    /// IPv6 next hop before neighbour discovery lands, or no buffer).
+    /// Gratuitous ARPs / unsolicited neighbour advertisements sent for home addresses.
+    pub announcements: u64,
+    /// Resolution requests that could not be sent (an IPv6 next hop: neighbour
+    /// solicitations are not sent yet; or no buffer).
     pub unresolved: u64,
 }
 
@@ -113,6 +118,7 @@ impl Control {
     ) -> (Control, Vec<Engine>) {
         let (mut updates, receivers) = channels(workers, plan.update_queue, plan.update_budget);
         let punts = Arc::new(ArrayQueue::new(PUNT_QUEUE));
+        let inject = Arc::new(ArrayQueue::new(PUNT_QUEUE));
         let resolve = Arc::new(ArrayQueue::new(PUNT_QUEUE));
         let engines: Vec<Engine> = receivers
             .into_iter()
@@ -137,6 +143,8 @@ impl Control {
             Control {
                 updates,
                 punts,
+                inject,
+                plan: plan.clone(),
                 resolve,
                 engines: counters,
                 port_ids,
@@ -152,6 +160,126 @@ impl Control {
     /// The queue workers punt to.
     pub fn punt_queue(&self) -> Arc<ArrayQueue<Mbuf>> {
         self.punts.clone()
+    }
+
+    /// The queue the first worker sends the control thread's frames from, on ports where
+    /// the control thread has no TX queue.
+    pub fn inject_queue(&self) -> Arc<ArrayQueue<(Mbuf, u16)>> {
+        self.inject.clone()
+    }
+
+    /// Sends a frame of `len` bytes that `fill` writes, out of `port`: on the control
+    /// thread's own TX queue when the port has one, else through the first worker.
+    fn send_frame(
+        &self,
+        pool: &Mempool,
+        control_tx: &mut [Option<TxQueue>],
+        port: u16,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> bool {
+        let Ok(mut m) = pool.alloc() else {
+            return false;
+        };
+        let Ok(frame) = m.append(len) else {
+            return false;
+        };
+        frame.fill(0);
+        fill(frame);
+        match control_tx.get_mut(usize::from(port)) {
+            Some(Some(txq)) => {
+                let mut batch = MbufBatch::default();
+                if batch.push(m).is_err() {
+                    return false;
+                }
+                txq.burst(&mut batch).sent == 1
+            }
+            _ => self.inject.push((m, port)).is_ok(),
+        }
+    }
+
+    /// Announces that this node now answers for the bound home addresses on their links:
+    /// a gratuitous ARP (RFC 5944 §4.6) or an unsolicited neighbour advertisement with
+    /// the Override flag (RFC 6275 §10.4.1) per home address whose prefix is connected
+    /// to a port.
+    pub fn announce_home_addresses(&mut self, pool: &Mempool, control_tx: &mut [Option<TxQueue>]) {
+        let connected: Vec<(mipdp_dataplane::tables::Prefix, u16)> = self
+            .plan
+            .updates
+            .iter()
+            .filter_map(|u| match u {
+                Update::Route { prefix, route } if route.next_hop.is_none() => {
+                    Some((*prefix, route.port))
+                }
+                _ => None,
+            })
+            .collect();
+        let homes: Vec<IpAddr> = self
+            .plan
+            .updates
+            .iter()
+            .filter_map(|u| match u {
+                Update::Binding { home, .. } => Some(*home),
+                _ => None,
+            })
+            .collect();
+        for home in homes {
+            let Some((_, port)) = connected
+                .iter()
+                .filter(|(p, _)| p.contains(home))
+                .max_by_key(|(p, _)| p.prefix_len())
+            else {
+                continue;
+            };
+            let Some(mac) = self.port_macs.get(usize::from(*port)).copied() else {
+                continue;
+            };
+            let sent = match home {
+                IpAddr::V4(h) => self.send_frame(pool, control_tx, *port, 60, |f| {
+                    f[..6].copy_from_slice(&[0xff; 6]);
+                    f[6..12].copy_from_slice(&mac);
+                    f[12..14].copy_from_slice(&[0x08, 0x06]);
+                    f[14..22].copy_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+                    f[22..28].copy_from_slice(&mac);
+                    f[28..32].copy_from_slice(&h.octets());
+                    f[38..42].copy_from_slice(&h.octets());
+                }),
+                IpAddr::V6(h) => {
+                    let Some(from) = self.plan.addrs6.first().copied() else {
+                        continue;
+                    };
+                    let all_nodes = std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+                    self.send_frame(pool, control_tx, *port, 14 + 40 + 32, |f| {
+                        f[..6].copy_from_slice(&[0x33, 0x33, 0, 0, 0, 1]);
+                        f[6..12].copy_from_slice(&mac);
+                        f[12..14].copy_from_slice(&[0x86, 0xdd]);
+                        let ip = &mut f[14..];
+                        ip[0] = 0x60;
+                        ip[4..6].copy_from_slice(&32u16.to_be_bytes());
+                        ip[6] = 58;
+                        ip[7] = 255;
+                        ip[8..24].copy_from_slice(&from.octets());
+                        ip[24..40].copy_from_slice(&all_nodes.octets());
+                        let na = &mut ip[40..72];
+                        na[0] = 136;
+                        na[4] = 0x20; // Override; not Router, not Solicited.
+                        na[8..24].copy_from_slice(&h.octets());
+                        na[24] = 2;
+                        na[25] = 1;
+                        na[26..32].copy_from_slice(&mac);
+                        let sum = checksum::combine(&[
+                            checksum::pseudo_header_v6(from.octets(), all_nodes.octets(), 58, 32),
+                            checksum::sum(na),
+                        ]);
+                        na[2..4].copy_from_slice(&checksum::finish(sum).to_be_bytes());
+                    })
+                }
+            };
+            if sent {
+                self.stats.announcements += 1;
+                log::info!("announced home address {home} on port {port}");
+            }
+        }
     }
 
     /// Waits until every worker has the start-up tables.
@@ -174,9 +302,9 @@ impl Control {
             self.punted(&m);
         }
         while let Some((port, hop)) = self.resolve.pop() {
-            let sent = match (hop, control_tx.get_mut(usize::from(port))) {
-                (IpAddr::V4(target), Some(Some(txq))) => self.arp_request(pool, txq, port, target),
-                _ => false,
+            let sent = match hop {
+                IpAddr::V4(target) => self.arp_request(pool, control_tx, port, target),
+                IpAddr::V6(_) => false,
             };
             if sent {
                 self.stats.arp_requests += 1;
@@ -209,7 +337,15 @@ impl Control {
                 self.stats.nd += 1;
                 self.learn_nd(m, d);
             }
-            Some(0x0800) | Some(0x86dd) => self.stats.signalling += 1,
+            Some(0x0800)
+                if d.get(23) == Some(&17) && {
+                    let ihl = usize::from(d.get(14).map_or(5, |b| b & 0x0f)) * 4;
+                    d.get(14 + ihl + 2..14 + ihl + 4) == Some(&434u16.to_be_bytes()[..])
+                } =>
+            {
+                self.stats.signalling += 1
+            }
+            Some(0x86dd) if d.get(20) == Some(&135) => self.stats.signalling += 1,
             _ => self.stats.other += 1,
         }
     }
@@ -267,30 +403,28 @@ impl Control {
     }
 
     /// Sends an ARP request for `target` out of `port` (RFC 826).
-    fn arp_request(&self, pool: &Mempool, txq: &mut TxQueue, port: u16, target: Ipv4Addr) -> bool {
-        let (Some(mac), Some(src)) = (self.port_macs.get(usize::from(port)), self.addrs4.first())
-        else {
+    fn arp_request(
+        &self,
+        pool: &Mempool,
+        control_tx: &mut [Option<TxQueue>],
+        port: u16,
+        target: Ipv4Addr,
+    ) -> bool {
+        let (Some(mac), Some(src)) = (
+            self.port_macs.get(usize::from(port)).copied(),
+            self.addrs4.first().copied(),
+        ) else {
             return false;
         };
-        let Ok(mut m) = pool.alloc() else {
-            return false;
-        };
-        let Ok(frame) = m.append(60) else {
-            return false;
-        };
-        frame.fill(0);
-        frame[..6].copy_from_slice(&[0xff; 6]);
-        frame[6..12].copy_from_slice(mac);
-        frame[12..14].copy_from_slice(&[0x08, 0x06]);
-        frame[14..22].copy_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
-        frame[22..28].copy_from_slice(mac);
-        frame[28..32].copy_from_slice(&src.octets());
-        frame[38..42].copy_from_slice(&target.octets());
-        let mut batch = MbufBatch::default();
-        if batch.push(m).is_err() {
-            return false;
-        }
-        txq.burst(&mut batch).sent == 1
+        self.send_frame(pool, control_tx, port, 60, |f| {
+            f[..6].copy_from_slice(&[0xff; 6]);
+            f[6..12].copy_from_slice(&mac);
+            f[12..14].copy_from_slice(&[0x08, 0x06]);
+            f[14..22].copy_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+            f[22..28].copy_from_slice(&mac);
+            f[28..32].copy_from_slice(&src.octets());
+            f[38..42].copy_from_slice(&target.octets());
+        })
     }
 
     /// The engines' counters summed.
@@ -348,8 +482,8 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
     ));
     parts.push(format!("resolutions={}", s.resolutions));
     parts.push(format!(
-        "ctl_arp={} ctl_nd={} ctl_learnt={} ctl_signalling={} ctl_other={} ctl_arp_requests={} ctl_unresolved={}",
-        c.arp, c.nd, c.learnt, c.signalling, c.other, c.arp_requests, c.unresolved
+        "ctl_arp={} ctl_nd={} ctl_learnt={} ctl_signalling={} ctl_other={} ctl_arp_requests={} ctl_unresolved={} ctl_announcements={}",
+        c.arp, c.nd, c.learnt, c.signalling, c.other, c.arp_requests, c.unresolved, c.announcements
     ));
     parts.join(" ")
 }

@@ -122,6 +122,9 @@ impl Dataplane {
             })
             .collect();
         for (i, fp) in forwarder_ports.iter().enumerate() {
+            if dp.mode != Mode::Forwarder {
+                break;
+            }
             log::info!(
                 "forwarder: {} → {} (dst {})",
                 config.ports[i].device,
@@ -171,6 +174,9 @@ impl Dataplane {
             )?;
             if let Some(c) = &control {
                 worker = worker.with_punt(c.punt_queue());
+                if w == 0 {
+                    worker = worker.with_inject(c.inject_queue());
+                }
             }
             counters.push(worker.counters());
             let eal_for_thread = eal.clone();
@@ -212,6 +218,7 @@ impl Dataplane {
                 return Err(e);
             }
             log::info!("mobility tables loaded on {} worker(s)", cores.len());
+            c.announce_home_addresses(&pool, &mut control_tx);
         }
         Ok(Dataplane {
             config,

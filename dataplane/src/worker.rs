@@ -127,6 +127,7 @@ where
     actions: [Action; BURST],
     processor: P,
     punt: Option<PuntQueue<R>>,
+    inject: Option<InjectQueue<R>>,
     local: LocalCounters,
     shared: Arc<WorkerCounters>,
     backoff: IdleBackoff,
@@ -134,6 +135,10 @@ where
 
 /// The bounded queue a worker hands punted packets to (the control thread pops them).
 pub type PuntQueue<R> = Arc<ArrayQueue<<<R as RxPort>::Batch as PacketBatch>::Packet>>;
+
+/// Packets the control thread asks a worker to send, with their port index (for ports
+/// where the control thread has no TX queue of its own).
+pub type InjectQueue<R> = Arc<ArrayQueue<(<<R as RxPort>::Batch as PacketBatch>::Packet, u16)>>;
 
 impl<R, T, P> Worker<R, T, P>
 where
@@ -165,6 +170,7 @@ where
             actions: [Action::Drop(DropReason::NoEgress); BURST],
             processor,
             punt: None,
+            inject: None,
             local: LocalCounters::new(ports),
             shared: Arc::new(WorkerCounters::new(ports)),
             backoff: IdleBackoff::new(max_idle_sleep),
@@ -174,6 +180,12 @@ where
     /// Sends punted packets to `queue`; without one they are dropped and counted.
     pub fn with_punt(mut self, queue: PuntQueue<R>) -> Self {
         self.punt = Some(queue);
+        self
+    }
+
+    /// Sends what the control thread puts on `queue` (at most a burst per poll).
+    pub fn with_inject(mut self, queue: InjectQueue<R>) -> Self {
+        self.inject = Some(queue);
         self
     }
 
@@ -202,10 +214,18 @@ where
             actions,
             processor,
             punt,
+            inject,
             local,
             ..
         } = self;
         let mut total = processor.before_poll();
+        if let Some(q) = inject {
+            for _ in 0..BURST {
+                let Some((packet, port)) = q.pop() else { break };
+                dispatch(packet, Action::Forward(port), pending, tx, punt, local);
+                total += 1;
+            }
+        }
         for (port, queue) in rx.iter_mut().enumerate() {
             let mut batch = R::Batch::default();
             let n = queue.rx_burst(&mut batch);
