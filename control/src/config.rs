@@ -102,6 +102,13 @@ pub struct Dataplane {
     /// Print counters every this many milliseconds (0: only when stopping).
     #[serde(default)]
     pub stats_interval_ms: u64,
+    /// Unix socket `mipdp ctl` talks to (none: no control socket).
+    #[serde(default = "default_control_socket")]
+    pub control_socket: Option<String>,
+}
+
+fn default_control_socket() -> Option<String> {
+    Some(crate::api::DEFAULT_SOCKET.to_string())
 }
 
 /// `[[port]]`: one DPDK port the dataplane uses.

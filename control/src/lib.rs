@@ -4,6 +4,7 @@
 //! the ports and the pinned workers, prints counters, and stops cleanly on SIGINT/SIGTERM
 //! ([`runtime`]). Signalling, state, backup and redundancy come with their issues.
 
+pub mod api;
 pub mod config;
 pub mod mobility;
 pub mod node;
