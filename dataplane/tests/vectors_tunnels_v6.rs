@@ -1,7 +1,8 @@
 //! The IPv6 tunnel encapsulations against outer packets built by scapy
 //! (tests/vectors/gen_tunnels_v6.py): for each inner packet, what the entry point sends is
 //! the scapy packet byte for byte, and decapsulating it gives the inner packet back with
-//! its hop limit / TTL one less.
+//! its hop limit / TTL one less. Over a small path MTU, the outer IPv6 fragments
+//! `ip6ip6::fragment_outer` makes are scapy's `fragment6` ones byte for byte.
 
 use std::net::Ipv4Addr;
 
@@ -12,16 +13,21 @@ use mipdp_dataplane::tunnel::{mixed, Encapsulated, Endpoints4, Endpoints6, Tunne
 
 const VECTORS: &str = include_str!("vectors/tunnels_v6.txt");
 
-fn vector(name: &str) -> Vec<u8> {
+fn try_vector(name: &str) -> Option<Vec<u8>> {
     let line = VECTORS
         .lines()
-        .find(|l| l.split_whitespace().next() == Some(name))
-        .unwrap_or_else(|| panic!("no vector {name}"));
-    let hex = line.split_whitespace().nth(1).unwrap();
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
+        .find(|l| l.split_whitespace().next() == Some(name))?;
+    let hex = line.split_whitespace().nth(1)?;
+    Some(
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect(),
+    )
+}
+
+fn vector(name: &str) -> Vec<u8> {
+    try_vector(name).unwrap_or_else(|| panic!("no vector {name}"))
 }
 
 fn ends6() -> Endpoints6 {
@@ -129,4 +135,51 @@ fn ipv6_in_ipv4_matches_scapy() {
             identification: 0x1234,
         },
     );
+}
+
+/// Encapsulates `<case>_inner` over a path MTU of `path_mtu`, which must ask for outer
+/// fragmentation, splits the outer packet with `ip6ip6::fragment_outer` (Identification
+/// `identification`, one fresh buffer per call) and compares with `<case>_frag<i>`.
+fn check_fragments(case: &str, limit: Option<u8>, path_mtu: u16, identification: u32) {
+    let pool = MemPool::new(4);
+    let inner = vector(&format!("{case}_inner"));
+    let want: Vec<Vec<u8>> = (0..)
+        .map_while(|i| try_vector(&format!("{case}_frag{i}")))
+        .collect();
+    let s = TunnelSettings {
+        path_mtu,
+        ..settings(limit)
+    };
+    let mut p = pool.packet(&inner).unwrap();
+    let r = if inner[0] >> 4 == 6 {
+        ip6ip6::encapsulate(&mut p, &ends6(), &s, 0)
+    } else {
+        mixed::encapsulate_4in6(&mut p, &ends6(), &s, 0)
+    };
+    assert_eq!(r, Ok(Encapsulated::Fragment { mtu: path_mtu }), "{case}");
+    let mut got = Vec::new();
+    loop {
+        let mut second = pool.packet(&[]).unwrap();
+        let split = ip6ip6::fragment_outer(&mut p, path_mtu, identification, &mut second);
+        got.push(p.data().to_vec());
+        if !split.unwrap() {
+            break;
+        }
+        p = second;
+    }
+    assert_eq!(got.len(), want.len(), "{case}: number of fragments");
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g, w, "{case}: fragment {i} differs from scapy's");
+    }
+}
+
+#[test]
+fn ipv6_of_1280_bytes_over_a_1280_path_is_fragmented_like_scapy() {
+    check_fragments("ip6ip6_fragmented", Some(4), 1280, 0x8000_0001);
+}
+
+#[test]
+fn ipv4_without_df_over_a_small_path_is_fragmented_in_ipv6_like_scapy() {
+    check_fragments("ip4ip6_fragmented", None, 1280, 0x1234_5678);
+    check_fragments("ip4ip6_fragmented_three", Some(4), 700, 7);
 }

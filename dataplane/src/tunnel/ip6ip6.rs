@@ -1,7 +1,9 @@
 //! IPv6-in-IPv6 tunnels, RFC 2473: the entry point prepends an IPv6 header (and, when a
 //! Tunnel Encapsulation Limit applies, a Destination Options header carrying it, §5.1);
 //! the exit point strips them. Also what every IPv6 outer header shares (the IPv4-in-IPv6
-//! method of [`super::mixed`] uses it too) and the ICMPv6 errors the entry point sends.
+//! method of [`super::mixed`] uses it too): the fragmentation of an outer packet over the
+//! tunnel MTU (RFC 2473 §7, RFC 8200 §4.5, [`fragment_outer`]) and the ICMPv6 errors the
+//! entry point sends.
 //!
 //! On any error the packet is left as it was, so the caller can quote it in the ICMP error.
 
@@ -13,8 +15,11 @@ use super::{
 use crate::port::PacketBuf;
 use crate::wire::icmpv6::{Icmpv6Packet, Icmpv6Repr};
 use crate::wire::ipv6::{next_header, Ipv6Packet, Ipv6Repr, HEADER_LEN};
-use crate::wire::ipv6ext::{walk_chain, ExtensionChain, Ipv6OptionsHeader, Ipv6OptionsRepr};
-use crate::wire::{self, icmpv6};
+use crate::wire::ipv6ext::{
+    walk_chain, ExtensionChain, Ipv6FragmentHeader, Ipv6FragmentRepr, Ipv6OptionsHeader,
+    Ipv6OptionsRepr, Ipv6RoutingHeader, FRAGMENT_HEADER_LEN, MAX_EXTENSION_HEADERS,
+};
+use crate::wire::{self, icmpv6, ipv4};
 
 /// The IPv6 minimum link MTU, RFC 8200 §5.
 pub const IPV6_MIN_MTU: u16 = 1280;
@@ -150,8 +155,9 @@ fn fit_ipv6_inner(path_mtu: u16, overhead: usize, inner_len: usize) -> Result<En
 /// is decremented first (§3.1; `TtlExpired` at zero). Refused: a packet for the exit
 /// point itself (`ToTunnelEndpoint`), a Tunnel Encapsulation Limit of 0
 /// (`EncapsulationLimit`, §4.1.1), a packet over the tunnel MTU and 1280 bytes (`TooBig`,
-/// §7.1). `flow_label` goes into the outer header: 0 (unlabelled, RFC 6437 §2) or a
-/// configured value, low 20 bits.
+/// §7.1). A packet of at most 1280 bytes over the tunnel MTU is encapsulated whole and the
+/// result says to split it with [`fragment_outer`] (§7.1(b)). `flow_label` goes into the
+/// outer header: 0 (unlabelled, RFC 6437 §2) or a configured value, low 20 bits.
 pub fn encapsulate<P: PacketBuf>(
     packet: &mut P,
     ends: &Endpoints6,
@@ -276,6 +282,254 @@ pub fn decapsulate<P: PacketBuf>(
     })
 }
 
+/// Where an outer IPv6 packet splits into fragments, RFC 8200 §4.5.
+#[derive(Debug, Clone, Copy)]
+struct FragmentLayout {
+    /// Length of the Per-Fragment headers: the IPv6 header and the extension headers nodes
+    /// on the path process (up to the Routing header if any, else the Hop-by-Hop header if
+    /// any), copied into every fragment. In a packet already split, everything before its
+    /// Fragment header.
+    per_fragment: usize,
+    /// Offset of the Next Header field that names what follows the Per-Fragment headers;
+    /// it says 44 (Fragment) in every fragment.
+    next_header_at: usize,
+    /// The Fragment header of the packet as a whole: the one an earlier split left, or a
+    /// new one (offset 0, M clear).
+    header: Ipv6FragmentRepr,
+    /// Whether that Fragment header is already in the packet.
+    present: bool,
+    /// Offset of the fragment data: the Fragmentable Part, or the piece of it an earlier
+    /// split left in this packet.
+    data_start: usize,
+    /// End of the packet (its payload length).
+    end: usize,
+    /// Bytes of fragment data the first fragment must carry: the extension headers of the
+    /// Fragmentable Part and the upper-layer (inner) header, RFC 8200 §4.5 (3). 0 when the
+    /// data does not start at offset 0.
+    first_needs: usize,
+}
+
+/// Offset of the Next Header field in the IPv6 header, RFC 8200 §3.
+const NEXT_HEADER_FIELD: usize = 6;
+
+/// Length of the upper-layer header a tunnel's outer IPv6 packet carries: the fixed inner
+/// IPv6 or IPv4 header; 0 for anything else.
+fn upper_header_len(next: u8) -> usize {
+    match next {
+        next_header::IPV6 => HEADER_LEN,
+        next_header::IPV4 => ipv4::HEADER_LEN,
+        _ => 0,
+    }
+}
+
+/// Walks the extension headers of `data` for its [`FragmentLayout`], RFC 8200 §4.5. A
+/// Destination Options header is per-fragment only before a Routing header, so the one
+/// carrying a Tunnel Encapsulation Limit (RFC 2473 §4.1.1, no Routing header after it)
+/// belongs to the Fragmentable Part and travels in the first fragment only.
+fn fragment_layout(data: &[u8], identification: u32) -> Result<FragmentLayout> {
+    let ip = Ipv6Packet::new_checked(data)?;
+    let mut layout = FragmentLayout {
+        per_fragment: HEADER_LEN,
+        next_header_at: NEXT_HEADER_FIELD,
+        header: Ipv6FragmentRepr {
+            next_header: ip.next_header(),
+            fragment_offset: 0,
+            more_fragments: false,
+            identification,
+        },
+        present: false,
+        data_start: HEADER_LEN,
+        end: HEADER_LEN + usize::from(ip.payload_len()),
+        first_needs: 0,
+    };
+    // `next` is the header at `at`, named by the Next Header field at `named_at`.
+    let (mut next, mut named_at, mut at) = (ip.next_header(), NEXT_HEADER_FIELD, HEADER_LEN);
+    for _ in 0..=MAX_EXTENSION_HEADERS {
+        let rest = data.get(at..layout.end).ok_or(wire::Error::Truncated)?;
+        let (following, len) = match next {
+            next_header::HOP_BY_HOP | next_header::DEST_OPTS => {
+                let header = Ipv6OptionsHeader::new_checked(rest)?;
+                (header.next_header(), header.header_len())
+            }
+            next_header::ROUTING => {
+                let header = Ipv6RoutingHeader::new_checked(rest)?;
+                (header.next_header(), header.header_len())
+            }
+            next_header::FRAGMENT => {
+                let header = Ipv6FragmentRepr::parse(&Ipv6FragmentHeader::new_checked(rest)?)?;
+                if !layout.present {
+                    layout.per_fragment = at;
+                    layout.next_header_at = named_at;
+                    layout.header = header;
+                    layout.present = true;
+                    layout.data_start = at + FRAGMENT_HEADER_LEN;
+                }
+                (header.next_header, FRAGMENT_HEADER_LEN)
+            }
+            _ => {
+                if layout.header.fragment_offset == 0 {
+                    layout.first_needs = at + upper_header_len(next) - layout.data_start;
+                }
+                return Ok(layout);
+            }
+        };
+        if !layout.present && matches!(next, next_header::HOP_BY_HOP | next_header::ROUTING) {
+            layout.per_fragment = at + len;
+            layout.next_header_at = at;
+            layout.header.next_header = following;
+            layout.data_start = at + len;
+        }
+        (next, named_at, at) = (following, at, at + len);
+        if layout.header.fragment_offset != 0 {
+            // A later fragment: what follows its Fragment header is data, not headers.
+            return Ok(layout);
+        }
+    }
+    Err(wire::Error::Oversized.into())
+}
+
+/// A Fragment header as bytes, written before any buffer is touched so that an offset
+/// past 13 bits (`Oversized`) leaves everything as it was.
+fn fragment_header(repr: &Ipv6FragmentRepr) -> Result<[u8; FRAGMENT_HEADER_LEN]> {
+    let mut bytes = [0u8; FRAGMENT_HEADER_LEN];
+    repr.emit(&mut Ipv6FragmentHeader::new_unchecked(&mut bytes[..]))?;
+    Ok(bytes)
+}
+
+/// What makes Per-Fragment headers copied from the whole packet into a fragment's: the
+/// Next Header field before the Fragment header says 44 and the Payload Length counts
+/// this fragment only, RFC 8200 §4.5.
+fn seal_fragment(fragment: &mut [u8], next_header_at: usize) -> Result<()> {
+    let payload_len = fragment
+        .len()
+        .checked_sub(HEADER_LEN)
+        .and_then(|n| u16::try_from(n).ok())
+        .ok_or(wire::Error::BadLength)?;
+    *fragment
+        .get_mut(next_header_at)
+        .ok_or(wire::Error::Truncated)? = next_header::FRAGMENT;
+    Ipv6Packet::new_unchecked(fragment).set_payload_len(payload_len);
+    Ok(())
+}
+
+/// Writes into `second` (its old contents discarded) the fragment carrying the data of
+/// `data` past the first `chunk` bytes.
+fn write_tail<P: PacketBuf>(
+    data: &[u8],
+    layout: &FragmentLayout,
+    chunk: usize,
+    header: &[u8; FRAGMENT_HEADER_LEN],
+    second: &mut P,
+) -> Result<()> {
+    let per_fragment = data
+        .get(..layout.per_fragment)
+        .ok_or(wire::Error::Truncated)?;
+    let rest = data
+        .get(layout.data_start + chunk..layout.end)
+        .ok_or(wire::Error::Truncated)?;
+    let old = second.data().len();
+    second.trim(old)?;
+    let out = second.append(layout.per_fragment + FRAGMENT_HEADER_LEN + rest.len())?;
+    let (fixed, tail) = out
+        .split_at_mut_checked(layout.per_fragment)
+        .ok_or(TunnelError::NoRoom)?;
+    let (fragment_header, payload) = tail
+        .split_at_mut_checked(FRAGMENT_HEADER_LEN)
+        .ok_or(TunnelError::NoRoom)?;
+    fixed.copy_from_slice(per_fragment);
+    fragment_header.copy_from_slice(header);
+    payload.copy_from_slice(rest);
+    seal_fragment(second.data_mut(), layout.next_header_at)
+}
+
+/// Cuts `packet` to its first `chunk` bytes of data and makes it a fragment: the Fragment
+/// header inserted after the Per-Fragment headers (moved 8 bytes forward into the
+/// headroom) unless an earlier split left one.
+fn write_head<P: PacketBuf>(
+    packet: &mut P,
+    layout: &FragmentLayout,
+    chunk: usize,
+    header: &[u8; FRAGMENT_HEADER_LEN],
+) -> Result<()> {
+    let keep = layout.data_start + chunk;
+    let extra = packet.data().len().saturating_sub(keep);
+    packet.trim(extra)?;
+    if !layout.present {
+        let data = packet.prepend(FRAGMENT_HEADER_LEN)?;
+        let moved = FRAGMENT_HEADER_LEN..FRAGMENT_HEADER_LEN + layout.per_fragment;
+        if data.len() < moved.end {
+            return Err(wire::Error::Truncated.into());
+        }
+        data.copy_within(moved, 0);
+    }
+    let data = packet.data_mut();
+    data.get_mut(layout.per_fragment..layout.per_fragment + FRAGMENT_HEADER_LEN)
+        .ok_or(wire::Error::Truncated)?
+        .copy_from_slice(header);
+    seal_fragment(data, layout.next_header_at)
+}
+
+/// Splits the outer IPv6 packet in `packet` so that it fits `mtu`, RFC 8200 §4.5, as the
+/// tunnel entry point must on [`Encapsulated::Fragment`] (RFC 2473 §7.1(b): an IPv6
+/// packet of at most 1280 bytes over a tunnel MTU below 1280; §7.2(b): an IPv4 packet
+/// with DF clear, from [`super::mixed::encapsulate_4in6`]).
+///
+/// `packet` keeps the first fragment, in place: a Fragment header goes in after the
+/// Per-Fragment headers (the IPv6 header here: the Destination Options header of the
+/// Tunnel Encapsulation Limit is in the Fragmentable Part), which move 8 bytes into the
+/// headroom. `second` (its old contents discarded) receives the rest of the data as one
+/// fragment behind a copy of the Per-Fragment headers. Every fragment but the last
+/// carries a multiple of 8 bytes of data, as many as fit `mtu`; the Fragment Offset
+/// counts 8-byte units from the start of the Fragmentable Part; M is set on all but the
+/// last; each Payload Length counts its own fragment.
+///
+/// When `second` is still longer than `mtu`, call again on `second` with another buffer:
+/// a packet that already carries a Fragment header is split further under that header's
+/// Identification and offset (`identification` is then unused), so each call adds one
+/// fragment and the fragments go out in the order packet, second, third... Two always
+/// suffice for what RFC 2473 §7.1 fragments (at most 1280 + 48 bytes over a path MTU of
+/// at least 1280); an IPv4 inner packet (§7.2) or a path MTU configured below 1280 can
+/// need more.
+///
+/// `identification` is the caller's: RFC 8200 §4.5 wants it different from that of any
+/// other fragmented packet sent recently between the same two addresses (a counter per
+/// tunnel will do; RFC 7739 prefers it hard to predict).
+///
+/// Returns false, leaving both buffers untouched, when `packet` already fits. Refused,
+/// with `packet` untouched: an `mtu` too small to carry the Per-Fragment headers, a
+/// Fragment header, 8 bytes of data and, in the first fragment, the extension headers and
+/// the inner header (`Malformed(Unsupported)`, RFC 8200 §4.5); fewer than 8 bytes of
+/// headroom (`NoRoom`); a malformed packet. No allocation.
+pub fn fragment_outer<P: PacketBuf>(
+    packet: &mut P,
+    mtu: u16,
+    identification: u32,
+    second: &mut P,
+) -> Result<bool> {
+    let layout = fragment_layout(packet.data(), identification)?;
+    if layout.end <= usize::from(mtu) {
+        return Ok(false);
+    }
+    let chunk = usize::from(mtu).saturating_sub(layout.per_fragment + FRAGMENT_HEADER_LEN) & !7;
+    if chunk == 0 || chunk < layout.first_needs {
+        return Err(wire::Error::Unsupported.into());
+    }
+    if !layout.present && packet.headroom() < FRAGMENT_HEADER_LEN {
+        return Err(TunnelError::NoRoom);
+    }
+    let head = fragment_header(&Ipv6FragmentRepr {
+        more_fragments: true,
+        ..layout.header
+    })?;
+    let tail = fragment_header(&Ipv6FragmentRepr {
+        fragment_offset: layout.header.fragment_offset + (chunk / 8) as u16,
+        ..layout.header
+    })?;
+    write_tail(packet.data(), &layout, chunk, &tail, second)?;
+    write_head(packet, &layout, chunk, &head)?;
+    Ok(true)
+}
+
 /// An ICMPv6 error a tunnel entry point sends to the source of an IPv6 packet it refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Icmpv6Error {
@@ -387,6 +641,7 @@ mod tests {
     use super::*;
     use crate::port::memory::{MemPacket, MemPool};
     use crate::tunnel::ecn::codepoint::{CE, ECT0, ECT1, NOT_ECT};
+    use crate::tunnel::testutil::{fragment_all_v6, reassemble_v6};
     use proptest::prelude::*;
 
     fn addr(s: &str) -> Ipv6Addr {
@@ -872,6 +1127,171 @@ mod tests {
         );
     }
 
+    fn tunnelled_over(pool: &MemPool, body: usize, path_mtu: u16) -> (MemPacket, Encapsulated) {
+        let mut p = packet(pool, &inner(body, 64, 0));
+        let s = TunnelSettings {
+            path_mtu,
+            ..settings()
+        };
+        let fit = encapsulate(&mut p, &ends(), &s, 0).unwrap();
+        (p, fit)
+    }
+
+    fn fragment_header_of(fragment: &[u8], at: usize) -> Ipv6FragmentRepr {
+        Ipv6FragmentRepr::parse(&Ipv6FragmentHeader::new_checked(&fragment[at..]).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn ipv6_packet_of_1280_over_a_1280_path_goes_out_in_two_rfc8200_fragments() {
+        let pool = MemPool::new(4);
+        let (p, fit) = tunnelled_over(&pool, 1280 - 40, 1280);
+        assert_eq!(fit, Encapsulated::Fragment { mtu: 1280 });
+        let whole = p.data().to_vec();
+        let fragments = fragment_all_v6(&pool, p, 1280, 0x8000_0001);
+        assert_eq!(fragments.len(), 2);
+        let (first, last) = (&fragments[0], &fragments[1]);
+        // 40 + 8 + 1232 (the most data under 1280 that is a multiple of 8), then the rest
+        // of the 8 + 1280 bytes of Fragmentable Part.
+        assert_eq!((first.len(), last.len()), (1280, 40 + 8 + 1288 - 1232));
+        for f in &fragments {
+            assert_eq!(f[6], next_header::FRAGMENT);
+            assert_eq!(f[..4], whole[..4], "version, class, label kept");
+            assert_eq!(f[7..40], whole[7..40], "hop limit and addresses kept");
+        }
+        let h = fragment_header_of(first, HEADER_LEN);
+        assert_eq!(
+            (h.next_header, h.fragment_offset, h.more_fragments),
+            (next_header::DEST_OPTS, 0, true)
+        );
+        assert_eq!(h.identification, 0x8000_0001);
+        let h = fragment_header_of(last, HEADER_LEN);
+        assert_eq!((h.fragment_offset, h.more_fragments), (1232 / 8, false));
+        // The limit's Destination Options header is in the Fragmentable Part: only the
+        // first fragment has it, right after the Fragment header.
+        let chain = walk_chain(first[6], &first[HEADER_LEN..]).unwrap();
+        assert_eq!(chain.tunnel_encapsulation_limit, Some(4));
+        assert_eq!(chain.upper_layer, next_header::IPV6);
+        assert_eq!(&last[48..], &whole[40 + 1232..]);
+        assert_eq!(reassemble_v6(&fragments), whole);
+    }
+
+    #[test]
+    fn reassembled_fragments_decapsulate_to_the_inner_packet() {
+        let pool = MemPool::new(4);
+        let (p, fit) = tunnelled_over(&pool, 1100, 1100);
+        assert_eq!(fit, Encapsulated::Fragment { mtu: 1100 });
+        let fragments = fragment_all_v6(&pool, p, 1100, 7);
+        assert_eq!(fragments.len(), 2);
+        let mut whole = packet(&pool, &reassemble_v6(&fragments));
+        decapsulate(&mut whole, ours, 0).unwrap();
+        let mut want = inner(1100, 64, 0);
+        want[7] = 63;
+        assert_eq!(whole.data(), &want[..]);
+    }
+
+    #[test]
+    fn packet_within_the_mtu_is_not_fragmented_and_nothing_changes() {
+        let pool = MemPool::new(4);
+        let (mut p, _) = tunnelled_over(&pool, 100, 1500);
+        let before = p.data().to_vec();
+        let mut second = packet(&pool, &[0xee; 3]);
+        assert_eq!(fragment_outer(&mut p, 1500, 1, &mut second), Ok(false));
+        let fits = u16::try_from(before.len()).unwrap();
+        assert_eq!(fragment_outer(&mut p, fits, 1, &mut second), Ok(false));
+        assert_eq!((p.data(), second.data()), (&before[..], &[0xee; 3][..]));
+    }
+
+    /// An outer packet whose Hop-by-Hop, Destination Options and Routing headers are all
+    /// Per-Fragment, then the limit's Destination Options header and an inner packet.
+    fn outer_with_routing(body: usize) -> Vec<u8> {
+        let hop_by_hop = [next_header::DEST_OPTS, 0, 1, 4, 0, 0, 0, 0];
+        let before_routing = [next_header::ROUTING, 0, 1, 4, 0, 0, 0, 0];
+        let mut routing = [0u8; 24];
+        routing[..4].copy_from_slice(&[next_header::DEST_OPTS, 2, 2, 0]);
+        let limit = [next_header::IPV6, 0, 4, 1, 3, 1, 1, 0];
+        let original = inner(body, 64, 0);
+        let ext = [
+            &hop_by_hop[..],
+            &before_routing,
+            &routing,
+            &limit,
+            &original,
+        ]
+        .concat();
+        let mut b = vec![0u8; HEADER_LEN];
+        Ipv6Repr {
+            src_addr: ends().entry,
+            dst_addr: ends().exit,
+            next_header: next_header::HOP_BY_HOP,
+            payload_len: ext.len(),
+            hop_limit: 64,
+            traffic_class: 0,
+            flow_label: 0,
+        }
+        .emit(&mut Ipv6Packet::new_unchecked(&mut b[..]))
+        .unwrap();
+        b.extend_from_slice(&ext);
+        b
+    }
+
+    #[test]
+    fn headers_up_to_the_routing_header_go_in_every_fragment_and_the_rest_in_the_first() {
+        let pool = MemPool::new(4);
+        let whole = outer_with_routing(200);
+        let fragments = fragment_all_v6(&pool, packet(&pool, &whole), 200, 9);
+        // Per-Fragment: 40 + 8 + 8 + 24 = 80; data per fragment (200 − 88) & !7 = 112;
+        // Fragmentable Part 8 + 240.
+        let lens: Vec<usize> = fragments.iter().map(Vec::len).collect();
+        assert_eq!(lens, [200, 200, 88 + 248 - 224]);
+        for f in &fragments {
+            assert_eq!(f[6], next_header::HOP_BY_HOP);
+            assert_eq!(f[56], next_header::FRAGMENT, "the Routing header names it");
+            let h = fragment_header_of(f, 80);
+            assert_eq!(
+                (h.next_header, h.identification),
+                (next_header::DEST_OPTS, 9)
+            );
+        }
+        assert_eq!(&fragments[0][88..96], &whole[80..88], "limit header first");
+        assert_eq!(reassemble_v6(&fragments), whole);
+    }
+
+    #[test]
+    fn mtu_without_room_for_the_headers_is_unsupported_and_leaves_the_packet() {
+        let pool = MemPool::new(4);
+        let (mut p, _) = tunnelled_over(&pool, 1240, 1500);
+        let before = p.data().to_vec();
+        let mut second = packet(&pool, &[]);
+        // The first fragment needs 48 + 8 (limit header) + 40 (inner header) bytes: at 95
+        // only 40 bytes of data fit.
+        assert_eq!(
+            fragment_outer(&mut p, 95, 1, &mut second),
+            Err(TunnelError::Malformed(wire::Error::Unsupported))
+        );
+        assert_eq!(p.data(), &before[..]);
+        assert_eq!(fragment_outer(&mut p, 96, 1, &mut second), Ok(true));
+        assert_eq!(p.data().len(), 96);
+    }
+
+    #[test]
+    fn no_headroom_for_the_fragment_header_is_no_room_and_leaves_the_packet() {
+        let pool = MemPool::new(4);
+        let (p, _) = tunnelled_over(&pool, 1240, 1500);
+        let whole = p.data().to_vec();
+        drop(p);
+        let mut p = packet(&pool, &[]);
+        let room = p.headroom();
+        p.prepend(room).unwrap().fill(0);
+        p.trim(room).unwrap();
+        p.append(whole.len()).unwrap().copy_from_slice(&whole);
+        let mut second = packet(&pool, &[]);
+        assert_eq!(
+            fragment_outer(&mut p, 1280, 1, &mut second),
+            Err(TunnelError::NoRoom)
+        );
+        assert_eq!(p.data(), &whole[..]);
+    }
+
     proptest! {
         #[test]
         fn encapsulate_then_decapsulate_returns_the_inner_packet(
@@ -907,7 +1327,29 @@ mod tests {
         }
 
         #[test]
-        fn decapsulate_never_panics_on_arbitrary_bytes(
+        fn fragments_fit_the_mtu_and_reassemble_into_the_outer_packet(
+            body in 0usize..1500, limit in proptest::option::of(1u8..=255),
+            mtu in 96u16..1600, identification in any::<u32>(),
+        ) {
+            let pool = MemPool::new(4);
+            let mut p = packet(&pool, &inner(body, 64, 0));
+            let s = TunnelSettings { path_mtu: 1600, encapsulation_limit: limit, ..settings() };
+            encapsulate(&mut p, &ends(), &s, 0).unwrap();
+            let whole = p.data().to_vec();
+            let fragments = fragment_all_v6(&pool, p, mtu, identification);
+            if whole.len() <= usize::from(mtu) {
+                prop_assert_eq!(&fragments[..], &[whole][..]);
+            } else {
+                prop_assert!(fragments.len() >= 2);
+                prop_assert!(fragments.iter().all(|f| f.len() <= usize::from(mtu)));
+                let h = fragment_header_of(&fragments[0], HEADER_LEN);
+                prop_assert_eq!(h.identification, identification);
+                prop_assert_eq!(reassemble_v6(&fragments), whole);
+            }
+        }
+
+        #[test]
+        fn decapsulate_and_fragment_never_panic_on_arbitrary_bytes(
             bytes in proptest::collection::vec(any::<u8>(), 0..200),
             nesting in any::<u8>(), make_v6 in any::<bool>(),
         ) {
@@ -917,10 +1359,13 @@ mod tests {
                 bytes[0] = 0x60;
                 let plen = (bytes.len() - 40) as u16;
                 bytes[4..6].copy_from_slice(&plen.to_be_bytes());
-                bytes[6] = [41u8, 60, 0, 44][usize::from(bytes[6] % 4)];
+                bytes[6] = [41u8, 60, 0, 44, 43][usize::from(bytes[6] % 5)];
             }
             let mut p = packet(&pool, &bytes);
             let _ = decapsulate(&mut p, |_| true, nesting);
+            let mut p = packet(&pool, &bytes);
+            let mut second = packet(&pool, &[]);
+            let _ = fragment_outer(&mut p, u16::from(nesting) * 2, 0, &mut second);
             let mut p = packet(&pool, &bytes);
             let _ = encapsulate(&mut p, &ends(), &settings(), 0);
             let mut reply = [0u8; 1280];

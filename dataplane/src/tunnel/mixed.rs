@@ -54,8 +54,8 @@ fn fit_ipv4_inner(
 /// zero, the header checksum patched, RFC 1624). The configured Tunnel Encapsulation Limit
 /// goes in the outer header (an IPv4 packet carries none of its own). Over the tunnel MTU:
 /// DF set is `TooBig` with the tunnel MTU (§7.2(a)); DF clear is encapsulated and the
-/// result says to fragment the outer packet (§7.2(b)). `flow_label` as in
-/// [`super::ip6ip6::encapsulate`].
+/// result says to fragment the outer packet (§7.2(b)) with
+/// [`super::ip6ip6::fragment_outer`]. `flow_label` as in [`super::ip6ip6::encapsulate`].
 pub fn encapsulate_4in6<P: PacketBuf>(
     packet: &mut P,
     ends: &Endpoints6,
@@ -232,8 +232,10 @@ mod tests {
     use super::*;
     use crate::port::memory::{MemPacket, MemPool};
     use crate::tunnel::ecn::codepoint::{CE, ECT0, ECT1, NOT_ECT};
+    use crate::tunnel::ip6ip6::fragment_outer;
+    use crate::tunnel::testutil::{fragment_all_v6, reassemble_v6};
     use crate::wire::ipv6::Ipv6Repr;
-    use crate::wire::ipv6ext::walk_chain;
+    use crate::wire::ipv6ext::{walk_chain, Ipv6FragmentHeader, Ipv6FragmentRepr};
     use proptest::prelude::*;
 
     fn ends6() -> Endpoints6 {
@@ -375,6 +377,47 @@ mod tests {
             Ok(Encapsulated::Fragment { mtu: 1500 })
         );
         assert_eq!(p.data().len(), 1501);
+    }
+
+    #[test]
+    fn ipv4_without_df_is_fragmented_in_ipv6_and_a_second_split_keeps_the_identification() {
+        let pool = MemPool::new(4);
+        let original = inner4(1900 - 20, 64, 0, false);
+        let mut p = packet(&pool, &original);
+        let s = TunnelSettings {
+            path_mtu: 700,
+            ..TunnelSettings::default()
+        };
+        assert_eq!(
+            encapsulate_4in6(&mut p, &ends6(), &s, 0),
+            Ok(Encapsulated::Fragment { mtu: 700 })
+        );
+        let whole = p.data().to_vec();
+        let mut second = packet(&pool, &[]);
+        let mut third = packet(&pool, &[]);
+        assert_eq!(fragment_outer(&mut p, 700, 0x1111, &mut second), Ok(true));
+        // The caller's identification only names a new fragment series.
+        assert_eq!(
+            fragment_outer(&mut second, 700, 0x2222, &mut third),
+            Ok(true)
+        );
+        assert_eq!(fragment_outer(&mut third, 700, 0x3333, &mut p), Ok(false));
+        let fragments = [
+            p.data().to_vec(),
+            second.data().to_vec(),
+            third.data().to_vec(),
+        ];
+        // 8 + 1900 bytes of Fragmentable Part in pieces of (700 − 48) & !7 = 648.
+        let lens: Vec<usize> = fragments.iter().map(Vec::len).collect();
+        assert_eq!(lens, [696, 696, 48 + 1908 - 1296]);
+        for f in &fragments {
+            let h = Ipv6FragmentRepr::parse(&Ipv6FragmentHeader::new_checked(&f[40..]).unwrap());
+            assert_eq!(h.unwrap().identification, 0x1111);
+        }
+        assert_eq!(reassemble_v6(&fragments), whole);
+        let mut back = packet(&pool, &whole);
+        decapsulate_4in6(&mut back, ours6, 0).unwrap();
+        assert_eq!(&back.data()[20..], &original[20..]);
     }
 
     #[test]
@@ -603,6 +646,24 @@ mod tests {
                     prop_assert_eq!(p.data(), &want[..]);
                 }
                 ecn::Decapsulated::Drop => prop_assert_eq!(r, Err(TunnelError::EcnDrop)),
+            }
+        }
+
+        #[test]
+        fn ipv4_in_ipv6_fragments_fit_the_mtu_and_reassemble(
+            body in 0usize..1980, limit in proptest::option::of(any::<u8>()),
+            mtu in 96u16..1500, identification in any::<u32>(),
+        ) {
+            let pool = MemPool::new(4);
+            let mut p = packet(&pool, &inner4(body, 64, 0, false));
+            let s = TunnelSettings { path_mtu: mtu, encapsulation_limit: limit, ..TunnelSettings::default() };
+            let fit = encapsulate_4in6(&mut p, &ends6(), &s, 0).unwrap();
+            let whole = p.data().to_vec();
+            let fragments = fragment_all_v6(&pool, p, mtu, identification);
+            prop_assert_eq!(fit == Encapsulated::Ready, fragments.len() == 1);
+            if fragments.len() > 1 {
+                prop_assert!(fragments.iter().all(|f| f.len() <= usize::from(mtu)));
+                prop_assert_eq!(reassemble_v6(&fragments), whole);
             }
         }
 

@@ -123,8 +123,8 @@ pub enum Encapsulated {
     Ready,
     /// A complete outer packet longer than the tunnel MTU whose inner packet allows
     /// fragmentation of the outer one: split it at `mtu` before sending. IPv4 outer:
-    /// [`ipip::fragment_outer`] (RFC 2003 §5.1, RFC 4213 §3.2); IPv6 outer: IPv6
-    /// fragments (RFC 2473 §7.1(b), §7.2(b)).
+    /// [`ipip::fragment_outer`] (RFC 2003 §5.1, RFC 4213 §3.2); IPv6 outer:
+    /// [`ip6ip6::fragment_outer`] (RFC 2473 §7.1(b), §7.2(b); RFC 8200 §4.5).
     Fragment {
         /// The tunnel MTU to fragment at.
         mtu: u16,
