@@ -20,6 +20,7 @@ pub const DEFAULT_SOCKET: &str = "/run/mipdp.sock";
 const CLIENT_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// The server side, polled by the control thread.
+#[derive(Debug)]
 pub struct ControlSocket {
     listener: UnixListener,
     path: PathBuf,
@@ -36,8 +37,9 @@ impl ControlSocket {
                     path.display()
                 );
             }
-            std::fs::remove_file(path)
-                .with_context(|| format!("cannot remove the stale control socket {}", path.display()))?;
+            std::fs::remove_file(path).with_context(|| {
+                format!("cannot remove the stale control socket {}", path.display())
+            })?;
         }
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
@@ -111,13 +113,17 @@ mod tests {
         // A socket file nobody listens on any more.
         drop(UnixListener::bind(&path).unwrap());
         let server = ControlSocket::bind(&path).unwrap();
-        assert!(ControlSocket::bind(&path).unwrap_err().to_string().contains("in use"));
+        assert!(ControlSocket::bind(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("in use"));
         let client = std::thread::spawn({
             let path = path.clone();
             move || request(&path, "show stats").unwrap()
         });
         let mut served = false;
-        for _ in 0..200 {
+        // Long enough for a loaded 2-core machine: the loop ends as soon as it served.
+        for _ in 0..4000 {
             server.serve(|cmd| {
                 served = true;
                 format!("you said {cmd}\n")
@@ -130,6 +136,9 @@ mod tests {
         assert_eq!(client.join().unwrap(), "you said show stats\n");
         drop(server);
         assert!(!path.exists());
-        assert!(request(&path, "show stats").unwrap_err().to_string().contains("is mipdp running"));
+        assert!(request(&path, "show stats")
+            .unwrap_err()
+            .to_string()
+            .contains("is mipdp running"));
     }
 }

@@ -43,12 +43,37 @@ enum Command {
         #[arg(last = true, value_name = "EAL ARGS")]
         eal: Vec<String>,
     },
+    /// Talk to a running mipdp over its control socket.
+    Ctl {
+        /// The control socket (dataplane.control_socket of the running mipdp).
+        #[arg(long, value_name = "PATH", default_value = mipdp_control::api::DEFAULT_SOCKET)]
+        socket: PathBuf,
+        #[command(subcommand)]
+        command: CtlCommand,
+    },
     /// Check a configuration file and exit: prints "ok" or what to fix.
     CheckConfig {
         /// The TOML configuration file.
         #[arg(short, long, value_name = "FILE")]
         config: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum CtlCommand {
+    /// Show things.
+    Show {
+        #[command(subcommand)]
+        what: ShowWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum ShowWhat {
+    /// Every counter: ports (with the NIC's), workers, drops by reason, and in mobility mode
+    /// profile hits per class, encapsulations and decapsulations per method, ARP/ND
+    /// answered, punts.
+    Stats,
 }
 
 fn main() -> ExitCode {
@@ -67,6 +92,19 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Ctl { socket, command } => {
+            let text = match command {
+                CtlCommand::Show {
+                    what: ShowWhat::Stats,
+                } => "show stats",
+            };
+            let reply = mipdp_control::api::request(&socket, text)?;
+            print!("{reply}");
+            if reply.starts_with("error:") {
+                anyhow::bail!("mipdp refused the command");
+            }
+            Ok(())
+        }
         Command::CheckConfig { config } => {
             Config::load(&config)?;
             println!("ok");

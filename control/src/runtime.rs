@@ -43,6 +43,7 @@ pub struct Dataplane {
     control_tx: Vec<Option<TxQueue>>,
     // Mobility mode's control side.
     control: Option<Control>,
+    ctl: Option<crate::api::ControlSocket>,
     pool: Mempool,
     _eal: Eal,
 }
@@ -220,8 +221,22 @@ impl Dataplane {
             log::info!("mobility tables loaded on {} worker(s)", cores.len());
             c.announce_home_addresses(&pool, &mut control_tx);
         }
+        let ctl = match &config.dataplane.control_socket {
+            Some(path) => match crate::api::ControlSocket::bind(std::path::Path::new(path)) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    stop.store(true, Ordering::SeqCst);
+                    for h in handles {
+                        let _ = h.join();
+                    }
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
         Ok(Dataplane {
             config,
+            ctl,
             ports,
             workers: handles,
             counters,
@@ -263,6 +278,9 @@ impl Dataplane {
             if let Some(c) = &mut self.control {
                 c.tick(&self.pool, &mut self.control_tx);
             }
+            if let Some(ctl) = &self.ctl {
+                ctl.serve(|command| self.answer(command));
+            }
             if interval.is_zero() || last.elapsed() < interval {
                 continue;
             }
@@ -294,6 +312,54 @@ impl Dataplane {
             prev = cur;
             last = now;
         }
+    }
+
+    /// The answer to one control-socket command.
+    fn answer(&self, command: &str) -> String {
+        match command.split_whitespace().collect::<Vec<_>>().as_slice() {
+            ["show", "stats"] => self.stats_text(),
+            _ => format!("error: unknown command {command:?}; commands: show stats\n"),
+        }
+    }
+
+    /// Every counter: per port, per worker, drops, and the engine's.
+    pub fn stats_text(&self) -> String {
+        let mut out = String::new();
+        let total = self.totals();
+        for (i, p) in self.config.ports.iter().enumerate() {
+            let nic = self.ports[i].stats();
+            let _ = writeln!(
+                out,
+                "port={} rx={} tx={} nic_ipackets={} nic_opackets={} imissed={} ierrors={} oerrors={} rx_nombuf={}",
+                p.device,
+                total.rx[i],
+                total.tx[i],
+                nic.ipackets,
+                nic.opackets,
+                nic.imissed,
+                nic.ierrors,
+                nic.oerrors,
+                nic.rx_nombuf
+            );
+        }
+        for (w, c) in self.counters.iter().enumerate() {
+            let s = c.snapshot();
+            let _ = writeln!(
+                out,
+                "worker={} core={} rx={} tx={} polls={} idle_sleeps={}",
+                w,
+                self.config.dataplane.workers[w],
+                s.rx.iter().sum::<u64>(),
+                s.tx.iter().sum::<u64>(),
+                s.polls,
+                s.idle_sleeps
+            );
+        }
+        let _ = writeln!(out, "drops {}", drops_text(&total));
+        if let Some(c) = &self.control {
+            let _ = writeln!(out, "engine {}", engine_text(&c.engine_totals(), &c.stats));
+        }
+        out
     }
 
     /// Stops the workers, prints the final counters and closes the ports.

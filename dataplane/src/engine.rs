@@ -236,6 +236,7 @@ pub struct Engine {
     local: EngineSnapshot,
     shared: Arc<CachePadded<EngineCounters>>,
     ident: u16,
+    fragment_id: u32,
     pending_icmp: Option<PendingIcmp>,
     icmp_limiter: IcmpRateLimiter,
 }
@@ -259,6 +260,7 @@ impl Engine {
             local: EngineSnapshot::default(),
             shared: Arc::new(CachePadded::new(EngineCounters::default())),
             ident: 0,
+            fragment_id: 0,
             pending_icmp: None,
             icmp_limiter: IcmpRateLimiter::new(node.icmp_per_second, node.icmp_burst),
             node,
@@ -656,9 +658,9 @@ impl Engine {
         self.egress(packet, to)
     }
 
-    /// Splits an outer IPv4 packet longer than `mtu` into fragments (RFC 791 §3.2,
-    /// RFC 2003 §5.1): `packet` keeps the first, the others go to `emit`, each routed
-    /// toward `dst`.
+    /// Splits an outer packet longer than `mtu` into fragments (IPv4: RFC 791 §3.2,
+    /// RFC 2003 §5.1; IPv6: RFC 8200 §4.5, RFC 2473 §7): `packet` keeps the first, the
+    /// others go to `emit`, each routed toward `dst`.
     fn fragment<P: PacketBuf>(
         &mut self,
         packet: &mut P,
@@ -666,15 +668,19 @@ impl Engine {
         dst: IpAddr,
         emit: &mut dyn FnMut(P, Action),
     ) -> Result<(), DropReason> {
-        if dst.is_ipv6() {
-            return Err(DropReason::NeedsFragmentation);
-        }
+        self.fragment_id = self.fragment_id.wrapping_add(1);
+        let id = self.fragment_id;
         let split = |piece: &mut P| -> Result<Option<P>, DropReason> {
             if piece.data().len() <= usize::from(mtu) {
                 return Ok(None);
             }
             let mut rest = piece.duplicate().ok_or(DropReason::NeedsFragmentation)?;
-            match ipip::fragment_outer(piece, mtu, &mut rest) {
+            let split = if dst.is_ipv6() {
+                ip6ip6::fragment_outer(piece, mtu, id, &mut rest)
+            } else {
+                ipip::fragment_outer(piece, mtu, &mut rest)
+            };
+            match split {
                 Ok(true) => Ok(Some(rest)),
                 Ok(false) => Ok(None),
                 Err(TunnelError::TooBig { .. }) => Err(DropReason::TooBig),
