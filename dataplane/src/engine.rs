@@ -304,6 +304,13 @@ impl Engine {
         self.node.addrs4.contains(&a)
     }
 
+    /// Whether the node answers ARP / neighbour discovery for `addr` as a proxy: a bound
+    /// home address (RFC 5944 §4.6, RFC 6275 §10.4.1) or an anycast address it serves.
+    fn proxies(&self, addr: IpAddr) -> bool {
+        self.node.proxy_arp
+            && (self.tables.bindings.get(addr).is_some() || self.tables.anycast.get(addr).is_some())
+    }
+
     fn own_source(&self, toward: IpAddr) -> Option<IpAddr> {
         match toward {
             IpAddr::V4(_) => self.node.addrs4.first().copied().map(IpAddr::V4),
@@ -335,9 +342,7 @@ impl Engine {
         }
         let op = u16::from_be_bytes([arp[6], arp[7]]);
         let target = Ipv4Addr::new(arp[24], arp[25], arp[26], arp[27]);
-        let answer = op == 1
-            && (self.ours4(target)
-                || (self.node.proxy_arp && self.tables.bindings.get(IpAddr::V4(target)).is_some()));
+        let answer = op == 1 && (self.ours4(target) || self.proxies(IpAddr::V4(target)));
         if !answer {
             self.local.punts += 1;
             return Ok(Action::Punt);
@@ -383,8 +388,7 @@ impl Engine {
         target.copy_from_slice(&ip[48..64]);
         let target = Ipv6Addr::from(target);
         let own = self.node.addrs6.contains(&target);
-        let proxied =
-            !own && self.node.proxy_arp && self.tables.bindings.get(IpAddr::V6(target)).is_some();
+        let proxied = !own && self.proxies(IpAddr::V6(target));
         if !own && !proxied {
             return None;
         }
