@@ -673,7 +673,16 @@ impl ExtensionChain {
         }
     }
 
-    fn record_options(&mut self, header: &Ipv6OptionsHeader<&[u8]>, offset: usize) -> Result<()> {
+    /// Records the options of a Hop-by-Hop or (`destination`) Destination Options header.
+    /// The Home Address option (RFC 6275 §6.3) and the Tunnel Encapsulation Limit
+    /// (RFC 2473 §5.1) are defined for Destination Options headers only and are not taken
+    /// from a Hop-by-Hop header.
+    fn record_options(
+        &mut self,
+        header: &Ipv6OptionsHeader<&[u8]>,
+        offset: usize,
+        destination: bool,
+    ) -> Result<()> {
         let area = header.options();
         let mut iter = Ipv6OptionsIter::new(area);
         loop {
@@ -682,11 +691,11 @@ impl ExtensionChain {
                 return Ok(());
             };
             match option? {
-                Ipv6Option::HomeAddress(a) => {
+                Ipv6Option::HomeAddress(a) if destination => {
                     self.home_address.get_or_insert(a);
                 }
                 Ipv6Option::TunnelEncapsulationLimit(l)
-                    if self.tunnel_encapsulation_limit.is_none() =>
+                    if destination && self.tunnel_encapsulation_limit.is_none() =>
                 {
                     self.tunnel_encapsulation_limit = Some(l);
                     // The value follows the option type and length bytes.
@@ -720,7 +729,7 @@ pub fn walk_chain(first_next_header: u8, payload: &[u8]) -> Result<ExtensionChai
                     return Err(Error::BadOption);
                 }
                 let header = Ipv6OptionsHeader::new_checked(rest)?;
-                chain.record_options(&header, offset)?;
+                chain.record_options(&header, offset, nh == next_header::DEST_OPTS)?;
                 (header.next_header(), header.header_len())
             }
             next_header::ROUTING => {
@@ -1021,11 +1030,35 @@ mod tests {
         assert_eq!(c.extension_headers, 4);
         assert_eq!(c.home_address, Some(hoa()));
         assert_eq!(c.type2_home_address, Some(hoa()));
-        assert_eq!(c.tunnel_encapsulation_limit, Some(4));
-        assert_eq!(c.tunnel_encapsulation_limit_offset, Some(4));
+        // RFC 2473 §5.1 defines the limit in a Destination Options header only: one in
+        // the Hop-by-Hop header is not a tunnel encapsulation limit.
+        assert_eq!(c.tunnel_encapsulation_limit, None);
+        assert_eq!(c.tunnel_encapsulation_limit_offset, None);
         assert_eq!(c.fragment.unwrap().identification, 9);
         assert!(c.fragment.unwrap().more_fragments);
         assert_eq!(c.unrecognized_option, None);
+    }
+
+    #[test]
+    fn the_encapsulation_limit_and_home_address_count_in_destination_options_only() {
+        // DestOpts(TEL 3) -> UDP
+        let p = [17, 0, 4, 1, 3, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let c = walk_chain(next_header::DEST_OPTS, &p).unwrap();
+        assert_eq!(c.tunnel_encapsulation_limit, Some(3));
+        assert_eq!(c.tunnel_encapsulation_limit_offset, Some(4));
+        // The same option area as a Hop-by-Hop header, and a Home Address option there.
+        let c = walk_chain(next_header::HOP_BY_HOP, &p).unwrap();
+        assert_eq!(c.tunnel_encapsulation_limit, None);
+        let mut hbh = DEST_OPTS_HOA;
+        hbh[0] = 17;
+        let mut p = hbh.to_vec();
+        p.extend_from_slice(&[0u8; 8]);
+        let c = walk_chain(next_header::HOP_BY_HOP, &p).unwrap();
+        assert_eq!(c.home_address, None);
+        assert_eq!(
+            walk_chain(next_header::DEST_OPTS, &p).unwrap().home_address,
+            Some(hoa())
+        );
     }
 
     #[test]
