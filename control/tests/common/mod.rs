@@ -371,10 +371,19 @@ impl Finished {
 
     /// The `final drops ...` line.
     pub fn final_drops(&self) -> &str {
+        self.final_line("final drops ")
+    }
+
+    /// The `final engine ...` line (mobility mode).
+    pub fn final_engine(&self) -> &str {
+        self.final_line("final engine ")
+    }
+
+    fn final_line(&self, prefix: &str) -> &str {
         self.stdout
             .iter()
-            .find(|l| l.starts_with("final drops "))
-            .unwrap_or_else(|| panic!("no `final drops ...` line\n{}", self.transcript()))
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}...` line\n{}", self.transcript()))
     }
 }
 
@@ -559,6 +568,17 @@ impl Topology {
         let mut args = vec!["netns", "exec", ns];
         args.extend_from_slice(command);
         run("ip", &args)
+    }
+
+    /// Runs a command inside namespace `ns` and returns its output, whatever its exit
+    /// status (for commands whose failure the test reports itself).
+    pub fn ns_output(&self, ns: &str, command: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", ns])
+            .args(command)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {command:?} in {ns}: {e}"))
     }
 
     /// Starts a helper process inside namespace `ns`, stopped (SIGTERM) when the topology

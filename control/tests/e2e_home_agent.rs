@@ -1,0 +1,504 @@
+//! End to end with the Linux kernel as the peer: mipdp, a home agent (RFC 5944, RFC 6275),
+//! stands between a correspondent namespace on the home link (port 0: 10.1.0.0/24,
+//! 2001:db8:1::/64; the correspondent is 10.1.0.50 and 2001:db8:1::50) and a care-of
+//! namespace (port 1: 192.0.2.0/24, 2001:db8:2::/64; care-of addresses 192.0.2.7 and
+//! 2001:db8:2::7) where three away mobiles live. The correspondent pings each mobile's home
+//! address; mipdp answers ARP for it (proxy ARP), tunnels the echo request to the care-of
+//! address, the care-of namespace decapsulates it and its kernel answers; the reply comes
+//! back through mipdp.
+//!
+//! | home address    | tunnel, outer source          | decapsulated by           | reply          |
+//! |-----------------|-------------------------------|---------------------------|----------------|
+//! | 10.1.0.100      | IPIP, 10.1.0.1                | TUN t4 + tunnel_endpoint  | IPIP tunnel    |
+//! | 10.1.0.101      | GRE, 192.0.2.1                | TUN g4 + tunnel_endpoint  | routed plainly |
+//! | 2001:db8:1::100 | IPv6 in IPv6, 2001:db8:1::1   | kernel SRv6 End.DT6 route | IPv6 in IPv6   |
+//!
+//! The replies take both ways RFC 5944 allows: 10.1.0.101 answers straight to the
+//! correspondent (mipdp routes it), the others reverse-tunnel to the home agent (RFC 5944
+//! §3.8.3.1, RFC 6275 §10.4.5), whose home-agent role decapsulates and routes them.
+//!
+//! Outer sources: a binding's tunnels start from the node's first address of the family
+//! (the home agent address on the home link, 10.1.0.1 / 2001:db8:1::1) unless it gives
+//! `source`; the GRE binding gives `source = "192.0.2.1"` so both ways are covered. The
+//! care-of side accepts a tunnel only from the address it was set up with (as the kernel's
+//! tunnel devices match their `remote`), so a wrong outer source fails the test.
+//!
+//! The kernels of the development and CI machines have no IPv4 or IPv6 tunnel devices
+//! (CONFIG_NET_IPIP, CONFIG_NET_IPGRE and CONFIG_IPV6_TUNNEL are off, and there are no
+//! modules), so `ip tunnel` cannot be used:
+//! - IPv6 in IPv6 is decapsulated by the kernel itself, by an SRv6 End.DT6 route for the
+//!   care-of address (RFC 8986 End.DT6: it takes plain IPv6-in-IPv6 packets, here with the
+//!   RFC 2473 encapsulation limit option mipdp adds, and looks the inner destination up in
+//!   the local table); the reply is encapsulated by the kernel's seg6 `encap.red` route,
+//!   which for a single segment is plain IPv6 in IPv6 (no routing header).
+//! - IPIP and GRE are decapsulated by tests/peers/tunnel_endpoint.py: raw sockets take
+//!   protocols 4 and 47 for the care-of address from the kernel (which has checked the
+//!   outer header), the script checks the tunnel header and writes the inner packet into a
+//!   TUN interface, where the kernel receives it like a tunnel device's output.
+//!
+//! mipdp does not do IPv6 neighbour discovery yet (no neighbour solicitations answered or
+//! sent), so IPv6 neighbours are static on both sides; the namespaces' IPv6 addresses sit
+//! on `lo` with on-link routes on the taps, so the kernels join no solicited-node group
+//! there and send no MLD reports, which mipdp (no MLD) would count as drops. net_tap ports
+//! have no control TX queue, so mipdp cannot send ARP requests: its IPv4 neighbours are
+//! static too (the namespaces' ARP requests are real, and answered by mipdp).
+//!
+//! Needs root, DPDK's net_tap (/dev/net/tun), iproute2, ping (iputils), python3 and a
+//! kernel with SRv6 (CONFIG_IPV6_SEG6_LWTUNNEL). It fails, not skips, without them.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{counter, key_values, mac_text, Lines, Mipdp, Topology};
+
+/// MAC of the correspondent's interface (behind DPDK port 0, net_tap0).
+const MAC_CN: [u8; 6] = [0x02, 0xaa, 0, 0, 0, 0x50];
+/// MAC of the care-of namespace's interface (behind DPDK port 1, net_tap1).
+const MAC_COA: [u8; 6] = [0x02, 0xbb, 0, 0, 0, 0x07];
+/// Echo requests per home address.
+const ECHOES: u64 = 3;
+/// The care-of namespace's routing table for reverse-tunnelled replies.
+const REVERSE_TABLE: &str = "100";
+
+/// One away mobile: its home address and the engine counters its traffic must move.
+struct Mobile {
+    home: &'static str,
+    /// Encapsulations toward the care-of address.
+    encap: &'static str,
+    /// Decapsulations of its replies (`None`: they are routed, not tunnelled).
+    reverse: Option<&'static str>,
+}
+
+const MOBILES: [Mobile; 3] = [
+    Mobile {
+        home: "10.1.0.100",
+        encap: "encap_ipip",
+        reverse: Some("decap_ipip"),
+    },
+    Mobile {
+        home: "10.1.0.101",
+        encap: "encap_gre",
+        reverse: None,
+    },
+    Mobile {
+        home: "2001:db8:1::100",
+        encap: "encap_ip6ip6",
+        reverse: Some("decap_ip6ip6"),
+    },
+];
+
+fn home_agent_config(dir: &Path) -> PathBuf {
+    let text = format!(
+        r#"[dataplane]
+mode = "mobility"
+workers = [1]
+mbufs = 8191
+mbuf_cache = 128
+rx_descriptors = 512
+tx_descriptors = 512
+idle_sleep_max_us = 1000
+
+[node]
+roles = ["home-agent"]
+addresses = ["10.1.0.1", "192.0.2.1", "2001:db8:1::1", "2001:db8:2::1"]
+proxy_arp = true
+
+[[port]]
+device = "net_tap0"
+
+[[port]]
+device = "net_tap1"
+
+[[route]]
+prefix = "10.1.0.0/24"
+port = "net_tap0"
+
+[[route]]
+prefix = "192.0.2.0/24"
+port = "net_tap1"
+
+[[route]]
+prefix = "2001:db8:1::/64"
+port = "net_tap0"
+
+[[route]]
+prefix = "2001:db8:2::/64"
+port = "net_tap1"
+
+[[neighbour]]
+port = "net_tap0"
+address = "10.1.0.50"
+mac = "{cn}"
+
+[[neighbour]]
+port = "net_tap0"
+address = "2001:db8:1::50"
+mac = "{cn}"
+
+[[neighbour]]
+port = "net_tap1"
+address = "192.0.2.7"
+mac = "{coa}"
+
+[[neighbour]]
+port = "net_tap1"
+address = "2001:db8:2::7"
+mac = "{coa}"
+
+# Outer source 10.1.0.1, the first IPv4 address.
+[[binding]]
+home = "10.1.0.100"
+care_of = ["192.0.2.7"]
+encap = "ipip"
+
+[[binding]]
+home = "10.1.0.101"
+care_of = ["192.0.2.7"]
+encap = "gre"
+source = "192.0.2.1"
+
+# IPv6 in IPv6 from 2001:db8:1::1, the first IPv6 address.
+[[binding]]
+home = "2001:db8:1::100"
+care_of = ["2001:db8:2::7"]
+encap = "ipip"
+"#,
+        cn = mac_text(MAC_CN),
+        coa = mac_text(MAC_COA),
+    );
+    let path = dir.join("home-agent.toml");
+    std::fs::write(&path, text).expect("write the configuration");
+    path
+}
+
+#[test]
+fn correspondent_pings_away_mobiles_through_ipip_gre_and_ip6ip6_tunnels() {
+    common::require_root("correspondent_pings_away_mobiles_through_ipip_gre_and_ip6ip6_tunnels");
+    common::require_tun_device();
+    common::require_tool("ip", &["netns", "list"], "iproute2 builds the namespaces");
+    common::require_tool("ping", &["-V"], "ping (iputils) is the correspondent");
+    common::require_tool(
+        "python3",
+        &["-c", "import fcntl, select, socket"],
+        "python3 runs the IPIP/GRE tunnel end point",
+    );
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = home_agent_config(dir.path());
+    let mut topo = Topology::new("ha");
+    topo.start_mipdp(&config, &["--stats-interval", "100"]);
+    topo.adopt_taps(MAC_CN, MAC_COA, Duration::from_secs(20));
+    let (home_mac, away_mac) = {
+        let m = topo.mipdp();
+        (m.logged_mac("net_tap0"), m.logged_mac("net_tap1"))
+    };
+    let ha_home_mac = mac_text(home_mac.expect("mipdp logged no MAC for net_tap0"));
+    let ha_away_mac = mac_text(away_mac.expect("mipdp logged no MAC for net_tap1"));
+
+    set_up_correspondent(&topo, &ha_home_mac);
+    let endpoint = set_up_care_of(&mut topo, &ha_away_mac);
+    // Drops before this (the taps' kernel chatter before they moved into the namespaces)
+    // are not the test's.
+    let drops_before = settled_drops(topo.mipdp());
+
+    let mut failures = Vec::new();
+    for m in &MOBILES {
+        if let Err(e) = ping(&topo, m.home) {
+            failures.push(format!("ping {} failed:\n{e}", m.home));
+        }
+    }
+    check_care_of_side(&topo, &endpoint, &mut failures);
+    check_proxy_arp(&topo, &ha_home_mac, &mut failures);
+    // Before mipdp stops: its tap interfaces go with it.
+    let care_of = care_of_state(&topo);
+
+    let finished = topo.stop_mipdp();
+    finished.assert_success();
+    let engine = finished.final_engine();
+    for m in &MOBILES {
+        let n = counter(engine, m.encap);
+        if n < ECHOES {
+            failures.push(format!("{}: {}={n}, want >= {ECHOES}", m.home, m.encap));
+        }
+        if let Some(key) = m.reverse {
+            let n = counter(engine, key);
+            if n < ECHOES {
+                failures.push(format!("{} replies: {key}={n}, want >= {ECHOES}", m.home));
+            }
+        }
+    }
+    if counter(engine, "decap_gre") != 0 {
+        failures.push("decap_gre > 0: 10.1.0.101's replies were to be routed plainly".into());
+    }
+    let drops_after = key_values(finished.final_drops());
+    for (reason, before) in key_values(&drops_before) {
+        let after = &drops_after[&reason];
+        if *after != before {
+            failures.push(format!(
+                "mipdp dropped packets during the test: {reason} {before} -> {after}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n--- care-of namespace ---\n{}\n--- tunnel_endpoint.py ---\n{}\n{}",
+        failures.join("\n"),
+        care_of,
+        endpoint.snapshot().join("\n"),
+        finished.transcript()
+    );
+}
+
+/// Turns IPv6 back on (adopt_taps turned it off) without a link-local address, so the
+/// kernel sends no router solicitations and, with no address on the link, no MLD reports.
+fn enable_ipv6_quietly(topo: &Topology, ns: &str, dev: &str) {
+    for setting in ["addr_gen_mode=1", "disable_ipv6=0"] {
+        let key = format!("net.ipv6.conf.{dev}.{setting}");
+        topo.ns_run(ns, &["sysctl", "-q", "-w", &key]);
+    }
+}
+
+/// The correspondent on the home link: 10.1.0.50/24 on its interface (the home addresses
+/// are on link: it ARPs for them, and mipdp answers as their proxy), 2001:db8:1::50 with
+/// static neighbours (no neighbour discovery in mipdp yet), default routes via the home
+/// agent.
+fn set_up_correspondent(topo: &Topology, ha_mac: &str) {
+    let (ns, dev) = (topo.ns_a.as_str(), topo.tap_a.as_str());
+    enable_ipv6_quietly(topo, ns, dev);
+    for cmd in [
+        "ip link set dev lo up",
+        "ip addr add 10.1.0.50/24 dev {dev}",
+        "ip route add default via 10.1.0.1 dev {dev}",
+        "ip -6 addr add 2001:db8:1::50/128 dev lo nodad",
+        "ip -6 route add 2001:db8:1::/64 dev {dev}",
+        "ip -6 route add default via 2001:db8:1::1 dev {dev}",
+        "ip -6 neigh add 2001:db8:1::1 lladdr {mac} dev {dev} nud permanent",
+        "ip -6 neigh add 2001:db8:1::100 lladdr {mac} dev {dev} nud permanent",
+    ] {
+        run_words(
+            topo,
+            ns,
+            &cmd.replace("{dev}", dev).replace("{mac}", ha_mac),
+        );
+    }
+}
+
+/// The care-of namespace: 192.0.2.7/24 and the mobiles behind their tunnel ends (see the
+/// module comment). Returns the tunnel end point's output.
+fn set_up_care_of(topo: &mut Topology, ha_mac: &str) -> Lines {
+    let (ns, dev) = (topo.ns_b.clone(), topo.tap_b.clone());
+    enable_ipv6_quietly(topo, &ns, &dev);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/tunnel_endpoint.py");
+    let (_, out, err) = topo.spawn_in(
+        &ns,
+        &[
+            "python3",
+            &script.to_string_lossy(),
+            "--local",
+            "192.0.2.7",
+            "--tunnel",
+            "t4:ipip:10.1.0.1",
+            "--tunnel",
+            "g4:gre:192.0.2.1",
+        ],
+    );
+    assert!(
+        out.wait_for(Duration::from_secs(20), |l| l == "ready")
+            .is_some(),
+        "tunnel_endpoint.py did not start in {ns}:\n{}\n{}",
+        out.snapshot().join("\n"),
+        err.snapshot().join("\n")
+    );
+    for cmd in [
+        "ip link set dev lo up",
+        "sysctl -q -w net.ipv4.conf.all.rp_filter=0",
+        "sysctl -q -w net.ipv4.conf.default.rp_filter=0",
+        "ip addr add 192.0.2.7/24 dev {dev}",
+        "ip route add default via 192.0.2.1 dev {dev}",
+        // The TUN tunnel ends carry IPv4 only.
+        "sysctl -q -w net.ipv6.conf.t4.disable_ipv6=1",
+        "sysctl -q -w net.ipv6.conf.g4.disable_ipv6=1",
+        "sysctl -q -w net.ipv4.conf.t4.rp_filter=0",
+        "sysctl -q -w net.ipv4.conf.g4.rp_filter=0",
+        "ip addr add 10.1.0.100/32 dev t4",
+        "ip addr add 10.1.0.101/32 dev g4",
+        "ip link set dev t4 up",
+        "ip link set dev g4 up",
+        // 10.1.0.100 reverse-tunnels; 10.1.0.101 answers by the default route.
+        "ip rule add from 10.1.0.100 lookup {table}",
+        "ip route add default dev t4 table {table}",
+        // IPv6: no address on the link; the care-of address is the End.DT6 route's.
+        "ip -6 route add 2001:db8:2::/64 dev {dev}",
+        "ip -6 route add default via 2001:db8:2::1 dev {dev}",
+        "ip -6 neigh add 2001:db8:2::1 lladdr {mac} dev {dev} nud permanent",
+        "ip -6 addr add 2001:db8:1::100/128 dev lo nodad",
+        "ip -6 route add 2001:db8:2::7/128 encap seg6local action End.DT6 table local count \
+         dev {dev}",
+        "ip sr tunsrc set 2001:db8:2::7",
+        "ip -6 rule add from 2001:db8:1::100 lookup {table}",
+        "ip -6 route add 2001:db8:1::50/128 encap seg6 mode encap.red segs 2001:db8:1::1 \
+         dev {dev} table {table}",
+    ] {
+        let cmd = cmd
+            .replace("{dev}", &dev)
+            .replace("{mac}", ha_mac)
+            .replace("{table}", REVERSE_TABLE);
+        run_words(topo, &ns, &cmd);
+    }
+    out
+}
+
+/// Runs a command given as space-separated words inside `ns`; panics naming it on failure.
+fn run_words(topo: &Topology, ns: &str, command: &str) {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let out = topo.ns_output(ns, &words);
+    assert!(
+        out.status.success(),
+        "`{command}` failed in {ns} ({}): {}{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        if command.contains("seg6") {
+            "(SRv6 needs CONFIG_IPV6_SEG6_LWTUNNEL and iproute2 >= 6.1 for encap.red)"
+        } else {
+            ""
+        }
+    );
+}
+
+/// The second `stats drops` line printed from now on: counters that include everything
+/// the worker had done before this call.
+fn settled_drops(mipdp: &mut Mipdp) -> String {
+    let prefix = "stats drops ";
+    let before = mipdp
+        .stdout
+        .snapshot()
+        .iter()
+        .filter(|l| l.starts_with(prefix))
+        .count();
+    let mut seen = 0;
+    mipdp.expect_stdout(
+        "two more drop counter lines",
+        Duration::from_secs(10),
+        |l| {
+            if l.starts_with(prefix) {
+                seen += 1;
+            }
+            seen >= before + 2
+        },
+    )
+}
+
+/// Pings `home` from the correspondent; every echo must be answered.
+///
+/// With a deadline (`-w`) ping waits for every reply until then; without one it gives up
+/// on the last reply after twice the longest round trip so far, which on a loaded machine
+/// fails a slow but working path.
+fn ping(topo: &Topology, home: &str) -> Result<(), String> {
+    let family = if home.contains(':') { "-6" } else { "-4" };
+    let count = ECHOES.to_string();
+    let out = topo.ns_output(
+        &topo.ns_a,
+        &[
+            "ping", family, "-n", "-c", &count, "-i", "0.2", "-W", "2", "-w", "10", home,
+        ],
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() && text.contains(&format!(" {ECHOES} received")) {
+        Ok(())
+    } else {
+        Err(text)
+    }
+}
+
+/// The care-of side did the decapsulating: the TUN tunnel ends received (and t4 sent) the
+/// packets, the End.DT6 route counted them without errors, and the tunnel end point
+/// refused nothing.
+fn check_care_of_side(topo: &Topology, endpoint: &Lines, failures: &mut Vec<String>) {
+    let ns = &topo.ns_b;
+    let stat = |dev: &str, what: &str| -> u64 {
+        let path = format!("/sys/class/net/{dev}/statistics/{what}");
+        let out = topo.ns_run(ns, &["cat", &path]);
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{path} in {ns}: {e}"))
+    };
+    for (dev, what) in [
+        ("t4", "rx_packets"),
+        ("t4", "tx_packets"),
+        ("g4", "rx_packets"),
+    ] {
+        let n = stat(dev, what);
+        if n < ECHOES {
+            failures.push(format!("care-of {dev} {what}={n}, want >= {ECHOES}"));
+        }
+    }
+    let out = topo.ns_run(
+        ns,
+        &["ip", "-s", "-6", "route", "show", "2001:db8:2::7/128"],
+    );
+    let route = String::from_utf8_lossy(&out.stdout).into_owned();
+    let word_after = |key: &str| -> Option<u64> {
+        let mut words = route.split_whitespace();
+        words.find(|w| *w == key)?;
+        words.next()?.parse().ok()
+    };
+    match (word_after("packets"), word_after("errors")) {
+        (Some(p), Some(0)) if p >= ECHOES => {}
+        _ => failures.push(format!(
+            "the End.DT6 route did not decapsulate {ECHOES} packets without errors: {route}"
+        )),
+    }
+    let refused: Vec<String> = endpoint
+        .snapshot()
+        .into_iter()
+        .filter(|l| l.starts_with("refused"))
+        .collect();
+    if !refused.is_empty() {
+        failures.push(format!(
+            "tunnel_endpoint.py refused packets:\n{}",
+            refused.join("\n")
+        ));
+    }
+}
+
+/// The correspondent resolved the IPv4 home addresses to mipdp's home-link MAC (proxy
+/// ARP, RFC 5944 §4.6).
+fn check_proxy_arp(topo: &Topology, ha_mac: &str, failures: &mut Vec<String>) {
+    for home in ["10.1.0.100", "10.1.0.101"] {
+        let out = topo.ns_run(&topo.ns_a, &["ip", "-4", "neigh", "show", home]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !text.contains(&format!("lladdr {ha_mac}")) {
+            failures.push(format!(
+                "the correspondent's neighbour entry for {home} is not mipdp's {ha_mac}: {text:?}"
+            ));
+        }
+    }
+}
+
+/// Links, addresses and routes of the care-of namespace, for failure messages.
+fn care_of_state(topo: &Topology) -> String {
+    [
+        "ip -s link",
+        "ip addr",
+        "ip rule",
+        "ip route show table all",
+        "ip -6 rule",
+        "ip -s -6 route show table all",
+    ]
+    .iter()
+    .map(|cmd| {
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        let out = topo.ns_output(&topo.ns_b, &words);
+        format!("$ {cmd}\n{}", String::from_utf8_lossy(&out.stdout))
+    })
+    .collect::<Vec<_>>()
+    .join("\n")
+}
