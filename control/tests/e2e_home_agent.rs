@@ -36,12 +36,14 @@
 //!   outer header), the script checks the tunnel header and writes the inner packet into a
 //!   TUN interface, where the kernel receives it like a tunnel device's output.
 //!
-//! mipdp does not do IPv6 neighbour discovery yet (no neighbour solicitations answered or
-//! sent), so IPv6 neighbours are static on both sides; the namespaces' IPv6 addresses sit
-//! on `lo` with on-link routes on the taps, so the kernels join no solicited-node group
-//! there and send no MLD reports, which mipdp (no MLD) would count as drops. net_tap ports
-//! have no control TX queue, so mipdp cannot send ARP requests: its IPv4 neighbours are
-//! static too (the namespaces' ARP requests are real, and answered by mipdp).
+//! The correspondent finds the IPv6 home address by real neighbour discovery (mipdp
+//! answers the solicitations as the home address's proxy) and the IPv4 home addresses by
+//! ARP (proxy ARP). mipdp does not send neighbour
+//! solicitations yet, so its own IPv6 neighbours, and the care-of namespace's, are static;
+//! its IPv4 neighbours are static too, so the first echo request does not wait for an ARP
+//! exchange. The care-of namespace's IPv6 address sits on `lo` (the End.DT6 route owns
+//! the care-of address). The namespaces' link-local traffic (MLD reports, router
+//! solicitations) goes to mipdp's control thread, which counts it.
 //!
 //! Needs root, DPDK's net_tap (/dev/net/tun), iproute2, ping (iputils), python3 and a
 //! kernel with SRv6 (CONFIG_IPV6_SEG6_LWTUNNEL). It fails, not skips, without them.
@@ -260,10 +262,9 @@ fn enable_ipv6_quietly(topo: &Topology, ns: &str, dev: &str) {
     }
 }
 
-/// The correspondent on the home link: 10.1.0.50/24 on its interface (the home addresses
-/// are on link: it ARPs for them, and mipdp answers as their proxy), 2001:db8:1::50 with
-/// static neighbours (no neighbour discovery in mipdp yet), default routes via the home
-/// agent.
+/// The correspondent on the home link: 10.1.0.50/24 and 2001:db8:1::50/64 on its
+/// interface (the home addresses are on link: it resolves them with ARP and neighbour
+/// discovery, and mipdp answers as their proxy), default routes via the home agent.
 fn set_up_correspondent(topo: &Topology, ha_mac: &str) {
     let (ns, dev) = (topo.ns_a.as_str(), topo.tap_a.as_str());
     enable_ipv6_quietly(topo, ns, dev);
@@ -271,11 +272,8 @@ fn set_up_correspondent(topo: &Topology, ha_mac: &str) {
         "ip link set dev lo up",
         "ip addr add 10.1.0.50/24 dev {dev}",
         "ip route add default via 10.1.0.1 dev {dev}",
-        "ip -6 addr add 2001:db8:1::50/128 dev lo nodad",
-        "ip -6 route add 2001:db8:1::/64 dev {dev}",
+        "ip -6 addr add 2001:db8:1::50/64 dev {dev} nodad",
         "ip -6 route add default via 2001:db8:1::1 dev {dev}",
-        "ip -6 neigh add 2001:db8:1::1 lladdr {mac} dev {dev} nud permanent",
-        "ip -6 neigh add 2001:db8:1::100 lladdr {mac} dev {dev} nud permanent",
     ] {
         run_words(
             topo,
@@ -469,11 +467,11 @@ fn check_care_of_side(topo: &Topology, endpoint: &Lines, failures: &mut Vec<Stri
     }
 }
 
-/// The correspondent resolved the IPv4 home addresses to mipdp's home-link MAC (proxy
-/// ARP, RFC 5944 §4.6).
+/// The correspondent resolved the home addresses to mipdp's home-link MAC (proxy ARP,
+/// RFC 5944 §4.6; proxy neighbour discovery, RFC 6275 §10.4.1).
 fn check_proxy_arp(topo: &Topology, ha_mac: &str, failures: &mut Vec<String>) {
-    for home in ["10.1.0.100", "10.1.0.101"] {
-        let out = topo.ns_run(&topo.ns_a, &["ip", "-4", "neigh", "show", home]);
+    for home in ["10.1.0.100", "10.1.0.101", "2001:db8:1::100"] {
+        let out = topo.ns_run(&topo.ns_a, &["ip", "neigh", "show", home]);
         let text = String::from_utf8_lossy(&out.stdout);
         if !text.contains(&format!("lladdr {ha_mac}")) {
             failures.push(format!(
