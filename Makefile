@@ -12,7 +12,7 @@ endif
 
 help:
 	@echo "mipdp make targets:"
-	@echo "  make demo    install what is missing, build, run mipdp on DPDK virtual NICs with traffic (root)"
+	@echo "  make demo    install what is missing, build, run mipdp as a home agent on DPDK virtual NICs (root)"
 	@echo "  make test    install what is missing, then fmt check, clippy, build, every test, bench build (root)"
 	@echo "  make bench   install what is missing, then the forwarder benchmark against dpdk-testpmd (root)"
 	@echo "  make build   install what is missing, then cargo build --release --workspace"
