@@ -65,6 +65,9 @@ impl Processor for Processors {
     }
 }
 
+/// How often the control thread asks for one unresolved next hop at most.
+pub const RESOLVE_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Punted packets waiting for the control thread, from every worker.
 pub const PUNT_QUEUE: usize = 4096;
 
@@ -78,8 +81,8 @@ pub struct Control {
     engines: Vec<Arc<crossbeam_utils::CachePadded<EngineCounters>>>,
     port_ids: Vec<u16>,
     port_macs: Vec<[u8; 6]>,
-    addrs4: Vec<Ipv4Addr>,
     known: std::collections::HashMap<(u16, IpAddr), [u8; 6]>,
+    asked: std::collections::HashMap<(u16, IpAddr), std::time::Instant>,
     /// Counts of what the control thread did.
     pub stats: ControlStats,
 }
@@ -98,12 +101,12 @@ pub struct ControlStats {
     pub signalling: u64,
     /// Other punted packets (link-scoped traffic such as router solicitations and MLD).
     pub other: u64,
-    /// ARP requests sent for unresolved next hops.
+    /// ARP requests and neighbour solicitations sent for unresolved next hops.
     pub arp_requests: u64,
     /// Gratuitous ARPs / unsolicited neighbour advertisements sent for home addresses.
     pub announcements: u64,
-    /// Resolution requests that could not be sent (an IPv6 next hop: neighbour
-    /// solicitations are not sent yet; or no buffer).
+    /// Resolution requests that could not be sent (no address of the next hop's family,
+    /// no buffer, or the inject queue full).
     pub unresolved: u64,
 }
 
@@ -149,8 +152,8 @@ impl Control {
                 engines: counters,
                 port_ids,
                 port_macs,
-                addrs4: plan.addrs4.clone(),
                 known: Default::default(),
+                asked: Default::default(),
                 stats: ControlStats::default(),
             },
             engines,
@@ -245,7 +248,7 @@ impl Control {
                     f[38..42].copy_from_slice(&h.octets());
                 }),
                 IpAddr::V6(h) => {
-                    let Some(from) = self.plan.addrs6.first().copied() else {
+                    let Some(IpAddr::V6(from)) = self.link_address(*port, home) else {
                         continue;
                     };
                     let all_nodes = std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
@@ -301,10 +304,25 @@ impl Control {
         while let Some(m) = self.punts.pop() {
             self.punted(&m);
         }
+        let now = std::time::Instant::now();
         while let Some((port, hop)) = self.resolve.pop() {
+            // Every packet to an unresolved next hop asks; the wire sees one request per
+            // next hop per RESOLVE_INTERVAL.
+            if self
+                .asked
+                .get(&(port, hop))
+                .is_some_and(|t| now.duration_since(*t) < RESOLVE_INTERVAL)
+            {
+                continue;
+            }
+            if self.asked.len() > 65_536 {
+                self.asked
+                    .retain(|_, t| now.duration_since(*t) < RESOLVE_INTERVAL);
+            }
+            self.asked.insert((port, hop), now);
             let sent = match hop {
                 IpAddr::V4(target) => self.arp_request(pool, control_tx, port, target),
-                IpAddr::V6(_) => false,
+                IpAddr::V6(target) => self.neighbour_solicitation(pool, control_tx, port, target),
             };
             if sent {
                 self.stats.arp_requests += 1;
@@ -402,6 +420,35 @@ impl Control {
         }
     }
 
+    /// The node's address to speak from on `port` to `toward`: one inside a prefix
+    /// connected to that port, else the one sharing the longest prefix with `toward`.
+    fn link_address(&self, port: u16, toward: IpAddr) -> Option<IpAddr> {
+        let v6 = toward.is_ipv6();
+        let ours: Vec<IpAddr> = if v6 {
+            self.plan.addrs6.iter().copied().map(IpAddr::V6).collect()
+        } else {
+            self.plan.addrs4.iter().copied().map(IpAddr::V4).collect()
+        };
+        let on_link = ours.iter().copied().find(|a| {
+            self.plan.updates.iter().any(|u| {
+                matches!(u, Update::Route { prefix, route }
+                    if route.next_hop.is_none() && route.port == port && prefix.contains(*a))
+            })
+        });
+        let common = |a: &IpAddr| match (a, toward) {
+            (IpAddr::V4(a), IpAddr::V4(t)) => (a.to_bits() ^ t.to_bits()).leading_zeros(),
+            (IpAddr::V6(a), IpAddr::V6(t)) => (a.to_bits() ^ t.to_bits()).leading_zeros(),
+            _ => 0,
+        };
+        // Ties go to the address listed first.
+        on_link.or_else(|| {
+            ours.iter()
+                .enumerate()
+                .max_by_key(|(i, a)| (common(a), std::cmp::Reverse(*i)))
+                .map(|(_, a)| *a)
+        })
+    }
+
     /// Sends an ARP request for `target` out of `port` (RFC 826).
     fn arp_request(
         &self,
@@ -410,9 +457,9 @@ impl Control {
         port: u16,
         target: Ipv4Addr,
     ) -> bool {
-        let (Some(mac), Some(src)) = (
+        let (Some(mac), Some(IpAddr::V4(src))) = (
             self.port_macs.get(usize::from(port)).copied(),
-            self.addrs4.first().copied(),
+            self.link_address(port, IpAddr::V4(target)),
         ) else {
             return false;
         };
@@ -424,6 +471,57 @@ impl Control {
             f[22..28].copy_from_slice(&mac);
             f[28..32].copy_from_slice(&src.octets());
             f[38..42].copy_from_slice(&target.octets());
+        })
+    }
+
+    /// Sends a neighbour solicitation for `target` out of `port` to its solicited-node
+    /// multicast address, with this node's link-layer address (RFC 4861 §7.2.2, §4.3).
+    fn neighbour_solicitation(
+        &self,
+        pool: &Mempool,
+        control_tx: &mut [Option<TxQueue>],
+        port: u16,
+        target: std::net::Ipv6Addr,
+    ) -> bool {
+        let (Some(mac), Some(IpAddr::V6(src))) = (
+            self.port_macs.get(usize::from(port)).copied(),
+            self.link_address(port, IpAddr::V6(target)),
+        ) else {
+            return false;
+        };
+        let t = target.octets();
+        let group = std::net::Ipv6Addr::new(
+            0xff02,
+            0,
+            0,
+            0,
+            0,
+            1,
+            0xff00 | u16::from(t[13]),
+            u16::from_be_bytes([t[14], t[15]]),
+        );
+        self.send_frame(pool, control_tx, port, 14 + 40 + 32, |f| {
+            f[..6].copy_from_slice(&[0x33, 0x33, 0xff, t[13], t[14], t[15]]);
+            f[6..12].copy_from_slice(&mac);
+            f[12..14].copy_from_slice(&[0x86, 0xdd]);
+            let ip = &mut f[14..];
+            ip[0] = 0x60;
+            ip[4..6].copy_from_slice(&32u16.to_be_bytes());
+            ip[6] = 58;
+            ip[7] = 255;
+            ip[8..24].copy_from_slice(&src.octets());
+            ip[24..40].copy_from_slice(&group.octets());
+            let ns = &mut ip[40..72];
+            ns[0] = 135;
+            ns[8..24].copy_from_slice(&t);
+            ns[24] = 1;
+            ns[25] = 1;
+            ns[26..32].copy_from_slice(&mac);
+            let sum = checksum::combine(&[
+                checksum::pseudo_header_v6(src.octets(), group.octets(), 58, 32),
+                checksum::sum(ns),
+            ]);
+            ns[2..4].copy_from_slice(&checksum::finish(sum).to_be_bytes());
         })
     }
 

@@ -182,3 +182,121 @@ fn ctl_show_stats_reports_the_home_agent_tunnelling_pcap_traffic() {
         assert_eq!(&inner[20..], &sent[14 + 20..]);
     }
 }
+
+#[test]
+fn unresolved_next_hops_are_asked_for_with_arp_and_neighbour_solicitation() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let socket = dir.path().join("ctl.sock");
+    // The home agent's configuration without the static neighbour, plus an IPv6 binding.
+    let text = std::fs::read_to_string(config(dir.path(), &socket))
+        .expect("read the configuration")
+        .replace(
+            "[[neighbour]]\nport = \"net_pcap1\"\naddress = \"192.0.2.254\"\nmac = \"02:00:00:00:02:fe\"\n",
+            "",
+        )
+        .replace(
+            "addresses = [\"10.1.0.1\", \"192.0.2.1\"]",
+            "addresses = [\"10.1.0.1\", \"192.0.2.1\", \"2001:db8:2::1\"]",
+        )
+        + "\n[[route]]\nprefix = \"2001:db8:2::/64\"\nport = \"net_pcap1\"\n\n[[binding]]\nhome = \"2001:db8:1::100\"\ncare_of = [\"2001:db8:2::7\"]\n";
+    assert!(!text.contains("[[neighbour]]"));
+    let path = dir.path().join("unresolved.toml");
+    std::fs::write(&path, text).expect("write the configuration");
+    // Packets for both home addresses; their next hops are unknown.
+    let mut input: Vec<Vec<u8>> = (0..FRAMES as u16).map(to_home).collect();
+    let mut v6 = vec![
+        0x02, 0, 0, 0, 0, 0x10, 0x02, 0xaa, 0, 0, 0, 0x01, 0x86, 0xdd,
+    ];
+    v6.extend_from_slice(&[0x60, 0, 0, 0, 0, 8, 17, 64]);
+    v6.extend_from_slice(
+        &"2001:db8:50::9"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
+    v6.extend_from_slice(
+        &"2001:db8:1::100"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
+    v6.extend_from_slice(&[0x9c, 0x40, 0x07, 0xd0, 0, 8, 0, 0]);
+    input.extend(std::iter::repeat_n(v6, FRAMES));
+    let in_pcap = dir.path().join("in.pcap");
+    pcap::write(&in_pcap, &input);
+    let out = |port: usize, queue: usize| dir.path().join(format!("out{port}q{queue}.pcap"));
+    let arg = |p: PathBuf| p.to_string_lossy().into_owned();
+    let vdevs = vec![
+        format!(
+            "net_pcap0,rx_pcap={},tx_pcap={},tx_pcap={}",
+            arg(in_pcap.clone()),
+            arg(out(0, 0)),
+            arg(out(0, 1))
+        ),
+        format!(
+            "net_pcap1,tx_pcap={},tx_pcap={}",
+            arg(out(1, 0)),
+            arg(out(1, 1))
+        ),
+    ];
+    let prefix = format!("mipdp-t-{}-res", unique_id());
+    let mut mipdp = Mipdp::start(
+        &path,
+        &["--stats-interval", "100"],
+        &eal_args(&prefix, &vdevs),
+        &prefix,
+    );
+    mipdp.expect_stdout(
+        "two resolution requests sent",
+        Duration::from_secs(30),
+        |l| l.starts_with("stats engine") && counter(l, "ctl_arp_requests") >= 2,
+    );
+    let finished = mipdp.stop();
+    finished.assert_success();
+    let drops = finished.final_drops();
+    assert_eq!(counter(drops, "no_neighbour"), 2 * FRAMES as u64, "{drops}");
+    // On the control thread's TX queue of port 1: one ARP request for the IPv4 next hop
+    // (RFC 826) and one neighbour solicitation for the care-of address (RFC 4861 §7.2.2),
+    // not one per dropped packet.
+    let sent = pcap::read(&out(1, 1));
+    let arp: Vec<&Vec<u8>> = sent.iter().filter(|f| f[12..14] == [0x08, 0x06]).collect();
+    let ns: Vec<&Vec<u8>> = sent
+        .iter()
+        .filter(|f| f[12..14] == [0x86, 0xdd] && f[20] == 58 && f[54] == 135)
+        .collect();
+    assert_eq!(
+        (arp.len(), ns.len()),
+        (1, 1),
+        "{} frames on the control queue",
+        sent.len()
+    );
+    let a = arp[0];
+    assert_eq!(&a[..6], &[0xff; 6]);
+    assert_eq!(
+        &a[14..22],
+        &[0, 1, 8, 0, 6, 4, 0, 1],
+        "Ethernet/IPv4 ARP request"
+    );
+    assert_eq!(
+        &a[28..32],
+        &[192, 0, 2, 1],
+        "sender: the node's address on that link"
+    );
+    assert_eq!(&a[38..42], &[192, 0, 2, 254], "target: the next hop");
+    let n = ns[0];
+    assert_eq!(
+        &n[..6],
+        &[0x33, 0x33, 0xff, 0, 0, 7],
+        "solicited-node group's MAC"
+    );
+    assert_eq!(n[21], 255, "hop limit 255");
+    assert_eq!(
+        &n[62..78],
+        &"2001:db8:2::7"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets()
+    );
+    assert_eq!(&n[78..80], &[1, 1], "source link-layer address option");
+    assert_eq!(&n[80..86], &a[6..12], "the port's MAC");
+}
