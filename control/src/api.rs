@@ -68,7 +68,9 @@ impl ControlSocket {
             let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
             let mut line = String::new();
             let mut reader = BufReader::new(stream.take(4096));
-            if reader.read_line(&mut line).is_err() {
+            // A client that closes without a command (such as another mipdp checking
+            // whether the socket is live) gets nothing.
+            if reader.read_line(&mut line).is_err() || line.trim().is_empty() {
                 continue;
             }
             let reply = answer(line.trim());

@@ -515,6 +515,26 @@ mod mobility_tests {
     }
 
     #[test]
+    fn forwarding_to_a_new_mma_can_end_after_a_period() {
+        let mma =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/mma.toml"))
+                .unwrap();
+        let plan = Config::parse(&mma, "mma.toml").unwrap().plan().unwrap();
+        use mipdp_dataplane::update::Update;
+        assert_eq!(plan.later.len(), 1);
+        assert_eq!(plan.later[0].0, std::time::Duration::from_secs(300));
+        assert!(matches!(plan.later[0].1, Update::RemoveMulticast { .. }));
+        let e = err(&mma.replace(
+            "group = \"ff3e:30:2001:db8:211:22ff:fe33:4455\"",
+            "group = \"ff3e:30:2001:db8:211:22ff:fe33:4455\"\nforward_for_s = 5",
+        ));
+        assert!(
+            e.contains("multicast[0].forward_for_s") && e.contains("only with new_mma"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn mobility_errors_name_the_key_and_what_to_write() {
         let ex = example();
         let e = err(&ex.replace("prefix = \"10.1.0.0/24\"", "prefix = \"10.1.0.1/24\""));

@@ -83,6 +83,7 @@ pub struct Control {
     port_macs: Vec<[u8; 6]>,
     known: std::collections::HashMap<(u16, IpAddr), [u8; 6]>,
     asked: std::collections::HashMap<(u16, IpAddr), std::time::Instant>,
+    later: Vec<(std::time::Instant, Update)>,
     /// Counts of what the control thread did.
     pub stats: ControlStats,
 }
@@ -105,6 +106,8 @@ pub struct ControlStats {
     pub arp_requests: u64,
     /// Gratuitous ARPs / unsolicited neighbour advertisements sent for home addresses.
     pub announcements: u64,
+    /// Scheduled table changes applied (e.g. the end of forwarding to a new MMA).
+    pub scheduled: u64,
     /// Resolution requests that could not be sent (no address of the next hop's family,
     /// no buffer, or the inject queue full).
     pub unresolved: u64,
@@ -154,6 +157,13 @@ impl Control {
                 port_macs,
                 known: Default::default(),
                 asked: Default::default(),
+                later: {
+                    let start = std::time::Instant::now();
+                    plan.later
+                        .iter()
+                        .map(|(d, u)| (start + *d, u.clone()))
+                        .collect()
+                },
                 stats: ControlStats::default(),
             },
             engines,
@@ -300,6 +310,18 @@ impl Control {
 
     /// One pass of the control thread's work.
     pub fn tick(&mut self, pool: &Mempool, control_tx: &mut [Option<TxQueue>]) {
+        let now = std::time::Instant::now();
+        if self.later.iter().any(|(at, _)| *at <= now) {
+            let (due, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.later)
+                .into_iter()
+                .partition(|(at, _)| *at <= now);
+            self.later = rest;
+            for (_, update) in due {
+                log::info!("scheduled table change: {update:?}");
+                self.updates.send(update);
+                self.stats.scheduled += 1;
+            }
+        }
         self.updates.flush();
         while let Some(m) = self.punts.pop() {
             self.punted(&m);
@@ -580,8 +602,8 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
     ));
     parts.push(format!("resolutions={}", s.resolutions));
     parts.push(format!(
-        "ctl_arp={} ctl_nd={} ctl_learnt={} ctl_signalling={} ctl_other={} ctl_arp_requests={} ctl_unresolved={} ctl_announcements={}",
-        c.arp, c.nd, c.learnt, c.signalling, c.other, c.arp_requests, c.unresolved, c.announcements
+        "ctl_arp={} ctl_nd={} ctl_learnt={} ctl_signalling={} ctl_other={} ctl_arp_requests={} ctl_unresolved={} ctl_announcements={} ctl_scheduled={}",
+        c.arp, c.nd, c.learnt, c.signalling, c.other, c.arp_requests, c.unresolved, c.announcements, c.scheduled
     ));
     parts.join(" ")
 }

@@ -190,6 +190,9 @@ pub struct MulticastSection {
     pub group: Option<IpAddr>,
     /// The new MMA after a handover (or give group).
     pub new_mma: Option<IpAddr>,
+    /// With new_mma: forward to it for this many seconds after start, then remove the
+    /// entry (the mobile's correspondents have learnt its new MMA by then).
+    pub forward_for_s: Option<u64>,
     /// Tunnel method.
     #[serde(default = "default_encap")]
     pub encap: String,
@@ -288,6 +291,8 @@ pub struct NodePlan {
     pub icmp: (u32, u32),
     /// The start-up contents of the tables, in order.
     pub updates: Vec<Update>,
+    /// Updates due this long after start (e.g. the end of forwarding to a new MMA).
+    pub later: Vec<(std::time::Duration, Update)>,
 }
 
 /// A configuration entry that cannot be used: key, value, what is expected.
@@ -503,6 +508,7 @@ impl NodeSection {
             }
         }
         let mut updates = Vec::new();
+        let mut later = Vec::new();
         if let Some(policy) = &self.policy {
             let p: Policy =
                 policy
@@ -625,6 +631,20 @@ impl NodeSection {
                     ))
                 }
             };
+            match (m.forward_for_s, m.new_mma) {
+                (Some(s), Some(_)) => later.push((
+                    std::time::Duration::from_secs(s),
+                    Update::RemoveMulticast { key: m.mobile },
+                )),
+                (Some(s), None) => {
+                    return Err(bad(
+                        format!("multicast[{i}].forward_for_s"),
+                        s,
+                        "only with new_mma: how long to forward to the new MMA",
+                    ))
+                }
+                _ => {}
+            }
             updates.push(Update::Multicast {
                 key: m.mobile,
                 entry,
@@ -752,6 +772,7 @@ impl NodeSection {
             update_queue: self.update_queue,
             icmp: (self.icmp_per_second, self.icmp_burst),
             updates,
+            later,
         })
     }
 }
