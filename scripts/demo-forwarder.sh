@@ -27,73 +27,11 @@ UDP_SECONDS=3
 UDP_RATE=5000          # datagrams per second
 UDP_SIZE=1000          # payload bytes
 MIPDP=${MIPDP:-target/release/mipdp}
-FILE_PREFIX="mipdp-demo-$$"
-
-say() { printf '\n==> %s\n' "$*"; }
-die() { printf '\ndemo.sh: error: %s\n' "$*" >&2; exit 1; }
-
-# --- checks ------------------------------------------------------------------------------
-[ "$(id -u)" -eq 0 ] \
-    || die "the demo creates network namespaces and DPDK tap devices: run it as root (e.g. 'sudo make demo')"
-[ -x "$MIPDP" ] || die "$MIPDP not found: build it first ('make build' or 'cargo build --release')"
-for tool in ip ping python3 sysctl; do
-    command -v "$tool" >/dev/null 2>&1 \
-        || die "'$tool' not found (Debian: apt-get install iproute2 iputils-ping python3 procps)"
-done
-[ -e /dev/net/tun ] || die "/dev/net/tun is missing: DPDK's net_tap needs the tun module (modprobe tun)"
-
-# --- cleanup, now and on exit ------------------------------------------------------------
-tmp=""
-mipdp_pid=""
-helper_pids=()
-
-stop_pid() { # pid signal seconds: signal, wait up to seconds, then SIGKILL
-    local pid=$1 sig=$2 secs=$3 i
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill "-$sig" "$pid" 2>/dev/null || true
-    for ((i = 0; i < secs * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    echo "demo.sh: process $pid ignored SIG$sig for ${secs}s: killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$?
-    set +e
-    for pid in "${helper_pids[@]}"; do
-        stop_pid "$pid" TERM 2
-    done
-    if [ -n "$mipdp_pid" ]; then
-        stop_pid "$mipdp_pid" TERM 10
-        wait "$mipdp_pid" 2>/dev/null
-    fi
-    for ns in "$NS_A" "$NS_B"; do
-        ip netns delete "$ns" 2>/dev/null
-    done
-    rm -rf "/var/run/dpdk/$FILE_PREFIX"
-    [ -n "$tmp" ] && rm -rf "$tmp"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Leftovers of an earlier run that was killed before it could clean up.
-for ns in "$NS_A" "$NS_B"; do
-    if ip netns list | awk '{ print $1 }' | grep -qx "$ns"; then
-        echo "removing namespace $ns left by an earlier run"
-        ip netns delete "$ns"
-    fi
-done
-for tap in "$TAP_A" "$TAP_B"; do
-    if ip link show dev "$tap" >/dev/null 2>&1; then
-        die "interface $tap already exists: is another demo (or a mipdp using it) still running?"
-    fi
-done
-
-tmp=$(mktemp -d /tmp/mipdp-demo.XXXXXX)
+DEMO=demo-forwarder.sh
+NAMESPACES=("$NS_A" "$NS_B")
+TAPS=("$TAP_A" "$TAP_B")
+# shellcheck source=scripts/demo-lib.sh
+source scripts/demo-lib.sh
 
 # --- start mipdp -------------------------------------------------------------------------
 say "starting mipdp (forwarder mode, worker on core 1) on DPDK tap ports $TAP_A and $TAP_B"
@@ -119,33 +57,9 @@ peer_mac = "$MAC_B"
 EOF
 sed 's/^/    /' "$tmp/forwarder.toml"
 
-"$MIPDP" run --config "$tmp/forwarder.toml" -- \
-    --no-huge -m 512 --no-pci --file-prefix "$FILE_PREFIX" \
-    --vdev "net_tap0,iface=$TAP_A" --vdev "net_tap1,iface=$TAP_B" \
-    >"$tmp/mipdp.out" 2>"$tmp/mipdp.err" &
-mipdp_pid=$!
-
-# The taps may only move once the ports have started: DPDK attaches its queues by name.
-for ((i = 0; i < 300; i++)); do
-    grep -q '^mipdp: running' "$tmp/mipdp.out" && break
-    if ! kill -0 "$mipdp_pid" 2>/dev/null; then
-        cat "$tmp/mipdp.err" >&2
-        mipdp_pid=""
-        die "mipdp exited during start-up (its output is above)"
-    fi
-    sleep 0.1
-done
-grep -q '^mipdp: running' "$tmp/mipdp.out" || { cat "$tmp/mipdp.err" >&2; die "mipdp did not start within 30 s"; }
+start_mipdp "$tmp/forwarder.toml"
 grep -E '\] (port|forwarder|worker) ' "$tmp/mipdp.err" | sed 's/^.*\] /    /' || true
 
-# Ctrl-C reaches mipdp too, while the script may carry on (ping exits 0 on SIGINT).
-check_mipdp() {
-    if ! kill -0 "$mipdp_pid" 2>/dev/null; then
-        grep '^final ' "$tmp/mipdp.out" >&2 || tail -n 5 "$tmp/mipdp.err" >&2
-        mipdp_pid=""
-        die "mipdp stopped unexpectedly (interrupted?)"
-    fi
-}
 
 # --- namespaces --------------------------------------------------------------------------
 say "moving the taps into namespaces $NS_A ($IP_A) and $NS_B ($IP_B)"

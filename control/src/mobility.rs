@@ -248,43 +248,27 @@ impl Control {
                 continue;
             };
             let sent = match home {
+                // Sender and target protocol address both the home address.
                 IpAddr::V4(h) => self.send_frame(pool, control_tx, *port, 60, |f| {
-                    f[..6].copy_from_slice(&[0xff; 6]);
-                    f[6..12].copy_from_slice(&mac);
-                    f[12..14].copy_from_slice(&[0x08, 0x06]);
-                    f[14..22].copy_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
-                    f[22..28].copy_from_slice(&mac);
-                    f[28..32].copy_from_slice(&h.octets());
-                    f[38..42].copy_from_slice(&h.octets());
+                    write_arp_request(f, mac, h, h)
                 }),
                 IpAddr::V6(h) => {
                     let Some(IpAddr::V6(from)) = self.link_address(*port, home) else {
                         continue;
                     };
                     let all_nodes = std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
-                    self.send_frame(pool, control_tx, *port, 14 + 40 + 32, |f| {
-                        f[..6].copy_from_slice(&[0x33, 0x33, 0, 0, 0, 1]);
-                        f[6..12].copy_from_slice(&mac);
-                        f[12..14].copy_from_slice(&[0x86, 0xdd]);
-                        let ip = &mut f[14..];
-                        ip[0] = 0x60;
-                        ip[4..6].copy_from_slice(&32u16.to_be_bytes());
-                        ip[6] = 58;
-                        ip[7] = 255;
-                        ip[8..24].copy_from_slice(&from.octets());
-                        ip[24..40].copy_from_slice(&all_nodes.octets());
-                        let na = &mut ip[40..72];
-                        na[0] = 136;
-                        na[4] = 0x20; // Override; not Router, not Solicited.
-                        na[8..24].copy_from_slice(&h.octets());
-                        na[24] = 2;
-                        na[25] = 1;
-                        na[26..32].copy_from_slice(&mac);
-                        let sum = checksum::combine(&[
-                            checksum::pseudo_header_v6(from.octets(), all_nodes.octets(), 58, 32),
-                            checksum::sum(na),
-                        ]);
-                        na[2..4].copy_from_slice(&checksum::finish(sum).to_be_bytes());
+                    self.send_frame(pool, control_tx, *port, ND_FRAME_LEN, |f| {
+                        let nd = Nd {
+                            eth_dst: [0x33, 0x33, 0, 0, 0, 1],
+                            src: from,
+                            dst: all_nodes,
+                            icmp_type: 136,
+                            // Override; not Router, not Solicited.
+                            flags: 0x20,
+                            target: h,
+                            option: 2,
+                        };
+                        nd.write(f, mac)
                     })
                 }
             };
@@ -486,13 +470,7 @@ impl Control {
             return false;
         };
         self.send_frame(pool, control_tx, port, 60, |f| {
-            f[..6].copy_from_slice(&[0xff; 6]);
-            f[6..12].copy_from_slice(&mac);
-            f[12..14].copy_from_slice(&[0x08, 0x06]);
-            f[14..22].copy_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
-            f[22..28].copy_from_slice(&mac);
-            f[28..32].copy_from_slice(&src.octets());
-            f[38..42].copy_from_slice(&target.octets());
+            write_arp_request(f, mac, src, target)
         })
     }
 
@@ -522,28 +500,17 @@ impl Control {
             0xff00 | u16::from(t[13]),
             u16::from_be_bytes([t[14], t[15]]),
         );
-        self.send_frame(pool, control_tx, port, 14 + 40 + 32, |f| {
-            f[..6].copy_from_slice(&[0x33, 0x33, 0xff, t[13], t[14], t[15]]);
-            f[6..12].copy_from_slice(&mac);
-            f[12..14].copy_from_slice(&[0x86, 0xdd]);
-            let ip = &mut f[14..];
-            ip[0] = 0x60;
-            ip[4..6].copy_from_slice(&32u16.to_be_bytes());
-            ip[6] = 58;
-            ip[7] = 255;
-            ip[8..24].copy_from_slice(&src.octets());
-            ip[24..40].copy_from_slice(&group.octets());
-            let ns = &mut ip[40..72];
-            ns[0] = 135;
-            ns[8..24].copy_from_slice(&t);
-            ns[24] = 1;
-            ns[25] = 1;
-            ns[26..32].copy_from_slice(&mac);
-            let sum = checksum::combine(&[
-                checksum::pseudo_header_v6(src.octets(), group.octets(), 58, 32),
-                checksum::sum(ns),
-            ]);
-            ns[2..4].copy_from_slice(&checksum::finish(sum).to_be_bytes());
+        self.send_frame(pool, control_tx, port, ND_FRAME_LEN, |f| {
+            let nd = Nd {
+                eth_dst: [0x33, 0x33, 0xff, t[13], t[14], t[15]],
+                src,
+                dst: group,
+                icmp_type: 135,
+                flags: 0,
+                target,
+                option: 1,
+            };
+            nd.write(f, mac)
         })
     }
 
@@ -573,6 +540,63 @@ impl Control {
             t.fragments += s.fragments;
         }
         t
+    }
+}
+
+/// Writes a broadcast Ethernet/IPv4 ARP request (RFC 826) from `mac` / `sender` for
+/// `target` into the 60-byte frame `f` (zeroed by the caller).
+fn write_arp_request(f: &mut [u8], mac: [u8; 6], sender: Ipv4Addr, target: Ipv4Addr) {
+    f[..6].copy_from_slice(&[0xff; 6]);
+    f[6..12].copy_from_slice(&mac);
+    f[12..14].copy_from_slice(&[0x08, 0x06]);
+    f[14..22].copy_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+    f[22..28].copy_from_slice(&mac);
+    f[28..32].copy_from_slice(&sender.octets());
+    f[38..42].copy_from_slice(&target.octets());
+}
+
+/// Bytes of a neighbour solicitation or advertisement frame with one link-layer address
+/// option: Ethernet, IPv6, 24 bytes of message and 8 of option.
+const ND_FRAME_LEN: usize = 14 + 40 + 32;
+
+/// A neighbour solicitation (type 135, Source Link-Layer Address option 1) or
+/// advertisement (type 136, Target Link-Layer Address option 2), RFC 4861 §4.3, §4.4.
+struct Nd {
+    eth_dst: [u8; 6],
+    src: std::net::Ipv6Addr,
+    dst: std::net::Ipv6Addr,
+    icmp_type: u8,
+    flags: u8,
+    target: std::net::Ipv6Addr,
+    option: u8,
+}
+
+impl Nd {
+    /// Writes the frame from `mac` into `f` (ND_FRAME_LEN bytes, zeroed by the caller):
+    /// hop limit 255 (§7.1), the option carrying `mac`, the ICMPv6 checksum.
+    fn write(&self, f: &mut [u8], mac: [u8; 6]) {
+        f[..6].copy_from_slice(&self.eth_dst);
+        f[6..12].copy_from_slice(&mac);
+        f[12..14].copy_from_slice(&[0x86, 0xdd]);
+        let ip = &mut f[14..];
+        ip[0] = 0x60;
+        ip[4..6].copy_from_slice(&32u16.to_be_bytes());
+        ip[6] = 58;
+        ip[7] = 255;
+        ip[8..24].copy_from_slice(&self.src.octets());
+        ip[24..40].copy_from_slice(&self.dst.octets());
+        let m = &mut ip[40..72];
+        m[0] = self.icmp_type;
+        m[4] = self.flags;
+        m[8..24].copy_from_slice(&self.target.octets());
+        m[24] = self.option;
+        m[25] = 1;
+        m[26..32].copy_from_slice(&mac);
+        let sum = checksum::combine(&[
+            checksum::pseudo_header_v6(self.src.octets(), self.dst.octets(), 58, 32),
+            checksum::sum(m),
+        ]);
+        m[2..4].copy_from_slice(&checksum::finish(sum).to_be_bytes());
     }
 }
 
