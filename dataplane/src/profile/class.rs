@@ -155,13 +155,18 @@ impl ClassTable {
     /// the longest prefix holding it, then the profiles for any address.
     #[inline]
     pub fn lookup(&self, key: &FlowKey) -> Option<&Profile> {
+        if self.slots.is_empty() {
+            return None;
+        }
         let addr = if self.class.keyed_on_source() {
             key.src
         } else {
             key.dst
         };
-        if let Some(p) = self.exact.get(&addr).and_then(|b| first_match(b, key)) {
-            return Some(p);
+        if !self.exact.is_empty() {
+            if let Some(p) = self.exact.get(&addr).and_then(|b| first_match(b, key)) {
+                return Some(p);
+            }
         }
         let by_prefix = match addr {
             IpAddr::V4(a) => {
