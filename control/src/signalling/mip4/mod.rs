@@ -23,7 +23,7 @@
 pub mod config;
 pub mod security;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::time::SystemTime;
 
@@ -241,6 +241,8 @@ pub struct HomeAgent {
     associations: Vec<Association>,
     by_home: HashMap<(Ipv4Addr, u32), usize>,
     by_nai: HashMap<Box<[u8]>, HashMap<u32, usize>>,
+    /// Home addresses that have an association of their own.
+    claimed: HashSet<Ipv4Addr>,
     bindings: BindingStore,
     nonces: NonceSource,
 }
@@ -277,6 +279,7 @@ impl HomeAgent {
             .collect();
         HomeAgent {
             bindings: BindingStore::new(config.max_bindings, config.max_care_of),
+            claimed: by_home.keys().map(|(home, _)| *home).collect(),
             config,
             associations,
             by_home,
@@ -361,6 +364,8 @@ impl HomeAgent {
             association: None,
             updates: Vec::new(),
         };
+        // A malformed extension list (RFC 5944 §1.9): 134, unauthenticated, since no
+        // authenticator can be trusted to cover what it should.
         let Some(extensions) = extensions else {
             return v;
         };
@@ -377,6 +382,9 @@ impl HomeAgent {
         let Some(sa) = self.associations.get(index).map(|a| &a.sa) else {
             return v.deny(Reason::UnknownSecurityAssociation);
         };
+        // Until the request is known to be authentic its reply echoes the Identification
+        // whole and no replay state moves: a forged request must not spend a timestamp
+        // or change the nonce the mobile node is to echo next.
         let covered = packet.authenticated_bytes(auth.offset).unwrap_or(&[]);
         if auth.authenticator.len() != sa.algorithm.authenticator_len()
             || !security::verify(sa.algorithm, &sa.key.0, covered, auth.authenticator)
@@ -591,7 +599,7 @@ impl HomeAgent {
         let owner_ok = match &assoc.sa.mobile_node {
             MobileNodeId::HomeAddress(a) => *a == home,
             MobileNodeId::Nai(_) => {
-                let claimed = self.by_home.keys().any(|(a, _)| *a == home);
+                let claimed = self.claimed.contains(&home);
                 let bound_to_other = self
                     .bindings
                     .get(home)
