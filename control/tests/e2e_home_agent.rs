@@ -53,7 +53,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{counter, key_values, mac_text, Lines, Mipdp, Topology};
+use common::{counter, mac_text, Lines, Topology};
 
 /// MAC of the correspondent's interface (behind DPDK port 0, net_tap0).
 const MAC_CN: [u8; 6] = [0x02, 0xaa, 0, 0, 0, 0x50];
@@ -101,6 +101,8 @@ mbuf_cache = 128
 rx_descriptors = 512
 tx_descriptors = 512
 idle_sleep_max_us = 1000
+# Not the default /run/mipdp.sock, which another mipdp may hold.
+control_socket = "{socket}"
 
 [node]
 roles = ["home-agent"]
@@ -169,6 +171,7 @@ encap = "ipip"
 "#,
         cn = mac_text(MAC_CN),
         coa = mac_text(MAC_COA),
+        socket = dir.join("mipdp.sock").display(),
     );
     let path = dir.join("home-agent.toml");
     std::fs::write(&path, text).expect("write the configuration");
@@ -203,11 +206,11 @@ fn correspondent_pings_away_mobiles_through_ipip_gre_and_ip6ip6_tunnels() {
     let endpoint = set_up_care_of(&mut topo, &ha_away_mac);
     // Drops before this (the taps' kernel chatter before they moved into the namespaces)
     // are not the test's.
-    let drops_before = settled_drops(topo.mipdp());
+    let drops_before = common::settled_drops(topo.mipdp());
 
     let mut failures = Vec::new();
     for m in &MOBILES {
-        if let Err(e) = ping(&topo, m.home) {
+        if let Err(e) = topo.ping(&topo.ns_a, m.home, ECHOES) {
             failures.push(format!("ping {} failed:\n{e}", m.home));
         }
     }
@@ -234,15 +237,7 @@ fn correspondent_pings_away_mobiles_through_ipip_gre_and_ip6ip6_tunnels() {
     if counter(engine, "decap_gre") != 0 {
         failures.push("decap_gre > 0: 10.1.0.101's replies were to be routed plainly".into());
     }
-    let drops_after = key_values(finished.final_drops());
-    for (reason, before) in key_values(&drops_before) {
-        let after = &drops_after[&reason];
-        if *after != before {
-            failures.push(format!(
-                "mipdp dropped packets during the test: {reason} {before} -> {after}"
-            ));
-        }
-    }
+    failures.extend(common::new_drops(&drops_before, finished.final_drops()));
     assert!(
         failures.is_empty(),
         "{}\n--- care-of namespace ---\n{}\n--- tunnel_endpoint.py ---\n{}\n{}",
@@ -253,21 +248,12 @@ fn correspondent_pings_away_mobiles_through_ipip_gre_and_ip6ip6_tunnels() {
     );
 }
 
-/// Turns IPv6 back on (adopt_taps turned it off) without a link-local address, so the
-/// kernel sends no router solicitations and, with no address on the link, no MLD reports.
-fn enable_ipv6_quietly(topo: &Topology, ns: &str, dev: &str) {
-    for setting in ["addr_gen_mode=1", "disable_ipv6=0"] {
-        let key = format!("net.ipv6.conf.{dev}.{setting}");
-        topo.ns_run(ns, &["sysctl", "-q", "-w", &key]);
-    }
-}
-
 /// The correspondent on the home link: 10.1.0.50/24 and 2001:db8:1::50/64 on its
 /// interface (the home addresses are on link: it resolves them with ARP and neighbour
 /// discovery, and mipdp answers as their proxy), default routes via the home agent.
 fn set_up_correspondent(topo: &Topology, ha_mac: &str) {
     let (ns, dev) = (topo.ns_a.as_str(), topo.tap_a.as_str());
-    enable_ipv6_quietly(topo, ns, dev);
+    topo.enable_ipv6_quietly(ns, dev);
     for cmd in [
         "ip link set dev lo up",
         "ip addr add 10.1.0.50/24 dev {dev}",
@@ -275,11 +261,7 @@ fn set_up_correspondent(topo: &Topology, ha_mac: &str) {
         "ip -6 addr add 2001:db8:1::50/64 dev {dev} nodad",
         "ip -6 route add default via 2001:db8:1::1 dev {dev}",
     ] {
-        run_words(
-            topo,
-            ns,
-            &cmd.replace("{dev}", dev).replace("{mac}", ha_mac),
-        );
+        topo.ns_words(ns, &cmd.replace("{dev}", dev).replace("{mac}", ha_mac));
     }
 }
 
@@ -287,7 +269,7 @@ fn set_up_correspondent(topo: &Topology, ha_mac: &str) {
 /// module comment). Returns the tunnel end point's output.
 fn set_up_care_of(topo: &mut Topology, ha_mac: &str) -> Lines {
     let (ns, dev) = (topo.ns_b.clone(), topo.tap_b.clone());
-    enable_ipv6_quietly(topo, &ns, &dev);
+    topo.enable_ipv6_quietly(&ns, &dev);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/tunnel_endpoint.py");
     let (_, out, err) = topo.spawn_in(
         &ns,
@@ -343,76 +325,9 @@ fn set_up_care_of(topo: &mut Topology, ha_mac: &str) -> Lines {
             .replace("{dev}", &dev)
             .replace("{mac}", ha_mac)
             .replace("{table}", REVERSE_TABLE);
-        run_words(topo, &ns, &cmd);
+        topo.ns_words(&ns, &cmd);
     }
     out
-}
-
-/// Runs a command given as space-separated words inside `ns`; panics naming it on failure.
-fn run_words(topo: &Topology, ns: &str, command: &str) {
-    let words: Vec<&str> = command.split_whitespace().collect();
-    let out = topo.ns_output(ns, &words);
-    assert!(
-        out.status.success(),
-        "`{command}` failed in {ns} ({}): {}{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        if command.contains("seg6") {
-            "(SRv6 needs CONFIG_IPV6_SEG6_LWTUNNEL and iproute2 >= 6.1 for encap.red)"
-        } else {
-            ""
-        }
-    );
-}
-
-/// The second `stats drops` line printed from now on: counters that include everything
-/// the worker had done before this call.
-fn settled_drops(mipdp: &mut Mipdp) -> String {
-    let prefix = "stats drops ";
-    let before = mipdp
-        .stdout
-        .snapshot()
-        .iter()
-        .filter(|l| l.starts_with(prefix))
-        .count();
-    let mut seen = 0;
-    mipdp.expect_stdout(
-        "two more drop counter lines",
-        Duration::from_secs(10),
-        |l| {
-            if l.starts_with(prefix) {
-                seen += 1;
-            }
-            seen >= before + 2
-        },
-    )
-}
-
-/// Pings `home` from the correspondent; every echo must be answered.
-///
-/// With a deadline (`-w`) ping waits for every reply until then; without one it gives up
-/// on the last reply after twice the longest round trip so far, which on a loaded machine
-/// fails a slow but working path.
-fn ping(topo: &Topology, home: &str) -> Result<(), String> {
-    let family = if home.contains(':') { "-6" } else { "-4" };
-    let count = ECHOES.to_string();
-    let out = topo.ns_output(
-        &topo.ns_a,
-        &[
-            "ping", family, "-n", "-c", &count, "-i", "0.2", "-W", "2", "-w", "10", home,
-        ],
-    );
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if out.status.success() && text.contains(&format!(" {ECHOES} received")) {
-        Ok(())
-    } else {
-        Err(text)
-    }
 }
 
 /// The care-of side did the decapsulating: the TUN tunnel ends received (and t4 sent) the
@@ -443,13 +358,8 @@ fn check_care_of_side(topo: &Topology, endpoint: &Lines, failures: &mut Vec<Stri
         &["ip", "-s", "-6", "route", "show", "2001:db8:2::7/128"],
     );
     let route = String::from_utf8_lossy(&out.stdout).into_owned();
-    let word_after = |key: &str| -> Option<u64> {
-        let mut words = route.split_whitespace();
-        words.find(|w| *w == key)?;
-        words.next()?.parse().ok()
-    };
-    match (word_after("packets"), word_after("errors")) {
-        (Some(p), Some(0)) if p >= ECHOES => {}
+    match common::seg6local_counts(&route) {
+        Some((p, 0)) if p >= ECHOES => {}
         _ => failures.push(format!(
             "the End.DT6 route did not decapsulate {ECHOES} packets without errors: {route}"
         )),
@@ -483,20 +393,15 @@ fn check_proxy_arp(topo: &Topology, ha_mac: &str, failures: &mut Vec<String>) {
 
 /// Links, addresses and routes of the care-of namespace, for failure messages.
 fn care_of_state(topo: &Topology) -> String {
-    [
-        "ip -s link",
-        "ip addr",
-        "ip rule",
-        "ip route show table all",
-        "ip -6 rule",
-        "ip -s -6 route show table all",
-    ]
-    .iter()
-    .map(|cmd| {
-        let words: Vec<&str> = cmd.split_whitespace().collect();
-        let out = topo.ns_output(&topo.ns_b, &words);
-        format!("$ {cmd}\n{}", String::from_utf8_lossy(&out.stdout))
-    })
-    .collect::<Vec<_>>()
-    .join("\n")
+    topo.ns_state(
+        &topo.ns_b,
+        &[
+            "ip -s link",
+            "ip addr",
+            "ip rule",
+            "ip route show table all",
+            "ip -6 rule",
+            "ip -s -6 route show table all",
+        ],
+    )
 }

@@ -25,7 +25,7 @@ use crossbeam_utils::CachePadded;
 
 use crate::counters::DropReason;
 use crate::port::PacketBuf;
-use crate::profile::{Class, FlowKey, Profile, TableRef, MAX_TRANSFER};
+use crate::profile::{AddrMatch, Class, FlowKey, Profile, TableRef, MAX_TRANSFER};
 use crate::tables::multicast::multicast_mac;
 use crate::tables::{Encap, TableLimits, Tables};
 use crate::tunnel::icmp::{icmp_error_v4, IcmpErrorKind, IcmpRateLimiter};
@@ -536,16 +536,20 @@ impl Engine {
         }
     }
 
-    /// Strips one tunnel header addressed to this node.
+    /// Strips one tunnel header addressed to this node: to one of its addresses, or to one
+    /// that `ends`, the decapsulating profile's destination, names (an MMA's care-of
+    /// prefixes hold addresses it hands out, not its own). A wildcard names none.
     fn decapsulate<P: PacketBuf>(
         &mut self,
         packet: &mut P,
         key: &FlowKey,
+        ends: AddrMatch,
         depth: u8,
     ) -> Result<(), DropReason> {
+        let named = |a: IpAddr| ends != AddrMatch::Any && ends.matches(a);
         let result = match key.dst {
             IpAddr::V4(_) => {
-                let ours = |a: Ipv4Addr| self.node.addrs4.contains(&a);
+                let ours = |a: Ipv4Addr| self.node.addrs4.contains(&a) || named(IpAddr::V4(a));
                 match key.proto {
                     4 => ipip::decapsulate_nested(packet, ours, depth).map(|_| TunnelKind::Ipip),
                     55 => minimal::decapsulate_nested(packet, ours, depth)
@@ -557,7 +561,7 @@ impl Engine {
                 }
             }
             IpAddr::V6(_) => {
-                let ours = |a: &Ipv6Addr| self.node.addrs6.contains(a);
+                let ours = |a: &Ipv6Addr| self.node.addrs6.contains(a) || named(IpAddr::V6(*a));
                 match key.proto {
                     41 => ip6ip6::decapsulate(packet, ours, depth).map(|_| TunnelKind::Ip6ip6),
                     4 => mixed::decapsulate_4in6(packet, ours, depth).map(|_| TunnelKind::FourIn6),
@@ -930,7 +934,7 @@ impl Engine {
                 if depth >= self.node.nesting_limit {
                     return Err(DropReason::NestingLimit);
                 }
-                self.decapsulate(packet, &key, depth)?;
+                self.decapsulate(packet, &key, profile.matches.dst, depth)?;
                 depth += 1;
                 if profile.table == TableRef::Profiles {
                     continue;

@@ -407,6 +407,75 @@ fn mma_re_encapsulates_to_the_mobile_multicast_group_and_mac() {
 }
 
 #[test]
+fn mma_decapsulates_tunnels_to_a_care_of_address_it_handed_out() {
+    // The care-of prefix holds addresses the MMA hands out, not node addresses: the tunnel
+    // ends there all the same (it was refused as not_tunnelled).
+    let pool = MemPool::new(8);
+    let mma: Ipv6Addr = "2001:db8:1::1".parse().unwrap();
+    let care_of: Ipv6Addr = "2001:db8:cc:1::100".parse().unwrap();
+    let home: Ipv6Addr = "2001:db8:5::100".parse().unwrap();
+    let group: Ipv6Addr = "ff3e:30:2001:db8:211:22ff:fe33:4455".parse().unwrap();
+    let ha: Ipv6Addr = "2001:db8:50::1".parse().unwrap();
+    let mut e = engine(roles::mma(
+        &[IpAddr::V6(mma)],
+        &["2001:db8:cc:1::/64".parse().unwrap()],
+    ));
+    e.tables_mut()
+        .multicast
+        .insert(
+            IpAddr::V6(home),
+            MulticastEntry::to_group(IpAddr::V6(group), Encap::IpInIp).unwrap(),
+        )
+        .unwrap();
+    let inner = ipv6(ha, home, 17, 50, 0, &udp(5, 6, b"m"));
+    let from_ha = ipv6(ha, care_of, 41, 60, 0, &inner);
+    let (action, out) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x86dd, &from_ha));
+    assert_eq!(action, Action::Forward(1));
+    let mut carried = vec![41, 0, 4, 1, 4, 1, 1, 0];
+    carried.extend_from_slice(&hopped6(&inner));
+    assert_eq!(
+        out,
+        eth(
+            [0x33, 0x33, 0xfe, 0x33, 0x44, 0x55],
+            MAC1,
+            0x86dd,
+            &ipv6(mma, group, 60, 64, 0, &carried)
+        )
+    );
+    assert_eq!(e.snapshot().decaps[TunnelKind::Ip6ip6 as usize], 1);
+}
+
+#[test]
+fn a_wildcard_decapsulating_profile_ends_only_tunnels_to_the_node() {
+    let pool = MemPool::new(8);
+    let mut e = engine(vec![Profile {
+        id: ProfileId {
+            session: 7,
+            number: 1,
+        },
+        class: Class::NodeDefault,
+        matches: Match {
+            proto: Some(41),
+            ..Match::ANY
+        },
+        edit: Edit {
+            decapsulate: true,
+            ..Edit::NONE
+        },
+        table: TableRef::Routes,
+    }]);
+    let ha: Ipv6Addr = "2001:db8:50::1".parse().unwrap();
+    let elsewhere: Ipv6Addr = "2001:db8:77::1".parse().unwrap();
+    let inner = ipv6(ha, "2001:db8:5::100".parse().unwrap(), 59, 50, 0, b"");
+    let passing = ipv6(ha, elsewhere, 41, 60, 0, &inner);
+    let (action, _) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x86dd, &passing));
+    assert_eq!(action, Action::Drop(DropReason::NotTunnelled));
+    let to_node = ipv6(ha, node6(), 41, 60, 0, &inner);
+    let (action, _) = run(&mut e, &pool, 1, &eth(MAC1, ROUTER_MAC, 0x86dd, &to_node));
+    assert_eq!(action, Action::Forward(1));
+}
+
+#[test]
 fn correspondent_inserts_a_type_2_routing_header_from_its_binding_cache() {
     let pool = MemPool::new(8);
     let home: Ipv6Addr = "2001:db8:5::100".parse().unwrap();

@@ -602,6 +602,209 @@ impl Topology {
     pub fn stop_helper(&mut self, index: usize) -> Option<ExitStatus> {
         terminate(&mut self.helpers[index], STOP_GRACE)
     }
+
+    /// Turns IPv6 back on (adopt_taps turned it off) without a link-local address, so the
+    /// kernel sends no router solicitations and, with no address on the link, no MLD reports.
+    pub fn enable_ipv6_quietly(&self, ns: &str, dev: &str) {
+        for setting in ["addr_gen_mode=1", "disable_ipv6=0"] {
+            let key = format!("net.ipv6.conf.{dev}.{setting}");
+            self.ns_run(ns, &["sysctl", "-q", "-w", &key]);
+        }
+    }
+
+    /// Runs a command given as space-separated words inside `ns`; panics naming it (and
+    /// what SRv6 needs, for a seg6 route) on failure.
+    pub fn ns_words(&self, ns: &str, command: &str) {
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let out = self.ns_output(ns, &words);
+        assert!(
+            out.status.success(),
+            "`{command}` failed in {ns} ({}): {}{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            if command.contains("seg6") {
+                "(SRv6 needs CONFIG_IPV6_SEG6_LWTUNNEL and iproute2 >= 6.1 for encap.red)"
+            } else {
+                ""
+            }
+        );
+    }
+
+    /// The output of each command (space-separated words) run in `ns`, whatever its exit
+    /// status, for failure messages.
+    pub fn ns_state(&self, ns: &str, commands: &[&str]) -> String {
+        commands
+            .iter()
+            .map(|cmd| {
+                let words: Vec<&str> = cmd.split_whitespace().collect();
+                let out = self.ns_output(ns, &words);
+                format!(
+                    "$ {cmd}\n{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Pings `dst` from `ns` `count` times; every echo must be answered.
+    ///
+    /// With a deadline (`-w`) ping waits for every reply until then; without one it gives up
+    /// on the last reply after twice the longest round trip so far, which on a loaded machine
+    /// fails a slow but working path.
+    pub fn ping(&self, ns: &str, dst: &str, count: u64) -> Result<(), String> {
+        let family = if dst.contains(':') { "-6" } else { "-4" };
+        let n = count.to_string();
+        let out = self.ns_output(
+            ns,
+            &[
+                "ping", family, "-n", "-c", &n, "-i", "0.2", "-W", "2", "-w", "10", dst,
+            ],
+        );
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if out.status.success() && text.contains(&format!(" {count} received")) {
+            Ok(())
+        } else {
+            Err(text)
+        }
+    }
+
+    /// Starts tcpdump on `dev` in `ns`, writing every frame to `path`, and waits until it
+    /// listens. It stays root (`-Z root`): the test's directory is not the tcpdump user's.
+    /// Immediate mode and `-U` put each frame in the file as it comes: otherwise frames
+    /// wait in the kernel's capture buffer, and those still there are lost on SIGTERM.
+    pub fn capture(&mut self, ns: &str, dev: &str, path: &Path) -> Capture {
+        let file = path.to_string_lossy().into_owned();
+        let (helper, _, err) = self.spawn_in(
+            ns,
+            &[
+                "tcpdump",
+                "-n",
+                "--immediate-mode",
+                "-U",
+                "-Z",
+                "root",
+                "-i",
+                dev,
+                "-w",
+                &file,
+            ],
+        );
+        assert!(
+            err.wait_for(Duration::from_secs(10), |l| l.contains("listening on"))
+                .is_some(),
+            "tcpdump did not start on {dev} in {ns}:\n{}",
+            err.snapshot().join("\n")
+        );
+        Capture {
+            helper,
+            path: path.to_path_buf(),
+            stderr: err,
+        }
+    }
+
+    /// Waits up to `timeout` for at least `frames` frames in a capture's file, then stops
+    /// it and reads every frame. Fewer frames are the test's to report.
+    pub fn finish_capture(
+        &mut self,
+        capture: &Capture,
+        frames: usize,
+        timeout: Duration,
+    ) -> Vec<Vec<u8>> {
+        let deadline = Instant::now() + timeout;
+        while pcap::count_so_far(&capture.path) < frames && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let status = self.stop_helper(capture.helper);
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "tcpdump writing {} exited with {status:?}:\n{}",
+            capture.path.display(),
+            capture.stderr.snapshot().join("\n")
+        );
+        pcap::read(&capture.path)
+    }
+}
+
+/// A tcpdump running in a namespace of a [`Topology`].
+pub struct Capture {
+    helper: usize,
+    path: std::path::PathBuf,
+    stderr: Lines,
+}
+
+impl Capture {
+    /// The capture as tcpdump prints it, with timestamps and link-level headers, for
+    /// failure messages.
+    pub fn text(&self) -> String {
+        let out = Command::new("tcpdump")
+            .args(["-n", "-e", "-tt", "-v", "-r"])
+            .arg(&self.path)
+            .stdin(Stdio::null())
+            .output();
+        match out {
+            Ok(o) => format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Err(e) => format!("cannot run tcpdump -r {}: {e}", self.path.display()),
+        }
+    }
+}
+
+/// The second `stats drops` line printed from now on: counters that include everything
+/// the worker had done before this call (mipdp must run with a short `--stats-interval`).
+pub fn settled_drops(mipdp: &mut Mipdp) -> String {
+    let prefix = "stats drops ";
+    let before = mipdp
+        .stdout
+        .snapshot()
+        .iter()
+        .filter(|l| l.starts_with(prefix))
+        .count();
+    let mut seen = 0;
+    mipdp.expect_stdout(
+        "two more drop counter lines",
+        Duration::from_secs(10),
+        |l| {
+            if l.starts_with(prefix) {
+                seen += 1;
+            }
+            seen >= before + 2
+        },
+    )
+}
+
+/// Every drop reason whose counter differs between a `settled_drops` line and the
+/// `final drops` line, as failure messages.
+pub fn new_drops(before: &str, after: &str) -> Vec<String> {
+    let after = key_values(after);
+    key_values(before)
+        .into_iter()
+        .filter_map(|(reason, was)| {
+            let now = after.get(&reason).map(String::as_str).unwrap_or("(absent)");
+            (now != was)
+                .then(|| format!("mipdp dropped packets during the test: {reason} {was} -> {now}"))
+        })
+        .collect()
+}
+
+/// The `packets` and `errors` counters of an SRv6 local route with `count`, from
+/// `ip -s -6 route show <prefix>`.
+pub fn seg6local_counts(route: &str) -> Option<(u64, u64)> {
+    let word_after = |key: &str| -> Option<u64> {
+        let mut words = route.split_whitespace();
+        words.find(|w| *w == key)?;
+        words.next()?.parse().ok()
+    };
+    Some((word_after("packets")?, word_after("errors")?))
 }
 
 impl Drop for Topology {
