@@ -54,9 +54,12 @@ pub trait Processor: Send {
         0
     }
 
-    /// Called after each poll (e.g. to publish counters).
+    /// Called after each poll with the packets it received on all RX queues (e.g. to
+    /// publish counters).
     #[inline]
-    fn after_poll(&mut self) {}
+    fn after_poll(&mut self, received: usize) {
+        let _ = received;
+    }
 }
 
 /// Why a worker could not be built or started.
@@ -192,7 +195,8 @@ where
         &self.processor
     }
 
-    /// One pass over every RX queue; returns the packets handled.
+    /// One pass over every RX queue; returns the work done: the packets received plus what
+    /// [`Processor::before_poll`] did (e.g. updates applied).
     #[inline]
     pub fn poll_once(&mut self) -> usize {
         let Worker {
@@ -205,14 +209,15 @@ where
             local,
             ..
         } = self;
-        let mut total = processor.before_poll();
+        let work = processor.before_poll();
+        let mut received = 0;
         for (port, queue) in rx.iter_mut().enumerate() {
             let mut batch = R::Batch::default();
             let n = queue.rx_burst(&mut batch);
             if n == 0 {
                 continue;
             }
-            total += n;
+            received += n;
             local.rx[port] += n as u64;
             {
                 // Packets the processor adds (copies) are queued like forwarded ones.
@@ -250,10 +255,10 @@ where
                 send(txq, queue, out, local);
             }
         }
-        processor.after_poll();
+        processor.after_poll(received);
         local.polls += 1;
         local.publish(&self.shared, self.backoff.sleeps());
-        total
+        work + received
     }
 
     /// Polls until `stop` is set, backing off when idle; then publishes final counters.
