@@ -149,12 +149,26 @@ fn home_agent(bindings: usize, receiver: UpdateReceiver) -> Engine {
     engine
 }
 
-/// Poll times of one phase of one worker, in nanoseconds.
+/// Times the calling thread was descheduled against its will so far (Linux), if known.
+fn preemptions() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("nonvoluntary_ctxt_switches:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Poll times of one phase of one worker, in nanoseconds, and how often the worker's
+/// thread was preempted meanwhile (what explains the longest ones on a shared machine).
 #[derive(Default)]
 struct PollTimes {
     kept: Vec<u32>,
     polls: u64,
     max: u64,
+    preemptions_at_start: Option<u64>,
+    preempted: u64,
 }
 
 impl PollTimes {
@@ -166,6 +180,9 @@ impl PollTimes {
     }
 
     fn record(&mut self, d: Duration) {
+        if self.polls == 0 {
+            self.preemptions_at_start = preemptions();
+        }
         let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         self.polls += 1;
         self.max = self.max.max(ns);
@@ -174,7 +191,15 @@ impl PollTimes {
         }
     }
 
+    /// Ends the phase (once): counts the preemptions since its first poll.
+    fn close(&mut self) {
+        if let (Some(start), Some(now)) = (self.preemptions_at_start.take(), preemptions()) {
+            self.preempted = now.saturating_sub(start);
+        }
+    }
+
     fn merge(&mut self, other: PollTimes) {
+        self.preempted += other.preempted;
         self.polls += other.polls;
         self.max = self.max.max(other.max);
         self.kept.extend(other.kept);
@@ -241,11 +266,16 @@ fn drive(
         // The burst lasts, for this worker, until its own last install.
         if now == BURST && before < bindings {
             burst.record(took);
-        } else if now == BASELINE {
+        } else {
+            burst.close();
+        }
+        if now == BASELINE {
             baseline.record(took);
         }
         while port.take_sent().is_some() {}
     }
+    burst.close();
+    baseline.close();
     WorkerRun {
         burst,
         baseline,
@@ -369,7 +399,8 @@ fn main() {
         .collect();
     println!(
         "{} installs, {WORKERS} workers pinned to cores {:?} (control thread unpinned), \
-         queue {}, {FRAMES_PER_POLL} frames per poll, {} rounds per budget",
+         queue {}, {FRAMES_PER_POLL} frames per poll, {} rounds per budget; \
+         poll times over all rounds and both workers",
         o.bindings,
         pinned.iter().map(|c| c.map(|c| c.id)).collect::<Vec<_>>(),
         o.queue,
@@ -379,9 +410,10 @@ fn main() {
     println!(
         "| budget | visible on both workers after release, median (min–max) | installs/s per worker | control queues the burst | \
          poll µs during burst p50 / p99 / p99.9 / max | poll µs without updates p50 / p99 / p99.9 / max | \
-         most updates per poll | RX polls with packets while updates pending |"
+         worker preemptions during burst / baseline (all runs) | most updates per poll | \
+         RX polls with packets while updates pending (per run) |"
     );
-    println!("|---:|---|---:|---:|---|---|---:|---:|");
+    println!("|---:|---|---:|---:|---|---|---:|---:|---:|");
     for &budget in &o.budgets {
         let mut visible = Vec::new();
         let mut send = Vec::new();
@@ -405,7 +437,7 @@ fn main() {
         send.sort();
         let median = visible[visible.len() / 2];
         println!(
-            "| {budget} | {:.0} ms ({:.0}–{:.0}) | {:.2} M | {:.0} ms | {} | {} | {most} | {} |",
+            "| {budget} | {:.0} ms ({:.0}–{:.0}) | {:.2} M | {:.0} ms | {} | {} | {} / {} | {most} | {} |",
             median.as_secs_f64() * 1e3,
             visible[0].as_secs_f64() * 1e3,
             visible[visible.len() - 1].as_secs_f64() * 1e3,
@@ -413,6 +445,8 @@ fn main() {
             send[send.len() / 2].as_secs_f64() * 1e3,
             burst.summary(),
             baseline.summary(),
+            burst.preempted,
+            baseline.preempted,
             pending_polls / o.rounds as u64,
         );
     }
