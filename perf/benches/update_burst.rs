@@ -358,6 +358,8 @@ struct Options {
     /// Each worker's update queue; what does not fit waits in the control side's backlog.
     queue: usize,
     rounds: usize,
+    /// No filter given, or one that matches this bench.
+    selected: bool,
     budgets: Vec<usize>,
 }
 
@@ -366,6 +368,7 @@ fn options() -> Options {
         bindings: 1_000_000,
         queue: 0,
         rounds: 3,
+        selected: true,
         budgets: vec![64, 256, 1024],
     };
     let mut args = std::env::args().skip(1);
@@ -381,7 +384,10 @@ fn options() -> Options {
                     .map(|b| b.parse().expect("--budgets A,B,C"))
                     .collect()
             }
-            // cargo bench passes --bench; criterion-style filters are not used here.
+            // A filter as criterion takes it (`cargo bench -- forwarder`): run only when
+            // it names this bench.
+            filter if !filter.starts_with('-') => o.selected &= "update_burst".contains(filter),
+            // cargo bench passes --bench.
             _ => {}
         }
     }
@@ -393,6 +399,9 @@ fn options() -> Options {
 
 fn main() {
     let o = options();
+    if !o.selected {
+        return;
+    }
     let cores = core_affinity::get_core_ids().unwrap_or_default();
     let pinned: Vec<Option<core_affinity::CoreId>> = (0..WORKERS)
         .map(|i| cores.iter().find(|c| c.id == i).copied())
