@@ -58,9 +58,9 @@ impl Processor for Processors {
     }
 
     #[inline]
-    fn after_poll(&mut self) {
+    fn after_poll(&mut self, received: usize) {
         if let Processors::Mobility(e) = self {
-            e.after_poll();
+            e.after_poll(received);
         }
     }
 }
@@ -536,6 +536,8 @@ impl Control {
             t.copies += s.copies;
             t.copies_unsent += s.copies_unsent;
             t.icmp_errors += s.icmp_errors;
+            t.max_updates_per_poll = t.max_updates_per_poll.max(s.max_updates_per_poll);
+            t.rx_polls_with_updates_pending += s.rx_polls_with_updates_pending;
             t.icmp_limited += s.icmp_limited;
             t.fragments += s.fragments;
         }
@@ -619,7 +621,10 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
         "copies={} copies_unsent={}",
         s.copies, s.copies_unsent
     ));
-    parts.push(format!("updates={}", s.updates));
+    parts.push(format!(
+        "updates={} max_updates_per_poll={} rx_polls_with_updates_pending={}",
+        s.updates, s.max_updates_per_poll, s.rx_polls_with_updates_pending
+    ));
     parts.push(format!(
         "icmp_errors={} icmp_limited={} fragments={}",
         s.icmp_errors, s.icmp_limited, s.fragments

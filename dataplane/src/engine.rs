@@ -153,6 +153,12 @@ pub struct EngineSnapshot {
     pub icmp_limited: u64,
     /// Outer fragments made beyond the first.
     pub fragments: u64,
+    /// The most updates applied before one RX poll: how long, in updates, the worker went
+    /// without polling RX on account of updates (never more than the update budget).
+    pub max_updates_per_poll: u64,
+    /// RX polls that received packets while updates still waited in the queue, left for
+    /// later polls by the budget: the worker kept receiving during a burst of updates.
+    pub rx_polls_with_updates_pending: u64,
     /// Copies made for simultaneous bindings and multiple transfer destinations.
     pub copies: u64,
     /// Copies made but not sent: the buffer pool was empty, or the caller takes no extra
@@ -171,6 +177,8 @@ pub struct EngineCounters {
     punts: AtomicU64,
     resolutions: AtomicU64,
     updates: AtomicU64,
+    max_updates_per_poll: AtomicU64,
+    rx_polls_with_updates_pending: AtomicU64,
     copies: AtomicU64,
     copies_unsent: AtomicU64,
     icmp_errors: AtomicU64,
@@ -191,6 +199,8 @@ impl EngineCounters {
             punts: load(&self.punts),
             resolutions: load(&self.resolutions),
             updates: load(&self.updates),
+            max_updates_per_poll: load(&self.max_updates_per_poll),
+            rx_polls_with_updates_pending: load(&self.rx_polls_with_updates_pending),
             copies: load(&self.copies),
             copies_unsent: load(&self.copies_unsent),
             icmp_errors: load(&self.icmp_errors),
@@ -215,6 +225,11 @@ impl EngineCounters {
         store(&self.punts, s.punts);
         store(&self.resolutions, s.resolutions);
         store(&self.updates, s.updates);
+        store(&self.max_updates_per_poll, s.max_updates_per_poll);
+        store(
+            &self.rx_polls_with_updates_pending,
+            s.rx_polls_with_updates_pending,
+        );
         store(&self.copies, s.copies);
         store(&self.copies_unsent, s.copies_unsent);
         store(&self.icmp_errors, s.icmp_errors);
@@ -232,6 +247,8 @@ pub struct Engine {
     node: NodeConfig,
     tables: Tables,
     updates: Option<UpdateReceiver>,
+    /// Updates were left in the queue before this poll's RX burst.
+    updates_pending: bool,
     resolve: Option<ResolveQueue>,
     local: EngineSnapshot,
     shared: Arc<CachePadded<EngineCounters>>,
@@ -256,6 +273,7 @@ impl Engine {
         Engine {
             tables: Tables::new(&node.limits),
             updates: None,
+            updates_pending: false,
             resolve: None,
             local: EngineSnapshot::default(),
             shared: Arc::new(CachePadded::new(EngineCounters::default())),
@@ -1138,18 +1156,22 @@ impl Processor for Engine {
 
     #[inline]
     fn before_poll(&mut self) -> usize {
-        match &mut self.updates {
-            Some(r) => {
-                let n = r.apply(&mut self.tables);
-                self.local.updates += n as u64;
-                n
-            }
-            None => 0,
-        }
+        let Some(r) = &mut self.updates else {
+            return 0;
+        };
+        let n = r.apply(&mut self.tables);
+        // Fewer than the budget means the queue ran dry: only a full budget can leave some.
+        self.updates_pending = n == r.budget() && r.pending();
+        self.local.updates += n as u64;
+        self.local.max_updates_per_poll = self.local.max_updates_per_poll.max(n as u64);
+        n
     }
 
     #[inline]
-    fn after_poll(&mut self) {
+    fn after_poll(&mut self, received: usize) {
+        if received > 0 && self.updates_pending {
+            self.local.rx_polls_with_updates_pending += 1;
+        }
         self.shared.publish(&self.local);
     }
 }

@@ -410,6 +410,12 @@ impl UpdateReceiver {
         n
     }
 
+    /// Whether updates wait in the queue (for the next calls of [`Self::apply`]).
+    #[inline]
+    pub fn pending(&self) -> bool {
+        !self.channel.queue.is_empty()
+    }
+
     /// The most updates applied per call.
     pub fn budget(&self) -> usize {
         self.budget

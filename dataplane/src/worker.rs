@@ -54,9 +54,12 @@ pub trait Processor: Send {
         0
     }
 
-    /// Called after each poll (e.g. to publish counters).
+    /// Called after each poll with the packets it received on all RX queues (e.g. to
+    /// publish counters).
     #[inline]
-    fn after_poll(&mut self) {}
+    fn after_poll(&mut self, received: usize) {
+        let _ = received;
+    }
 }
 
 /// Why a worker could not be built or started.
@@ -204,7 +207,9 @@ where
         &self.processor
     }
 
-    /// One pass over every RX queue; returns the packets handled.
+    /// One pass over every RX queue; returns the work done: the packets received, the
+    /// control thread's frames sent, and what [`Processor::before_poll`] did (e.g. updates
+    /// applied).
     #[inline]
     pub fn poll_once(&mut self) -> usize {
         let Worker {
@@ -218,12 +223,15 @@ where
             local,
             ..
         } = self;
-        let mut total = processor.before_poll();
+        let work = processor.before_poll();
+        let mut received = 0;
+        // Frames the control thread sends through this worker.
+        let mut injected = 0;
         if let Some(q) = inject {
             for _ in 0..BURST {
                 let Some((packet, port)) = q.pop() else { break };
                 dispatch(packet, Action::Forward(port), pending, tx, punt, local);
-                total += 1;
+                injected += 1;
             }
         }
         for (port, queue) in rx.iter_mut().enumerate() {
@@ -232,7 +240,7 @@ where
             if n == 0 {
                 continue;
             }
-            total += n;
+            received += n;
             local.rx[port] += n as u64;
             {
                 // Packets the processor adds (copies) are queued like forwarded ones.
@@ -270,10 +278,10 @@ where
                 send(txq, queue, out, local);
             }
         }
-        processor.after_poll();
+        processor.after_poll(received);
         local.polls += 1;
         local.publish(&self.shared, self.backoff.sleeps());
-        total
+        work + received + injected
     }
 
     /// Polls until `stop` is set, backing off when idle; then publishes final counters.
