@@ -181,10 +181,8 @@ fuzz_target!(|data: &[u8]| {
         0 => {
             let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 9, 0x08, 0x00];
             let mut ip = rest.to_vec();
-            if ip.len() >= 20 && ip[0] >> 4 == 4 && usize::from(ip[0] & 0x0f) * 4 <= ip.len() {
-                if Ipv4Packet::new_checked(&ip[..]).is_ok() {
-                    Ipv4Packet::new_unchecked(&mut ip[..]).fill_checksum();
-                }
+            if Ipv4Packet::new_checked(&ip[..]).is_ok() {
+                Ipv4Packet::new_unchecked(&mut ip[..]).fill_checksum();
             }
             f.extend_from_slice(&ip);
             f
