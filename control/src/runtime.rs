@@ -14,14 +14,75 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use mipdp_dataplane::counters::{DropReason, WorkerSnapshot};
+use mipdp_dataplane::port::template::TemplateRx;
 use mipdp_dataplane::worker::check_core;
-use mipdp_dataplane::{Forwarder, ForwarderPort, Worker, WorkerCounters};
-use mipdp_dpdk::{register_thread, Eal, Mempool, Port, PortConfig, RxQueue, TxQueue};
+use mipdp_dataplane::{Forwarder, ForwarderPort, RxPort, Worker, WorkerCounters};
+use mipdp_dpdk::{register_thread, Eal, MbufBatch, Mempool, Port, PortConfig, RxQueue, TxQueue};
 
 use crate::config::{Config, Mode};
 use crate::mobility::{engine_text, Control, Processors};
 
 type DpdkWorker = Worker<RxQueue, TxQueue, Processors>;
+/// A worker whose RX queues are wrapped by the benchmark aid `rx_template_pcap`.
+type TemplatedWorker = Worker<TemplateRx<RxQueue>, TxQueue, Processors>;
+
+/// A running worker thread, of either RX type.
+enum WorkerThread {
+    Plain(JoinHandle<DpdkWorker>),
+    Templated(JoinHandle<TemplatedWorker>),
+}
+
+impl WorkerThread {
+    /// Waits for the worker to stop; its counters, or Err when the thread panicked.
+    fn join(self) -> std::thread::Result<Arc<WorkerCounters>> {
+        match self {
+            WorkerThread::Plain(h) => h.join().map(|w| w.counters()),
+            WorkerThread::Templated(h) => h.join().map(|w| w.counters()),
+        }
+    }
+}
+
+/// A started worker thread and its counters.
+type Started<R> = (
+    JoinHandle<Worker<R, TxQueue, Processors>>,
+    Arc<WorkerCounters>,
+);
+
+/// What starting one worker takes besides its RX queues.
+struct WorkerStart<'a> {
+    index: usize,
+    core: core_affinity::CoreId,
+    tx: Vec<TxQueue>,
+    processor: Processors,
+    idle: Duration,
+    control: Option<&'a Control>,
+    eal: &'a Eal,
+    stop: &'a Arc<AtomicBool>,
+}
+
+impl WorkerStart<'_> {
+    /// Builds the worker on `rx` and starts its thread (registered with DPDK).
+    fn spawn<R>(self, rx: Vec<R>) -> Result<Started<R>>
+    where
+        R: RxPort<Batch = MbufBatch> + 'static,
+    {
+        let mut worker = Worker::new(self.index, rx, self.tx, self.processor, self.idle)?;
+        if let Some(c) = self.control {
+            worker = worker.with_punt(c.punt_queue());
+            if self.index == 0 {
+                worker = worker.with_inject(c.inject_queue());
+            }
+        }
+        let counters = worker.counters();
+        let eal = self.eal.clone();
+        let handle = worker.spawn(
+            self.core,
+            move || register_thread(&eal).map(|_| ()).map_err(|e| e.to_string()),
+            self.stop.clone(),
+        )?;
+        Ok((handle, counters))
+    }
+}
 
 /// Drivers that need as many RX as TX queues (DPDK's tap driver refuses unequal counts).
 const EQUAL_QUEUE_DRIVERS: [&str; 1] = ["net_tap"];
@@ -35,7 +96,7 @@ const CONTROL_TICK: Duration = Duration::from_millis(1);
 pub struct Dataplane {
     config: Config,
     ports: Vec<Port>,
-    workers: Vec<JoinHandle<DpdkWorker>>,
+    workers: Vec<WorkerThread>,
     counters: Vec<Arc<WorkerCounters>>,
     stop: Arc<AtomicBool>,
     // The control thread's own TX queue on every port that can have one (signalling and
@@ -152,6 +213,15 @@ impl Dataplane {
         engines.reverse();
         let mut handles = Vec::new();
         let mut counters = Vec::new();
+        // The benchmark aid `rx_template_pcap`: only when some port has templates do the
+        // workers get the wrapping RX type, so the usual path is the plain queue.
+        let templated = config.rx_templates.iter().any(Option::is_some);
+        if templated {
+            log::warn!(
+                "rx_template_pcap: received frames are overwritten with template frames \
+                 (a benchmark aid: do not use with real traffic)"
+            );
+        }
         for (w, core) in cores.iter().enumerate() {
             let q = w as u16;
             let rx = ports
@@ -166,38 +236,46 @@ impl Dataplane {
                 Some(engine) => Processors::Mobility(Box::new(engine)),
                 None => Processors::Forwarder(Forwarder::new(&forwarder_ports)),
             };
-            let mut worker = Worker::new(
-                w,
-                rx,
+            let start = WorkerStart {
+                index: w,
+                core: *core,
                 tx,
                 processor,
-                Duration::from_micros(dp.idle_sleep_max_us),
-            )?;
-            if let Some(c) = &control {
-                worker = worker.with_punt(c.punt_queue());
-                if w == 0 {
-                    worker = worker.with_inject(c.inject_queue());
+                idle: Duration::from_micros(dp.idle_sleep_max_us),
+                control: control.as_ref(),
+                eal: &eal,
+                stop: &stop,
+            };
+            let started = if templated {
+                let rx = rx
+                    .into_iter()
+                    .zip(&config.rx_templates)
+                    .map(|(q, t)| match t {
+                        // Workers sharing a list start at different frames.
+                        Some(t) => {
+                            let first = t.len() / cores.len() * w;
+                            TemplateRx::new(q, t.clone(), first)
+                        }
+                        None => TemplateRx::plain(q),
+                    })
+                    .collect();
+                start
+                    .spawn(rx)
+                    .map(|(h, c)| (WorkerThread::Templated(h), c))
+            } else {
+                start.spawn(rx).map(|(h, c)| (WorkerThread::Plain(h), c))
+            };
+            match started {
+                Ok((h, c)) => {
+                    handles.push(h);
+                    counters.push(c);
                 }
-            }
-            counters.push(worker.counters());
-            let eal_for_thread = eal.clone();
-            let handle = worker.spawn(
-                *core,
-                move || {
-                    register_thread(&eal_for_thread)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                },
-                stop.clone(),
-            );
-            match handle {
-                Ok(h) => handles.push(h),
                 Err(e) => {
                     stop.store(true, Ordering::SeqCst);
                     for h in handles {
                         let _ = h.join();
                     }
-                    return Err(e.into());
+                    return Err(e);
                 }
             }
             log::info!("worker {w} running on core {}", core.id);
@@ -374,8 +452,8 @@ impl Dataplane {
         let mut panicked = 0;
         for (w, h) in self.workers.into_iter().enumerate() {
             match h.join() {
-                Ok(worker) => {
-                    let s = worker.counters().snapshot();
+                Ok(counters) => {
+                    let s = counters.snapshot();
                     let _ = writeln!(
                         out,
                         "final worker={} core={} rx={} tx={} {} polls={} idle_sleeps={}",
