@@ -68,7 +68,9 @@ impl ControlSocket {
             let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
             let mut line = String::new();
             let mut reader = BufReader::new(stream.take(4096));
-            if reader.read_line(&mut line).is_err() {
+            // Nothing sent before the end: a probe such as bind()'s "is it in use?" from
+            // another mipdp, which is gone and wants no answer.
+            if reader.read_line(&mut line).is_err() || line.is_empty() {
                 continue;
             }
             let reply = answer(line.trim());
