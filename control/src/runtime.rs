@@ -16,37 +16,19 @@ use anyhow::{Context, Result};
 use mipdp_dataplane::counters::{DropReason, WorkerSnapshot};
 use mipdp_dataplane::port::template::TemplateRx;
 use mipdp_dataplane::worker::check_core;
-use mipdp_dataplane::{Forwarder, ForwarderPort, RxPort, Worker, WorkerCounters};
-use mipdp_dpdk::{register_thread, Eal, MbufBatch, Mempool, Port, PortConfig, RxQueue, TxQueue};
+use mipdp_dataplane::{Forwarder, ForwarderPort, Worker, WorkerCounters};
+use mipdp_dpdk::{register_thread, Eal, Mempool, Port, PortConfig, RxQueue, TxQueue};
 
 use crate::config::{Config, Mode};
 use crate::mobility::{engine_text, Control, Processors};
 
-type DpdkWorker = Worker<RxQueue, TxQueue, Processors>;
-/// A worker whose RX queues are wrapped by the benchmark aid `rx_template_pcap`.
-type TemplatedWorker = Worker<TemplateRx<RxQueue>, TxQueue, Processors>;
-
-/// A running worker thread, of either RX type.
-enum WorkerThread {
-    Plain(JoinHandle<DpdkWorker>),
-    Templated(JoinHandle<TemplatedWorker>),
-}
-
-impl WorkerThread {
-    /// Waits for the worker to stop; its counters, or Err when the thread panicked.
-    fn join(self) -> std::thread::Result<Arc<WorkerCounters>> {
-        match self {
-            WorkerThread::Plain(h) => h.join().map(|w| w.counters()),
-            WorkerThread::Templated(h) => h.join().map(|w| w.counters()),
-        }
-    }
-}
-
-/// A started worker thread and its counters.
-type Started<R> = (
-    JoinHandle<Worker<R, TxQueue, Processors>>,
-    Arc<WorkerCounters>,
-);
+/// A worker. Its RX queues are always wrapped for the benchmark aid `rx_template_pcap`
+/// (passed through untouched on a port without templates: one predictable branch per
+/// burst). A second worker type for the usual case would be free per burst but not per
+/// packet: with two instantiations of the worker loop LLVM stopped inlining the
+/// processor into it, which cost the forwarder 8-15 % (perf/mobility.sh fwd-plain, same
+/// run); with one, the forwarder is within the noise of the build before the wrapper.
+type DpdkWorker = Worker<TemplateRx<RxQueue>, TxQueue, Processors>;
 
 /// What starting one worker takes besides its RX queues.
 struct WorkerStart<'a> {
@@ -62,10 +44,10 @@ struct WorkerStart<'a> {
 
 impl WorkerStart<'_> {
     /// Builds the worker on `rx` and starts its thread (registered with DPDK).
-    fn spawn<R>(self, rx: Vec<R>) -> Result<Started<R>>
-    where
-        R: RxPort<Batch = MbufBatch> + 'static,
-    {
+    fn spawn(
+        self,
+        rx: Vec<TemplateRx<RxQueue>>,
+    ) -> Result<(JoinHandle<DpdkWorker>, Arc<WorkerCounters>)> {
         let mut worker = Worker::new(self.index, rx, self.tx, self.processor, self.idle)?;
         if let Some(c) = self.control {
             worker = worker.with_punt(c.punt_queue());
@@ -96,7 +78,7 @@ const CONTROL_TICK: Duration = Duration::from_millis(1);
 pub struct Dataplane {
     config: Config,
     ports: Vec<Port>,
-    workers: Vec<WorkerThread>,
+    workers: Vec<JoinHandle<DpdkWorker>>,
     counters: Vec<Arc<WorkerCounters>>,
     stop: Arc<AtomicBool>,
     // The control thread's own TX queue on every port that can have one (signalling and
@@ -213,10 +195,7 @@ impl Dataplane {
         engines.reverse();
         let mut handles = Vec::new();
         let mut counters = Vec::new();
-        // The benchmark aid `rx_template_pcap`: only when some port has templates do the
-        // workers get the wrapping RX type, so the usual path is the plain queue.
-        let templated = config.rx_templates.iter().any(Option::is_some);
-        if templated {
+        if config.rx_templates.iter().any(Option::is_some) {
             log::warn!(
                 "rx_template_pcap: received frames are overwritten with template frames \
                  (a benchmark aid: do not use with real traffic)"
@@ -246,25 +225,19 @@ impl Dataplane {
                 eal: &eal,
                 stop: &stop,
             };
-            let started = if templated {
-                let rx = rx
-                    .into_iter()
-                    .zip(&config.rx_templates)
-                    .map(|(q, t)| match t {
-                        // Workers sharing a list start at different frames.
-                        Some(t) => {
-                            let first = t.len() / cores.len() * w;
-                            TemplateRx::new(q, t.clone(), first)
-                        }
-                        None => TemplateRx::plain(q),
-                    })
-                    .collect();
-                start
-                    .spawn(rx)
-                    .map(|(h, c)| (WorkerThread::Templated(h), c))
-            } else {
-                start.spawn(rx).map(|(h, c)| (WorkerThread::Plain(h), c))
-            };
+            let rx = rx
+                .into_iter()
+                .zip(&config.rx_templates)
+                .map(|(q, t)| match t {
+                    // Workers sharing a list start at different frames.
+                    Some(t) => {
+                        let first = t.len() / cores.len() * w;
+                        TemplateRx::new(q, t.clone(), first)
+                    }
+                    None => TemplateRx::plain(q),
+                })
+                .collect();
+            let started = start.spawn(rx);
             match started {
                 Ok((h, c)) => {
                     handles.push(h);
@@ -452,8 +425,8 @@ impl Dataplane {
         let mut panicked = 0;
         for (w, h) in self.workers.into_iter().enumerate() {
             match h.join() {
-                Ok(counters) => {
-                    let s = counters.snapshot();
+                Ok(worker) => {
+                    let s = worker.counters().snapshot();
                     let _ = writeln!(
                         out,
                         "final worker={} core={} rx={} tx={} {} polls={} idle_sleeps={}",

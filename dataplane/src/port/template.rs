@@ -8,8 +8,8 @@
 //! copies its bytes: one memcpy, no allocation, no syscall. The same cost applies whatever
 //! the worker does with the packet afterwards, so two mipdp modes measured on the same
 //! templates compare fairly; a program that does not copy (testpmd on `net_null`) does not
-//! pay it. Without templates the wrapper passes bursts through untouched, and the runtime
-//! does not wrap a port at all unless some port has templates.
+//! pay it. Without templates the wrapper passes bursts through untouched (one branch per
+//! burst); mipdp's runtime wraps every port, so the worker loop has a single instantiation.
 
 use std::sync::Arc;
 
