@@ -485,7 +485,7 @@ run_contender() {
     read -r mean lo hi n <<<"$stats"
     [ "$(awk -v m="$mean" 'BEGIN { print (m > 0) }')" -eq 1 ] ||
         fail_run "$who" "$log" "forwarded nothing (0 Mpps)"
-    printf '    %-34s %8.2f Mpps  (%d periods, %.2f..%.2f)\n' "${LABEL[$who]}" "$mean" "$n" "$lo" "$hi"
+    printf '    %-42s %8.2f Mpps  (%d periods, %.2f..%.2f)\n' "${LABEL[$who]}" "$mean" "$n" "$lo" "$hi"
 
     if [[ "$who" != testpmd-* ]]; then
         check_mipdp "$who" "$log" "$need"
@@ -648,9 +648,9 @@ MAC=$(base_of testpmd-mac)
 IO=$(base_of testpmd-io)
 
 echo
-printf '%-34s %8s %8s %9s %8s %8s   %s\n' contender Mpps ns/pkt "vs fwd" "vs mac" "vs io" "runs (Mpps)"
+printf '%-42s %8s %8s %9s %8s %8s   %s\n' contender Mpps ns/pkt "vs fwd" "vs mac" "vs io" "runs (Mpps)"
 for who in "${CONTENDERS[@]}"; do
-    printf '%-34s %8s %8s %9s %8s %8s   %s\n' "${LABEL[$who]}" "$(fmt2 "$(med "$who")")" \
+    printf '%-42s %8s %8s %9s %8s %8s   %s\n' "${LABEL[$who]}" "$(fmt2 "$(med "$who")")" \
         "$(ns_per_packet "$(med "$who")")" "$(ratio "$(med "$who")" "$FWD")" \
         "$(ratio "$(med "$who")" "$MAC")" "$(ratio "$(med "$who")" "$IO")" "$(runs_text "$who")"
 done
@@ -672,15 +672,16 @@ echo "(Mpps = TX packets per second summed over both ports; CPUs ${BUSY_START} %
 config_text() {
     local file=$1
     awk '
-        /^\[\[(binding|profile)\]\]/ && !cut { cut = 1 }
-        !cut { lines[++n] = $0 }
-        /^\[\[binding\]\]/ { b++ }
-        /^\[\[profile\]\]/ { p++ }
+        /^\[\[(binding|profile)\]\]/ { kind = $0; count[kind]++ }
+        /^\[/ && !/^\[\[(binding|profile)\]\]/ { kind = "" }
+        # Everything but the generated entries, and the first entry of each kind.
+        kind == "" || count[kind] == 1 { lines[++n] = $0 }
         END {
             while (n > 0 && lines[n] == "") n--
             for (i = 1; i <= n; i++) print lines[i]
-            if (p) printf "\n# ... %d [[profile]] sections (see mobility-gen)\n", p
-            if (b) printf "%s# ... %d [[binding]] sections (see mobility-gen)\n", (p ? "" : "\n"), b
+            for (k in count) if (count[k] > 1) {
+                printf "\n# ... %d more %s sections like the first (see mobility-gen)\n", count[k] - 1, k
+            }
         }' "$file"
 }
 
@@ -727,7 +728,7 @@ if [ "$WRITE" -eq 1 ]; then
         echo "- mipdp forwarder, no template: testpmd mac's work through mipdp's worker loop (what"
         echo "  \`perf/forwarder.sh\` measures). The gap to \"mipdp forwarder\" is the cost of the"
         echo "  template source itself."
-        echo "- mipdp forwarder: the same on the home agent's ${BINDINGS_LARGE}-binding templates."
+        echo "- mipdp forwarder: the same on the $(human "$BINDINGS_LARGE")-binding home agent's templates."
         echo "- mipdp HA: IPv4 packets for bound home addresses (64-byte IPv4/UDP packets, 78-byte frames),"
         echo "  classified by the service profiles (one node-destination profile per home address),"
         echo "  looked up in the bindings, tunnelled IPv4-in-IPv4 (RFC 2003) to the care-of address,"
@@ -736,14 +737,14 @@ if [ "$WRITE" -eq 1 ]; then
         echo "- mipdp MAP: IPv6-in-IPv6 (40-byte outer header around a 64-byte IPv6/UDP packet, 118-byte"
         echo "  frames) to the MAP's address, decapsulated by the MAP role's profile, searched again, and"
         echo "  tunnelled IPv6-in-IPv6 (RFC 2473, with the Tunnel Encapsulation Limit option) to the LCoA"
-        echo "  of the RCoA's binding (${BINDINGS_SMALL} bindings)."
-        echo "- mipdp HA + TOS: the ${BINDINGS_SMALL}-binding home agent's traffic sent from correspondents"
-        echo "  that ${PROFILES} AAA-source profiles (half exact addresses, half \`A.B.C.*\` wildcards) mark"
+        echo "  of the RCoA's binding ($(human "$BINDINGS_SMALL") bindings)."
+        echo "- mipdp HA + TOS: the $(human "$BINDINGS_SMALL")-binding home agent's traffic sent from correspondents"
+        echo "  that $(human "$PROFILES") AAA-source profiles (half exact addresses, half \`A.B.C.*\` wildcards) mark"
         echo "  with a DSCP before tunnelling by the binding; every packet hits one of them."
         echo
         echo "The template source (\`[[port]] rx_template_pcap\`, a benchmark aid): net_null hands out"
         echo "buffers holding whatever they held, so each frame a mipdp worker receives is overwritten"
-        echo "with the next frame of a pcap written by \`mobility-gen\` (${FRAMES} frames per pcap, loaded"
+        echo "with the next frame of a pcap written by \`mobility-gen\` ($(human "$FRAMES") frames per pcap, loaded"
         echo "at start, cycled): one memcpy per packet, the same for every mipdp contender (net_null's"
         echo "size is set to the template length, so no length change). Every template list has the"
         echo "same number of frames, so the 1k and 1M home agents read their templates from memory"
@@ -757,7 +758,7 @@ if [ "$WRITE" -eq 1 ]; then
         echo "  contender"
         echo "- DPDK $DPDK_VERSION (Debian package); mipdp at commit $COMMIT"
         if wants ha-1m && [ -n "${STARTUP[ha-1m]:-}" ]; then
-            echo "- Start-up of the ${BINDINGS_LARGE}-binding home agent (configuration parsed, tables"
+            echo "- Start-up of the $(human "$BINDINGS_LARGE")-binding home agent (configuration parsed, tables"
             echo "  installed, first stats period over): ${STARTUP[ha-1m]} s in round 1"
         fi
         if [ -n "$SPREAD_TEXT" ]; then
