@@ -8,13 +8,14 @@ ifneq ($(wildcard $(HOME)/.cargo/bin/cargo),)
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 endif
 
-.PHONY: help deps build demo test bench fmt clippy
+.PHONY: help deps build demo test bench bench-mobility fmt clippy
 
 help:
 	@echo "mipdp make targets:"
 	@echo "  make demo    install what is missing, build, run mipdp as a home agent on DPDK virtual NICs (root)"
 	@echo "  make test    install what is missing, then fmt check, clippy, build, every test, bench build (root)"
 	@echo "  make bench   install what is missing, then the forwarder benchmark against dpdk-testpmd (root)"
+	@echo "  make bench-mobility  the mobility paths benchmark (home agent, MAP, TOS) against the forwarder and testpmd (root)"
 	@echo "  make build   install what is missing, then cargo build --release --workspace"
 	@echo "  make deps    install missing system packages, scapy, rustfmt/clippy (scripts/install-deps.sh)"
 	@echo "  make fmt     format the code (cargo fmt --all)"
@@ -34,6 +35,9 @@ test: deps
 
 bench: deps
 	bash perf/forwarder.sh
+
+bench-mobility: deps
+	bash perf/mobility.sh
 
 fmt:
 	$(CARGO) fmt --all

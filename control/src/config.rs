@@ -3,7 +3,10 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use mipdp_dataplane::port::template::Templates;
 
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
@@ -127,6 +130,12 @@ pub struct PortSection {
     /// Receive all frames whatever their destination MAC.
     #[serde(default = "default_true")]
     pub promiscuous: bool,
+    /// Benchmark aid, not for production: a pcap file of Ethernet frames. Every frame the
+    /// workers receive on this port is overwritten with the next of these frames (cycling),
+    /// so that a packet source with meaningless contents (`net_null`) carries valid traffic.
+    /// A relative path is taken from the configuration file's directory. See
+    /// perf/README.md.
+    pub rx_template_pcap: Option<String>,
 }
 
 /// The whole configuration file.
@@ -164,6 +173,10 @@ pub struct Config {
     /// `[[profile]]` sections.
     #[serde(rename = "profile", default)]
     pub profiles: Vec<ProfileSection>,
+    /// The frames of each port's `rx_template_pcap`, by port index (loaded and checked
+    /// with the configuration; None for a port without one).
+    #[serde(skip)]
+    pub rx_templates: Vec<Option<Arc<Templates>>>,
 }
 
 fn default_mode() -> Mode {
@@ -232,14 +245,54 @@ impl Config {
         Config::parse(&text, &shown)
     }
 
-    /// Parses and validates configuration text; `path` is only used in messages.
+    /// Parses and validates configuration text; `path` is used in messages and as the
+    /// base of relative file names in it.
     pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_string(),
             message: e.to_string().trim_end().to_string(),
         })?;
         config.validate(path)?;
+        config.rx_templates = config.load_rx_templates(path)?;
         Ok(config)
+    }
+
+    /// Reads every port's `rx_template_pcap` (a file named by several ports is read once
+    /// and shared).
+    fn load_rx_templates(&self, path: &str) -> Result<Vec<Option<Arc<Templates>>>, ConfigError> {
+        let base = Path::new(path).parent().unwrap_or(Path::new(""));
+        let mut loaded: Vec<(PathBuf, Arc<Templates>)> = Vec::new();
+        let mut out = Vec::with_capacity(self.ports.len());
+        for (i, p) in self.ports.iter().enumerate() {
+            let Some(name) = &p.rx_template_pcap else {
+                out.push(None);
+                continue;
+            };
+            let file = base.join(name);
+            let file = std::fs::canonicalize(&file).unwrap_or(file);
+            if let Some((_, t)) = loaded.iter().find(|(f, _)| *f == file) {
+                out.push(Some(t.clone()));
+                continue;
+            }
+            let invalid = |why: String| {
+                ConfigError::Invalid {
+                path: path.to_string(),
+                key: format!("port[{i}].rx_template_pcap"),
+                value: format!("{name:?}"),
+                expected: format!(
+                    "{why}; expected a pcap file of Ethernet frames (a benchmark aid, see perf/README.md)"
+                ),
+            }
+            };
+            let bytes = std::fs::read(&file)
+                .map_err(|e| invalid(format!("cannot read {}: {e}", file.display())))?;
+            let templates = Templates::from_pcap(&bytes)
+                .map_err(|e| invalid(format!("{}: {e}", file.display())))?;
+            let templates = Arc::new(templates);
+            loaded.push((file, templates.clone()));
+            out.push(Some(templates));
+        }
+        Ok(out)
     }
 
     fn validate(&self, path: &str) -> Result<(), ConfigError> {
@@ -473,6 +526,82 @@ mod tests {
         let e = err(&GOOD.replace("workers = [1]", "workers = [1]\nmbufs = 100"));
         assert!(
             e.contains("dataplane.mbufs = 100") && e.contains("at least"),
+            "{e}"
+        );
+    }
+
+    /// A classic pcap file of `frames` (little-endian, microseconds, Ethernet).
+    fn pcap(frames: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for f in frames {
+            for v in [0, 0, f.len() as u32, f.len() as u32] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend_from_slice(f);
+        }
+        out
+    }
+
+    #[test]
+    fn rx_template_pcap_is_loaded_from_the_configuration_directory_and_shared() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.pcap"), pcap(&[&[1u8; 60], &[2u8; 78]])).unwrap();
+        let text = GOOD
+            .replace(
+                "device = \"net_tap0\"",
+                "device = \"net_tap0\"\nrx_template_pcap = \"t.pcap\"",
+            )
+            .replace(
+                "device = \"net_tap1\"",
+                "device = \"net_tap1\"\nrx_template_pcap = \"./t.pcap\"",
+            );
+        let path = dir.path().join("mipdp.toml");
+        let c = Config::parse(&text, path.to_str().unwrap()).unwrap();
+        let t0 = c.rx_templates[0].as_ref().unwrap();
+        assert_eq!(t0.len(), 2);
+        assert_eq!(t0.frame(1), &[2u8; 78][..]);
+        // Named twice (differently), read once.
+        assert!(Arc::ptr_eq(t0, c.rx_templates[1].as_ref().unwrap()));
+        // Without the key, no templates.
+        let plain = Config::parse(GOOD, path.to_str().unwrap()).unwrap();
+        assert!(plain.rx_templates.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn a_bad_rx_template_pcap_is_refused_with_the_key_and_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mipdp.toml");
+        let with = |name: &str| {
+            GOOD.replace(
+                "device = \"net_tap1\"",
+                &format!("device = \"net_tap1\"\nrx_template_pcap = \"{name}\""),
+            )
+        };
+        let err = |name: &str| {
+            Config::parse(&with(name), path.to_str().unwrap())
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err("missing.pcap");
+        assert!(
+            e.contains("port[1].rx_template_pcap")
+                && e.contains("missing.pcap")
+                && e.contains("cannot read"),
+            "{e}"
+        );
+        std::fs::write(dir.path().join("text.pcap"), b"frames, honest").unwrap();
+        let e = err("text.pcap");
+        assert!(
+            e.contains("port[1].rx_template_pcap") && e.contains("not a pcap file"),
+            "{e}"
+        );
+        std::fs::write(dir.path().join("empty.pcap"), pcap(&[])).unwrap();
+        let e = err("empty.pcap");
+        assert!(
+            e.contains("port[1].rx_template_pcap") && e.contains("no frames"),
             "{e}"
         );
     }

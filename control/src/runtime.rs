@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use mipdp_dataplane::counters::{DropReason, WorkerSnapshot};
+use mipdp_dataplane::port::template::TemplateRx;
 use mipdp_dataplane::worker::check_core;
 use mipdp_dataplane::{Forwarder, ForwarderPort, Worker, WorkerCounters};
 use mipdp_dpdk::{register_thread, Eal, Mempool, Port, PortConfig, RxQueue, TxQueue};
@@ -21,7 +22,49 @@ use mipdp_dpdk::{register_thread, Eal, Mempool, Port, PortConfig, RxQueue, TxQue
 use crate::config::{Config, Mode};
 use crate::mobility::{engine_text, Control, Processors};
 
-type DpdkWorker = Worker<RxQueue, TxQueue, Processors>;
+/// A worker. Its RX queues are always wrapped for the benchmark aid `rx_template_pcap`
+/// (passed through untouched on a port without templates: one predictable branch per
+/// burst). A second worker type for the usual case would be free per burst but not per
+/// packet: with two instantiations of the worker loop LLVM stopped inlining the
+/// processor into it, which cost the forwarder 8-15 % (perf/mobility.sh fwd-plain, same
+/// run); with one, the forwarder is within the noise of the build before the wrapper.
+type DpdkWorker = Worker<TemplateRx<RxQueue>, TxQueue, Processors>;
+
+/// What starting one worker takes besides its RX queues.
+struct WorkerStart<'a> {
+    index: usize,
+    core: core_affinity::CoreId,
+    tx: Vec<TxQueue>,
+    processor: Processors,
+    idle: Duration,
+    control: Option<&'a Control>,
+    eal: &'a Eal,
+    stop: &'a Arc<AtomicBool>,
+}
+
+impl WorkerStart<'_> {
+    /// Builds the worker on `rx` and starts its thread (registered with DPDK).
+    fn spawn(
+        self,
+        rx: Vec<TemplateRx<RxQueue>>,
+    ) -> Result<(JoinHandle<DpdkWorker>, Arc<WorkerCounters>)> {
+        let mut worker = Worker::new(self.index, rx, self.tx, self.processor, self.idle)?;
+        if let Some(c) = self.control {
+            worker = worker.with_punt(c.punt_queue());
+            if self.index == 0 {
+                worker = worker.with_inject(c.inject_queue());
+            }
+        }
+        let counters = worker.counters();
+        let eal = self.eal.clone();
+        let handle = worker.spawn(
+            self.core,
+            move || register_thread(&eal).map(|_| ()).map_err(|e| e.to_string()),
+            self.stop.clone(),
+        )?;
+        Ok((handle, counters))
+    }
+}
 
 /// Drivers that need as many RX as TX queues (DPDK's tap driver refuses unequal counts).
 const EQUAL_QUEUE_DRIVERS: [&str; 1] = ["net_tap"];
@@ -152,6 +195,12 @@ impl Dataplane {
         engines.reverse();
         let mut handles = Vec::new();
         let mut counters = Vec::new();
+        if config.rx_templates.iter().any(Option::is_some) {
+            log::warn!(
+                "rx_template_pcap: received frames are overwritten with template frames \
+                 (a benchmark aid: do not use with real traffic)"
+            );
+        }
         for (w, core) in cores.iter().enumerate() {
             let q = w as u16;
             let rx = ports
@@ -166,38 +215,40 @@ impl Dataplane {
                 Some(engine) => Processors::Mobility(Box::new(engine)),
                 None => Processors::Forwarder(Forwarder::new(&forwarder_ports)),
             };
-            let mut worker = Worker::new(
-                w,
-                rx,
+            let start = WorkerStart {
+                index: w,
+                core: *core,
                 tx,
                 processor,
-                Duration::from_micros(dp.idle_sleep_max_us),
-            )?;
-            if let Some(c) = &control {
-                worker = worker.with_punt(c.punt_queue());
-                if w == 0 {
-                    worker = worker.with_inject(c.inject_queue());
+                idle: Duration::from_micros(dp.idle_sleep_max_us),
+                control: control.as_ref(),
+                eal: &eal,
+                stop: &stop,
+            };
+            let rx = rx
+                .into_iter()
+                .zip(&config.rx_templates)
+                .map(|(q, t)| match t {
+                    // Workers sharing a list start at different frames.
+                    Some(t) => {
+                        let first = t.len() / cores.len() * w;
+                        TemplateRx::new(q, t.clone(), first)
+                    }
+                    None => TemplateRx::plain(q),
+                })
+                .collect();
+            let started = start.spawn(rx);
+            match started {
+                Ok((h, c)) => {
+                    handles.push(h);
+                    counters.push(c);
                 }
-            }
-            counters.push(worker.counters());
-            let eal_for_thread = eal.clone();
-            let handle = worker.spawn(
-                *core,
-                move || {
-                    register_thread(&eal_for_thread)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                },
-                stop.clone(),
-            );
-            match handle {
-                Ok(h) => handles.push(h),
                 Err(e) => {
                     stop.store(true, Ordering::SeqCst);
                     for h in handles {
                         let _ = h.join();
                     }
-                    return Err(e.into());
+                    return Err(e);
                 }
             }
             log::info!("worker {w} running on core {}", core.id);

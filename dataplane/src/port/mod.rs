@@ -2,10 +2,12 @@
 //! backend for tests ([`memory`]).
 //!
 //! A worker is generic over its queue types, so the same loop and the same processing run
-//! on a NIC, on a DPDK virtual device, or on queues a test fills and empties.
+//! on a NIC, on a DPDK virtual device, or on queues a test fills and empties. [`template`]
+//! wraps any RX queue to replace what it receives with preloaded frames (a benchmark aid).
 
 pub mod dpdk;
 pub mod memory;
+pub mod template;
 
 /// Why a buffer edit was refused (bounds are checked; nothing is written out of range).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

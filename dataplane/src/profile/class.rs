@@ -22,7 +22,7 @@ enum Slot {
 #[derive(Debug)]
 pub struct ClassTable {
     class: Class,
-    exact: HashMap<IpAddr, Vec<Profile>>,
+    exact: HashMap<IpAddr, Bucket>,
     prefix4: HashMap<(u8, u32), Vec<Profile>>,
     prefix6: HashMap<(u8, u128), Vec<Profile>>,
     lengths4: Lengths,
@@ -34,6 +34,52 @@ pub struct ClassTable {
 
 fn first_match<'a>(bucket: &'a [Profile], key: &FlowKey) -> Option<&'a Profile> {
     bucket.iter().find(|p| p.matches.matches(key))
+}
+
+/// The profiles of one exact address, in id order. Nearly every exact address has one
+/// profile (a home agent's per-mobile profile), kept inside the hash table's entry: a
+/// lookup reads the entry it found and nothing more, where a list adds a dependent read,
+/// a cache miss per packet once the table outgrows the caches (a million bindings).
+#[derive(Debug)]
+enum Bucket {
+    One(Profile),
+    Many(Vec<Profile>),
+}
+
+impl Bucket {
+    #[inline]
+    fn as_slice(&self) -> &[Profile] {
+        match self {
+            Bucket::One(p) => core::slice::from_ref(p),
+            Bucket::Many(v) => v,
+        }
+    }
+
+    /// Adds `profile` in id order (the caller removed any with its id).
+    fn insert(&mut self, profile: Profile) {
+        if let Bucket::One(p) = *self {
+            *self = Bucket::Many(vec![p]);
+        }
+        if let Bucket::Many(list) = self {
+            let at = list.partition_point(|p| p.id < profile.id);
+            list.insert(at, profile);
+        }
+    }
+
+    /// Removes the profile with `id`; true when none is left.
+    fn remove(&mut self, id: ProfileId) -> bool {
+        match self {
+            Bucket::One(p) => p.id == id,
+            Bucket::Many(list) => {
+                list.retain(|p| p.id != id);
+                let empty = list.is_empty();
+                if let [only] = list.as_slice() {
+                    *self = Bucket::One(*only);
+                }
+                empty
+            }
+        }
+    }
 }
 
 impl ClassTable {
@@ -94,7 +140,16 @@ impl ClassTable {
         self.remove(profile.id);
         let slot = self.slot_of(&profile);
         let bucket = match slot {
-            Slot::Exact(a) => self.exact.entry(a).or_default(),
+            Slot::Exact(a) => {
+                match self.exact.entry(a) {
+                    hashbrown::hash_map::Entry::Occupied(mut e) => e.get_mut().insert(profile),
+                    hashbrown::hash_map::Entry::Vacant(e) => {
+                        e.insert(Bucket::One(profile));
+                    }
+                }
+                self.slots.insert(profile.id, slot);
+                return Ok(());
+            }
             Slot::Prefix4(len, a) => {
                 let b = self.prefix4.entry((len, a)).or_default();
                 if b.is_empty() {
@@ -128,7 +183,7 @@ impl ClassTable {
         };
         match slot {
             Slot::Exact(a) => {
-                if self.exact.get_mut(&a).is_some_and(take) {
+                if self.exact.get_mut(&a).is_some_and(|b| b.remove(id)) {
                     self.exact.remove(&a);
                 }
             }
@@ -164,7 +219,11 @@ impl ClassTable {
             key.dst
         };
         if !self.exact.is_empty() {
-            if let Some(p) = self.exact.get(&addr).and_then(|b| first_match(b, key)) {
+            if let Some(p) = self
+                .exact
+                .get(&addr)
+                .and_then(|b| first_match(b.as_slice(), key))
+            {
                 return Some(p);
             }
         }
@@ -193,9 +252,76 @@ impl ClassTable {
     pub fn profiles(&self) -> impl Iterator<Item = &Profile> {
         self.exact
             .values()
-            .chain(self.prefix4.values())
-            .chain(self.prefix6.values())
-            .flatten()
+            .flat_map(Bucket::as_slice)
+            .chain(self.prefix4.values().flatten())
+            .chain(self.prefix6.values().flatten())
             .chain(self.any.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Edit, Match, PortRange, TableRef};
+
+    fn profile(number: u32, dst: &str, dport: PortRange) -> Profile {
+        Profile {
+            id: ProfileId { session: 1, number },
+            class: Class::NodeDestination,
+            matches: Match {
+                dst: dst.parse().unwrap(),
+                dport,
+                ..Match::ANY
+            },
+            edit: Edit::NONE,
+            table: TableRef::Routes,
+        }
+    }
+
+    fn hit(t: &ClassTable, dport: u16) -> Option<u32> {
+        let key = FlowKey {
+            src: "192.0.2.1".parse().unwrap(),
+            dst: "10.0.0.1".parse().unwrap(),
+            proto: 17,
+            sport: Some(1),
+            dport: Some(dport),
+        };
+        t.lookup(&key).map(|p| p.id.number)
+    }
+
+    #[test]
+    fn an_exact_address_grows_from_one_profile_to_many_and_back() {
+        let mut t = ClassTable::new(Class::NodeDestination, 10);
+        t.insert(profile(5, "10.0.0.1", PortRange::ANY)).unwrap();
+        assert_eq!(hit(&t, 80), Some(5));
+        t.insert(profile(2, "10.0.0.1", PortRange::one(53)))
+            .unwrap();
+        t.insert(profile(9, "10.0.0.1", PortRange::ANY)).unwrap();
+        assert_eq!((hit(&t, 53), hit(&t, 80)), (Some(2), Some(5)));
+        assert!(t.remove(ProfileId {
+            session: 1,
+            number: 5
+        }));
+        assert_eq!((hit(&t, 53), hit(&t, 80)), (Some(2), Some(9)));
+        assert!(t.remove(ProfileId {
+            session: 1,
+            number: 2
+        }));
+        assert_eq!((hit(&t, 53), t.len()), (Some(9), 1));
+        assert!(t.remove(ProfileId {
+            session: 1,
+            number: 9
+        }));
+        assert_eq!((hit(&t, 53), t.len()), (None, 0));
+        assert!(
+            t.exact.is_empty(),
+            "the address's entry went with its last profile"
+        );
+        // Replacing the only profile of an address keeps one entry.
+        t.insert(profile(7, "10.0.0.1", PortRange::ANY)).unwrap();
+        t.insert(profile(7, "10.0.0.1", PortRange::one(53)))
+            .unwrap();
+        assert_eq!((hit(&t, 53), hit(&t, 80), t.len()), (Some(7), None, 1));
+        assert_eq!(t.profiles().count(), 1);
     }
 }

@@ -1,0 +1,838 @@
+#!/usr/bin/env bash
+# Mobility paths benchmark: per-core Mpps of mipdp's home agent (IPv4-in-IPv4 with 1k and
+# 1M bindings), MAP decapsulation + re-encapsulation, and TOS marking with 10k service
+# profiles, side by side in one run with mipdp's forwarder mode and dpdk-testpmd (io and
+# mac) on the same DPDK virtual NICs (two net_null ports) and the same cores.
+#
+# net_null hands out buffers whose bytes are whatever the buffer held. Every mipdp
+# contender therefore runs with `[[port]] rx_template_pcap` (a benchmark aid): each frame
+# received is overwritten with the next frame of a template pcap written by mobility-gen
+# (perf/src/bin/mobility_gen.rs), a memcpy per packet that every mipdp contender pays
+# alike; testpmd does not pay it (so mipdp's ratios to testpmd are conservative).
+#
+# Rounds of all contenders (the starting contender rotates every round), the median of the
+# rounds; per-core cost = 1 / Mpps. Prints a table and the two targets, and writes the same
+# into perf/RESULTS.md (its own section; other sections are kept).
+#
+# Usage: perf/mobility.sh [--quick] [--duration S] [--repeats R] [--only LIST] ...
+#        perf/mobility.sh --help
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PROG=perf/mobility.sh
+TARGET_FWD=0.70  # HA with 1M bindings / mipdp forwarder (templates), at least
+TARGET_SCALE=1.50 # per-packet cost of HA 1M / HA 1k, at most
+
+ALL_CONTENDERS=(testpmd-io testpmd-mac fwd-plain fwd ha-1k ha-1m map tos)
+
+usage() {
+    cat <<EOF
+Usage: $PROG [options]
+
+Runs, one at a time on two net_null ports with forwarding on one core:
+  testpmd-io   dpdk-testpmd --forward-mode=io
+  testpmd-mac  dpdk-testpmd --forward-mode=mac
+  fwd-plain    mipdp forwarder mode, no template (what perf/forwarder.sh measures)
+  fwd          mipdp forwarder mode on the home agent's templates (the ratios' base)
+  ha-1k        mipdp home agent, IPv4-in-IPv4, traffic spread over 1k bound home addresses
+  ha-1m        the same with 1M bindings (start-up installs them: 15-60 s)
+  map          mipdp HMIPv6 MAP: IPv6-in-IPv6 to the MAP decapsulated and re-encapsulated to
+               the LCoA by 1k RCoA bindings
+  tos          the 1k home agent plus 10k AAA-source service profiles marking DSCP
+and compares forwarded Mpps.
+
+Options:
+  --quick             3 s per contender, 1 round (defaults otherwise: 10 s, 3 rounds)
+  --duration S        measured seconds per contender and round, after the warm-up (default 10)
+  --repeats R         rounds; the median is reported (default 3)
+  --only LIST         comma-separated contenders to run (default all; targets need fwd,
+                      ha-1k, ha-1m)
+  --frames N          frames in every template pcap (default 1000000)
+  --bindings-large N  bindings of ha-1m (default 1000000)
+  --bindings-small N  bindings of ha-1k, map and tos (default 1000)
+  --profiles N        service profiles of tos (default 10000)
+  --period S          stats period in whole seconds (default 1)
+  --warmup N          stats periods discarded at the start of each run (default 1)
+  --main-core C       DPDK main lcore / mipdp control thread (default 0)
+  --worker-core C     forwarding core: testpmd's forwarding lcore, mipdp's worker (default 1)
+  --no-build          do not run cargo build; use the existing binaries
+  --no-write          do not write perf/RESULTS.md
+  --results FILE      markdown file to update (default perf/RESULTS.md)
+  --log-dir DIR       keep every contender's output, configurations and templates in DIR
+                      (default: a temporary directory, removed at the end)
+  --check             exit with status 3 when a target is missed
+  -h, --help          this text
+
+Environment: TESTPMD (default dpdk-testpmd), MIPDP (default target/release/mipdp),
+MOBILITY_GEN (default target/release/mobility-gen); \$CARGO_TARGET_DIR is honoured.
+EOF
+}
+
+die() {
+    echo "$PROG: error: $*" >&2
+    exit 1
+}
+
+warn() {
+    echo "$PROG: warning: $*" >&2
+}
+
+step() { printf '==> %s\n' "$*"; }
+
+is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
+
+# ---------------------------------------------------------------------------------------------
+# Options
+
+DURATION=""
+REPEATS=""
+QUICK=0
+ONLY=""
+FRAMES=1000000
+BINDINGS_LARGE=1000000
+BINDINGS_SMALL=1000
+PROFILES=10000
+PERIOD=1
+WARMUP=1
+MAIN_CORE=0
+WORKER_CORE=1
+BUILD=1
+WRITE=1
+RESULTS=perf/RESULTS.md
+LOG_DIR=""
+CHECK=0
+
+need_value() {
+    [ "$#" -ge 2 ] && [ -n "$2" ] || die "option $1 needs a value (see --help)"
+}
+
+while [ "$#" -gt 0 ]; do
+    case "$1" in
+        --quick) QUICK=1 ;;
+        --duration) need_value "$@"; DURATION=$2; shift ;;
+        --repeats) need_value "$@"; REPEATS=$2; shift ;;
+        --only) need_value "$@"; ONLY=$2; shift ;;
+        --frames) need_value "$@"; FRAMES=$2; shift ;;
+        --bindings-large) need_value "$@"; BINDINGS_LARGE=$2; shift ;;
+        --bindings-small) need_value "$@"; BINDINGS_SMALL=$2; shift ;;
+        --profiles) need_value "$@"; PROFILES=$2; shift ;;
+        --period) need_value "$@"; PERIOD=$2; shift ;;
+        --warmup) need_value "$@"; WARMUP=$2; shift ;;
+        --main-core) need_value "$@"; MAIN_CORE=$2; shift ;;
+        --worker-core) need_value "$@"; WORKER_CORE=$2; shift ;;
+        --no-build) BUILD=0 ;;
+        --no-write) WRITE=0 ;;
+        --results) need_value "$@"; RESULTS=$2; shift ;;
+        --log-dir) need_value "$@"; LOG_DIR=$2; shift ;;
+        --check) CHECK=1 ;;
+        -h | --help) usage; exit 0 ;;
+        *) die "unknown option '$1' (see --help)" ;;
+    esac
+    shift
+done
+
+if [ "$QUICK" -eq 1 ]; then
+    : "${DURATION:=3}" "${REPEATS:=1}"
+else
+    : "${DURATION:=10}" "${REPEATS:=3}"
+fi
+
+for v in DURATION REPEATS FRAMES BINDINGS_LARGE BINDINGS_SMALL PROFILES PERIOD WARMUP MAIN_CORE WORKER_CORE; do
+    is_uint "${!v}" || die "$v must be a whole number, got '${!v}'"
+done
+[ "$DURATION" -ge 1 ] || die "--duration must be at least 1 second"
+[ "$REPEATS" -ge 1 ] || die "--repeats must be at least 1"
+[ "$PERIOD" -ge 1 ] || die "--period must be at least 1 second"
+[ "$FRAMES" -ge 1 ] || die "--frames must be at least 1"
+[ "$BINDINGS_SMALL" -ge 1 ] && [ "$BINDINGS_LARGE" -ge 1 ] || die "bindings must be at least 1"
+[ "$BINDINGS_LARGE" -le 4194304 ] || die "--bindings-large is at most 4194304 (the address plan)"
+[ "$PROFILES" -ge 2 ] && [ "$PROFILES" -le 131072 ] || die "--profiles must be 2..131072"
+[ "$MAIN_CORE" -ne "$WORKER_CORE" ] || die "--main-core and --worker-core must differ"
+
+if [ -n "$ONLY" ]; then
+    IFS=, read -r -a CONTENDERS <<<"$ONLY"
+    for who in "${CONTENDERS[@]}"; do
+        [[ " ${ALL_CONTENDERS[*]} " == *" $who "* ]] ||
+            die "--only: unknown contender '$who' (one of: ${ALL_CONTENDERS[*]})"
+    done
+else
+    CONTENDERS=("${ALL_CONTENDERS[@]}")
+fi
+NC=${#CONTENDERS[@]}
+
+SAMPLES=$(((DURATION + PERIOD - 1) / PERIOD))
+
+# ---------------------------------------------------------------------------------------------
+# Tools and machine checks
+
+if ! command -v cargo >/dev/null 2>&1 && [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]; then
+    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+fi
+
+TESTPMD=${TESTPMD:-dpdk-testpmd}
+MIPDP=${MIPDP:-${CARGO_TARGET_DIR:-target}/release/mipdp}
+MOBILITY_GEN=${MOBILITY_GEN:-${CARGO_TARGET_DIR:-target}/release/mobility-gen}
+
+command -v "$TESTPMD" >/dev/null 2>&1 ||
+    die "$TESTPMD not found: install the Debian package dpdk (make deps), or set TESTPMD"
+
+expand_cpulist() {
+    local part
+    local IFS=,
+    for part in $1; do
+        if [[ "$part" == *-* ]]; then
+            seq "${part%-*}" "${part#*-}"
+        else
+            echo "$part"
+        fi
+    done
+}
+ALLOWED_CPUS=$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status)
+for c in "$MAIN_CORE" "$WORKER_CORE"; do
+    expand_cpulist "$ALLOWED_CPUS" | grep -qx "$c" ||
+        die "core $c is not available to this process (allowed: $ALLOWED_CPUS); use --main-core/--worker-core"
+done
+
+if [ "$(id -u)" -eq 0 ]; then
+    DPDK_RUNTIME_DIR=/var/run/dpdk
+else
+    DPDK_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}/dpdk
+    warn "not running as root: DPDK may refuse to start (this benchmark is meant to run as root)"
+fi
+
+if [ "$BUILD" -eq 1 ]; then
+    command -v cargo >/dev/null 2>&1 ||
+        die "cargo not found: install Rust (make deps), or pass --no-build with built binaries"
+    step "cargo build --release -p mipdp-control -p mipdp-perf --bin mipdp --bin mobility-gen"
+    cargo build --release -p mipdp-control -p mipdp-perf --bin mipdp --bin mobility-gen ||
+        die "building mipdp or mobility-gen failed (see the compiler output above)"
+fi
+[ -x "$MIPDP" ] || die "$MIPDP does not exist: build it (cargo build --release -p mipdp-control) or set MIPDP"
+[ -x "$MOBILITY_GEN" ] ||
+    die "$MOBILITY_GEN does not exist: build it (cargo build --release -p mipdp-perf --bin mobility-gen)"
+
+# ---------------------------------------------------------------------------------------------
+# Work directory, process tracking and cleanup
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mobench.XXXXXX")
+if [ -n "$LOG_DIR" ]; then
+    KEEP_LOGS=1
+    mkdir -p "$LOG_DIR" || die "cannot create --log-dir $LOG_DIR"
+    LOG_DIR=$(cd "$LOG_DIR" && pwd)
+    DATA=$LOG_DIR
+else
+    KEEP_LOGS=0
+    LOG_DIR=$WORK/logs
+    DATA=$WORK
+    mkdir -p "$LOG_DIR"
+fi
+
+CUR_PID=""
+CUR_PREFIX=""
+
+stop_process() {
+    local pid=$1 i
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        warn "process $pid did not stop within 10 s of SIGTERM; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+remove_runtime_dir() {
+    if [ -n "$1" ]; then
+        rm -rf "${DPDK_RUNTIME_DIR:?}/$1"
+    fi
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [ -n "$CUR_PID" ]; then
+        stop_process "$CUR_PID"
+        remove_runtime_dir "$CUR_PREFIX"
+        CUR_PID=""
+    fi
+    rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'echo "$PROG: interrupted" >&2; exit 130' INT
+trap 'echo "$PROG: terminated" >&2; exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------
+# Contenders, templates and configurations
+
+# 1000 → 1k, 1000000 → 1M; other numbers as they are.
+human() {
+    if [ $(($1 % 1000000)) -eq 0 ]; then
+        echo "$(($1 / 1000000))M"
+    elif [ $(($1 % 1000)) -eq 0 ]; then
+        echo "$(($1 / 1000))k"
+    else
+        echo "$1"
+    fi
+}
+declare -A LABEL=(
+    [testpmd-io]="testpmd io"
+    [testpmd-mac]="testpmd mac"
+    [fwd-plain]="mipdp forwarder, no template"
+    [fwd]="mipdp forwarder"
+    [ha-1k]="mipdp HA, $(human "$BINDINGS_SMALL") bindings"
+    [ha-1m]="mipdp HA, $(human "$BINDINGS_LARGE") bindings"
+    [map]="mipdp MAP decap + re-encap, $(human "$BINDINGS_SMALL") bindings"
+    [tos]="mipdp HA + TOS, $(human "$PROFILES") profiles"
+)
+# Template frame length of each contender: net_null is given this size, so the template
+# source only copies (no length change); testpmd and the plain forwarder get the home
+# agent's (with copy=0 they never touch the bytes).
+HA_FRAME=78  # 14 Ethernet + 64 IPv4
+MAP_FRAME=118 # 14 Ethernet + 40 outer IPv6 + 64 IPv6
+declare -A SIZE=([testpmd-io]=$HA_FRAME [testpmd-mac]=$HA_FRAME [fwd-plain]=$HA_FRAME [fwd]=$HA_FRAME
+    [ha-1k]=$HA_FRAME [ha-1m]=$HA_FRAME [map]=$MAP_FRAME [tos]=$HA_FRAME)
+# The engine counter that must have grown by every packet sent (the traffic is the kind
+# being measured): checked on mipdp's final counters.
+declare -A EXPECT=([ha-1k]=encap_ipip [ha-1m]=encap_ipip [map]=decap_ip6ip6 [tos]=hits_aaa-source)
+declare -A CONFIG=()
+declare -A GEN_CMD=()
+
+wants() { [[ " ${CONTENDERS[*]} " == *" $1 "* ]]; }
+
+gen() {
+    local who=$1
+    shift
+    CONFIG[$who]=$DATA/$who.toml
+    local cmd=("$MOBILITY_GEN" "$@" --config "${CONFIG[$who]}" --frames "$FRAMES"
+        --worker-core "$WORKER_CORE" --control-socket "$WORK/mipdp.sock")
+    GEN_CMD[$who]="${cmd[*]}"
+    "${cmd[@]}" || die "mobility-gen failed for $who: ${cmd[*]}"
+}
+
+step "templates and configurations ($FRAMES frames per template) in $DATA"
+GEN_START=$SECONDS
+HA_PCAP=$DATA/ha-1m.pcap
+if wants fwd || wants ha-1m; then
+    gen ha-1m ha --bindings "$BINDINGS_LARGE" --pcap "$HA_PCAP"
+fi
+if wants fwd; then
+    gen fwd forwarder --pcap "$HA_PCAP"
+fi
+if wants fwd-plain; then
+    gen fwd-plain forwarder
+fi
+if wants ha-1k; then
+    gen ha-1k ha --bindings "$BINDINGS_SMALL" --pcap "$DATA/ha-1k.pcap"
+fi
+if wants map; then
+    gen map map --bindings "$BINDINGS_SMALL" --pcap "$DATA/map.pcap"
+fi
+if wants tos; then
+    gen tos tos --bindings "$BINDINGS_SMALL" --profiles "$PROFILES" --pcap "$DATA/tos.pcap"
+fi
+echo "    done in $((SECONDS - GEN_START)) s"
+
+EAL_COMMON=(--no-huge -m 512 --no-pci)
+
+vdevs() {
+    echo --vdev "net_null0,size=$1,copy=0" --vdev "net_null1,size=$1,copy=0"
+}
+
+# Fills CMD with the command line of contender $1 using file prefix $2.
+build_command() {
+    local who=$1 prefix=$2
+    # shellcheck disable=SC2207 # the words are ours
+    local vdev=($(vdevs "${SIZE[$who]}"))
+    case "$who" in
+        testpmd-io | testpmd-mac)
+            CMD=("$TESTPMD" "${EAL_COMMON[@]}" --file-prefix "$prefix" "${vdev[@]}"
+                -l "$MAIN_CORE,$WORKER_CORE" --main-lcore "$MAIN_CORE" --
+                "--forward-mode=${who#testpmd-}" --nb-cores=1 --total-num-mbufs=16384
+                --stats-period "$PERIOD" --no-lsc-interrupt)
+            ;;
+        *)
+            CMD=("$MIPDP" run --config "${CONFIG[$who]}" --stats-interval "$((PERIOD * 1000))" --
+                "${EAL_COMMON[@]}" --file-prefix "$prefix" "${vdev[@]}" -l "$MAIN_CORE")
+            ;;
+    esac
+}
+
+rates_testpmd() {
+    awk '
+        /Port statistics ====/ { split("", v); n = 0; next }
+        /NIC statistics for port/ {
+            for (i = 1; i < NF; i++) if ($i == "port") p = $(i + 1)
+            next
+        }
+        /Tx-pps:/ {
+            if (!(p in v)) n++
+            v[p] = $2
+            if (n == 2) { s = 0; for (k in v) s += v[k]; printf "%.0f\n", s; split("", v); n = 0 }
+        }
+    ' "$1"
+}
+
+rates_mipdp() {
+    awk '
+        /^stats elapsed=/ {
+            for (i = 2; i <= NF; i++) if (index($i, "tx_pps=") == 1) s += substr($i, 8)
+            n++
+            next
+        }
+        /^stats drops/ { if (n == 2) printf "%.0f\n", s; s = 0; n = 0 }
+    ' "$1"
+}
+
+# The sum of mipdp's drop counters at each stats period (they are cumulative).
+drops_mipdp() {
+    awk '/^stats drops/ { s = 0; for (i = 3; i <= NF; i++) { split($i, kv, "="); s += kv[2] } print s }' "$1"
+}
+
+rates_of() {
+    case "$1" in
+        testpmd-*) rates_testpmd "$2" ;;
+        *) rates_mipdp "$2" ;;
+    esac
+}
+
+skip_of() {
+    case "$1" in
+        testpmd-*) echo 1 ;; # testpmd's start-up print, always 0
+        *) echo 0 ;;
+    esac
+}
+
+# Seconds until the first stats line: EAL start is slow on a loaded machine, and ha-1m
+# parses and installs its bindings first.
+startup_timeout() {
+    case "$1" in
+        ha-1m) echo $((60 + BINDINGS_LARGE / 10000)) ;;
+        *) echo 60 ;;
+    esac
+}
+
+declare -A RUNS=()
+declare -A FIRST_CMD=()
+declare -A STARTUP=() # contender -> seconds from start to "running" (round 1)
+WARNINGS=()
+
+run_contender() {
+    local who=$1 round=$2
+    local prefix="mobench-$$-$who-r$round"
+    local log="$LOG_DIR/$who-r$round.log"
+    local skip
+    skip=$(skip_of "$who")
+    local need=$((skip + WARMUP + SAMPLES))
+    local timeout
+    timeout=$(startup_timeout "$who")
+    build_command "$who" "$prefix"
+    [ -n "${FIRST_CMD[$who]:-}" ] || FIRST_CMD[$who]="${CMD[*]}"
+
+    remove_runtime_dir "$prefix"
+    [ -d "$LOG_DIR" ] || die "the work directory $WORK (or --log-dir) vanished during the run"
+    : >"$log"
+    "${CMD[@]}" </dev/null >>"$log" 2>&1 &
+    CUR_PID=$!
+    CUR_PREFIX=$prefix
+
+    local started=$SECONDS got=0 running=""
+    local deadline=$((started + timeout + (WARMUP + SAMPLES) * PERIOD * 3 + 30))
+    while :; do
+        [ -f "$log" ] || fail_run "$who" "$log" "lost its output file $log (deleted by something else?)"
+        got=$(rates_of "$who" "$log" | wc -l)
+        if [ -z "$running" ] && [ "$got" -gt 0 ]; then running=$((SECONDS - started)); fi
+        [ "$got" -ge "$need" ] && break
+        if ! kill -0 "$CUR_PID" 2>/dev/null; then
+            local rc=0
+            wait "$CUR_PID" || rc=$?
+            CUR_PID=""
+            remove_runtime_dir "$prefix"
+            if [ "$got" -eq 0 ]; then
+                fail_run "$who" "$log" "failed to start (exited with status $rc before any stats)"
+            else
+                fail_run "$who" "$log" "exited with status $rc after $got of $need stats periods"
+            fi
+        fi
+        if [ "$got" -eq 0 ] && [ $((SECONDS - started)) -ge "$timeout" ]; then
+            fail_run "$who" "$log" "failed to start: no stats after ${timeout} s"
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            fail_run "$who" "$log" "stats stopped coming: $got of $need periods after $((SECONDS - started)) s"
+        fi
+        sleep 0.25
+    done
+    stop_process "$CUR_PID"
+    CUR_PID=""
+    remove_runtime_dir "$prefix"
+    [ -n "${STARTUP[$who]:-}" ] || STARTUP[$who]=$running
+
+    local stats
+    stats=$(rates_of "$who" "$log" | awk -v from=$((skip + WARMUP + 1)) -v to="$need" '
+        NR >= from && NR <= to {
+            v = $1 / 1e6; s += v; n++
+            if (n == 1 || v < lo) lo = v
+            if (n == 1 || v > hi) hi = v
+        }
+        END { if (n > 0) printf "%.2f %.2f %.2f %d\n", s / n, lo, hi, n }')
+    [ -n "$stats" ] || fail_run "$who" "$log" "no rate samples could be read from its output"
+    local mean lo hi n
+    read -r mean lo hi n <<<"$stats"
+    [ "$(awk -v m="$mean" 'BEGIN { print (m > 0) }')" -eq 1 ] ||
+        fail_run "$who" "$log" "forwarded nothing (0 Mpps)"
+    printf '    %-42s %8.2f Mpps  (%d periods, %.2f..%.2f)\n' "${LABEL[$who]}" "$mean" "$n" "$lo" "$hi"
+
+    if [[ "$who" != testpmd-* ]]; then
+        check_mipdp "$who" "$log" "$need"
+    fi
+    RESULT=$mean
+}
+
+# Checks a mipdp run: no drops while measured, and (mobility) every packet sent did the
+# work measured.
+check_mipdp() {
+    local who=$1 log=$2 need=$3
+    grep -q '^final drops' "$log" || { note "$who: mipdp printed no final counters after SIGTERM (see $log)"; return; }
+    local dropped
+    dropped=$(drops_mipdp "$log" | awk -v from="$WARMUP" -v to="$need" '
+        NR == from { a = $1 } NR == to { b = $1 } END { printf "%.0f", b - a }')
+    if [ "${dropped:-0}" -gt 0 ]; then
+        note "${LABEL[$who]} dropped $dropped packets while measured: $(grep '^final drops' "$log" |
+            tr ' ' '\n' | grep -v '=0$' | tail -n +3 | tr '\n' ' ')"
+    fi
+    local counter=${EXPECT[$who]:-}
+    [ -n "$counter" ] || return 0
+    # Over the measured periods: packets sent (cumulative tx= of both ports) against the
+    # growth of the engine counter (cumulative, on the "stats engine" line of each period).
+    local check
+    check=$(awk -v c="$counter" -v from="$WARMUP" -v to="$need" '
+        /^stats elapsed=/ { for (i = 2; i <= NF; i++) if (index($i, "tx=") == 1) t += substr($i, 4); next }
+        /^stats drops/ { n++; tx[n] = t; t = 0; next }
+        /^stats engine/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == c) did[n] = kv[2] } }
+        END {
+            sent = tx[to] - tx[from]; done = did[to] - did[from]
+            printf "%.0f %.0f %d\n", sent, done, (sent > 0 && done >= 0.999 * sent) }' "$log")
+    local sent did ok
+    read -r sent did ok <<<"$check"
+    if [ "${ok:-0}" -ne 1 ]; then
+        note "${LABEL[$who]}: engine counter $counter grew by ${did:-?} while ${sent:-?} packets were sent: not every packet took the path measured (see $log)"
+    fi
+}
+
+note() {
+    warn "$*"
+    WARNINGS+=("$*")
+}
+
+fail_run() {
+    local who=$1 log=$2 msg=$3
+    if [ "$KEEP_LOGS" -eq 0 ]; then
+        cp "$log" "/tmp/mobench-failed-$who.log" 2>/dev/null && log=/tmp/mobench-failed-$who.log
+    fi
+    {
+        echo "$PROG: error: ${LABEL[$who]} $msg"
+        echo "  command: ${CMD[*]}"
+        echo "  last lines of its output (all of it in $log):"
+        tail -n 25 "$log" 2>/dev/null | sed 's/\x1b\[[0-9;]*[A-Za-z]//g; s/^/    | /' | cut -c1-300
+    } >&2
+    exit 1
+}
+
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]
+        else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+fmt2() { awk -v a="$1" 'BEGIN { printf "%.2f", a }'; }
+ns_per_packet() { awk -v a="$1" 'BEGIN { if (a > 0) printf "%.1f", 1000 / a; else print "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+# ---------------------------------------------------------------------------------------------
+# Run
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+if [ "$QUICK" -eq 1 ]; then
+    MODE_TEXT="quick"
+elif [ "$DURATION" -eq 10 ] && [ "$REPEATS" -eq 3 ] && [ -z "$ONLY" ]; then
+    MODE_TEXT="full"
+else
+    MODE_TEXT="custom"
+fi
+step "mobility benchmark ($MODE_TEXT): $REPEATS round(s) × $NC contenders × ${DURATION} s" \
+    "(+ ${WARMUP} warm-up period(s) of ${PERIOD} s); main core $MAIN_CORE, forwarding core $WORKER_CORE"
+cpu_busy_percent() {
+    local a b
+    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
+    sleep 1
+    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN {
+        split(a, x, " "); split(b, y, " ")
+        busy = y[1] - x[1]; total = busy + y[2] - x[2]
+        printf "%.0f", (total > 0 ? 100 * busy / total : 0) }'
+}
+BUSY_START=$(cpu_busy_percent)
+if [ "$BUSY_START" -ge 10 ]; then
+    warn "the CPUs were ${BUSY_START} % busy in the second before the run (load average $LOAD_START):" \
+        "other work on this machine will disturb the numbers"
+fi
+
+for round in $(seq 1 "$REPEATS"); do
+    step "round $round/$REPEATS"
+    for k in $(seq 0 $((NC - 1))); do
+        who=${CONTENDERS[$(((round - 1 + k) % NC))]}
+        run_contender "$who" "$round"
+        RUNS[$who]="${RUNS[$who]:-} $RESULT"
+    done
+done
+
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+declare -A MED=()
+for who in "${CONTENDERS[@]}"; do
+    # shellcheck disable=SC2086
+    MED[$who]=$(median ${RUNS[$who]})
+done
+med() { echo "${MED[$1]:-0}"; }
+
+runs_text() {
+    # shellcheck disable=SC2086
+    printf '%s\n' ${RUNS[$1]} | awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 }'
+}
+
+# The targets, from the medians: Mpps ratio to the templated forwarder; per-packet cost
+# ratio 1M / 1k = Mpps 1k / Mpps 1M.
+TARGETS=()
+MISSED=0
+target_line() {
+    local text=$1 value=$2 op=$3 bound=$4
+    local verdict
+    if [ "$value" = "n/a" ]; then
+        verdict="not measured"
+    else
+        verdict=$(awk -v v="$value" -v b="$bound" -v op="$op" 'BEGIN {
+            ok = (op == ">=") ? (v + 0 >= b) : (v + 0 <= b); print ok ? "met" : "MISSED" }')
+    fi
+    [ "$verdict" != MISSED ] || MISSED=1
+    local sign="≥"
+    [ "$op" = ">=" ] || sign="≤"
+    TARGETS+=("$text = $value (target $sign $bound): **$verdict**")
+}
+if wants ha-1m && wants fwd; then
+    target_line "HA $(human "$BINDINGS_LARGE") bindings / mipdp forwarder (same templates)" "$(ratio "$(med ha-1m)" "$(med fwd)")" ">=" "$TARGET_FWD"
+fi
+if wants ha-1m && wants ha-1k; then
+    target_line "HA per-packet cost, $(human "$BINDINGS_LARGE") / $(human "$BINDINGS_SMALL") bindings" "$(ratio "$(med ha-1k)" "$(med ha-1m)")" "<=" "$TARGET_SCALE"
+fi
+
+SPREAD_TEXT=""
+for who in "${CONTENDERS[@]}"; do
+    # shellcheck disable=SC2086
+    pct=$(printf '%s\n' ${RUNS[$who]} | awk -v m="${MED[$who]}" '
+        NR == 1 || $1 < lo { lo = $1 } NR == 1 || $1 > hi { hi = $1 }
+        END { printf "%.0f", (m > 0 ? 100 * (hi - lo) / m : 0) }')
+    if [ "$pct" -ge 10 ]; then
+        SPREAD_TEXT="${SPREAD_TEXT:+$SPREAD_TEXT, }${LABEL[$who]} ${pct} %"
+    fi
+done
+
+base_of() { if wants "$1"; then med "$1"; else echo 0; fi; }
+FWD=$(base_of fwd)
+MAC=$(base_of testpmd-mac)
+IO=$(base_of testpmd-io)
+
+echo
+printf '%-42s %8s %8s %9s %8s %8s   %s\n' contender Mpps ns/pkt "vs fwd" "vs mac" "vs io" "runs (Mpps)"
+for who in "${CONTENDERS[@]}"; do
+    printf '%-42s %8s %8s %9s %8s %8s   %s\n' "${LABEL[$who]}" "$(fmt2 "$(med "$who")")" \
+        "$(ns_per_packet "$(med "$who")")" "$(ratio "$(med "$who")" "$FWD")" \
+        "$(ratio "$(med "$who")" "$MAC")" "$(ratio "$(med "$who")" "$IO")" "$(runs_text "$who")"
+done
+echo
+for t in "${TARGETS[@]}"; do
+    echo "$t" | sed 's/\*\*//g'
+done
+if [ -n "$SPREAD_TEXT" ]; then
+    warn "rounds disagree by 10 % or more (max - min over median: $SPREAD_TEXT): other work" \
+        "disturbed the run; rerun on a quieter machine before trusting the ratios"
+fi
+echo "(Mpps = TX packets per second summed over both ports; CPUs ${BUSY_START} % busy before the run;" \
+    "load average $LOAD_START at start, $LOAD_END at end)"
+
+# ---------------------------------------------------------------------------------------------
+# perf/RESULTS.md
+
+# The configuration up to its first generated table entry, and how many entries follow.
+config_text() {
+    local file=$1
+    awk '
+        /^\[\[(binding|profile)\]\]/ { kind = $0; count[kind]++ }
+        /^\[/ && !/^\[\[(binding|profile)\]\]/ { kind = "" }
+        # Everything but the generated entries, and the first entry of each kind.
+        kind == "" || count[kind] == 1 { lines[++n] = $0 }
+        END {
+            while (n > 0 && lines[n] == "") n--
+            for (i = 1; i <= n; i++) print lines[i]
+            for (k in count) if (count[k] > 1) {
+                printf "\n# ... %d more %s sections like the first (see mobility-gen)\n", count[k] - 1, k
+            }
+        }' "$file"
+}
+
+if [ "$WRITE" -eq 1 ]; then
+    HEADING="## Mobility paths (net_null, template frames, 1 worker core)"
+    CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+    ONLINE_CPUS=$(cat /sys/devices/system/cpu/online 2>/dev/null || echo "?")
+    DPDK_VERSION=$(pkg-config --modversion libdpdk 2>/dev/null ||
+        dpkg-query -W -f='${Version}' dpdk 2>/dev/null || echo unknown)
+    COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+        COMMIT="$COMMIT with uncommitted changes in the working tree"
+    fi
+
+    SECTION=$WORK/section.md
+    {
+        echo "$HEADING"
+        echo
+        echo "Written by \`perf/mobility.sh\` ($MODE_TEXT mode) on $START_DATE: $REPEATS round(s) of the $NC"
+        echo "contenders, ${DURATION} s each after discarding $WARMUP stats period(s) of ${PERIOD} s as warm-up;"
+        echo "the starting contender rotates each round; median of the rounds. One worker core: the"
+        echo "figures are per-core Mpps."
+        echo
+        for t in "${TARGETS[@]}"; do
+            echo "- $t"
+        done
+        echo
+        echo "| contender | Mpps (median) | ns/packet | vs mipdp forwarder | vs testpmd mac | vs testpmd io | runs (Mpps) |"
+        echo "|---|---:|---:|---:|---:|---:|---|"
+        for who in "${CONTENDERS[@]}"; do
+            echo "| ${LABEL[$who]} | $(fmt2 "$(med "$who")") | $(ns_per_packet "$(med "$who")") | $(ratio "$(med "$who")" "$FWD") | $(ratio "$(med "$who")" "$MAC") | $(ratio "$(med "$who")" "$IO") | $(runs_text "$who") |"
+        done
+        echo
+        echo "Mpps = packets transmitted per second summed over both ports, from each program's own"
+        echo "rate lines (testpmd's per-port \`Tx-pps\`, mipdp's \`tx_pps\`), averaged over the periods after"
+        echo "the warm-up; ns/packet = 1000 / Mpps, the worker core's time per packet. \"vs mipdp"
+        echo "forwarder\" divides by the forwarder on the same templates (the targets' base)."
+        echo
+        echo "What each contender does per packet:"
+        echo
+        echo "- testpmd io / mac: receive and transmit (mac: plus the Ethernet address rewrite); they"
+        echo "  never touch the frame's bytes otherwise and **do not pay the template copy**, so every"
+        echo "  mipdp figure's ratio to testpmd is conservative."
+        echo "- mipdp forwarder, no template: testpmd mac's work through mipdp's worker loop (what"
+        echo "  \`perf/forwarder.sh\` measures). The gap to \"mipdp forwarder\" is the cost of the"
+        echo "  template source itself."
+        echo "- mipdp forwarder: the same on the $(human "$BINDINGS_LARGE")-binding home agent's templates."
+        echo "- mipdp HA: IPv4 packets for bound home addresses (64-byte IPv4/UDP packets, 78-byte frames),"
+        echo "  classified by the service profiles (one node-destination profile per home address),"
+        echo "  looked up in the bindings, tunnelled IPv4-in-IPv4 (RFC 2003) to the care-of address,"
+        echo "  routed and framed. The templates visit the home addresses in a scattered order: with"
+        echo "  $(human "$BINDINGS_LARGE") bindings each once per $(human "$FRAMES") frames, with $(human "$BINDINGS_SMALL") each $((FRAMES / BINDINGS_SMALL)) times."
+        echo "- mipdp MAP: IPv6-in-IPv6 (40-byte outer header around a 64-byte IPv6/UDP packet, 118-byte"
+        echo "  frames) to the MAP's address, decapsulated by the MAP role's profile, searched again, and"
+        echo "  tunnelled IPv6-in-IPv6 (RFC 2473, with the Tunnel Encapsulation Limit option) to the LCoA"
+        echo "  of the RCoA's binding ($(human "$BINDINGS_SMALL") bindings)."
+        echo "- mipdp HA + TOS: the $(human "$BINDINGS_SMALL")-binding home agent's traffic sent from correspondents"
+        echo "  that $(human "$PROFILES") AAA-source profiles (half exact addresses, half \`A.B.C.*\` wildcards) mark"
+        echo "  with a DSCP before tunnelling by the binding; every packet hits one of them."
+        echo
+        echo "The template source (\`[[port]] rx_template_pcap\`, a benchmark aid): net_null hands out"
+        echo "buffers holding whatever they held, so each frame a mipdp worker receives is overwritten"
+        echo "with the next frame of a pcap written by \`mobility-gen\` ($(human "$FRAMES") frames per pcap, loaded"
+        echo "at start, cycled): one memcpy per packet, the same for every mipdp contender (net_null's"
+        echo "size is set to the template length, so no length change). Every template list has the"
+        echo "same number of frames, so the 1k and 1M home agents read their templates from memory"
+        echo "alike and differ only by their tables."
+        echo
+        echo "- CPU: $CPU_MODEL; online CPUs $ONLINE_CPUS; kernel $(uname -srm)"
+        echo "- Cores: DPDK main lcore / mipdp control thread on core $MAIN_CORE, forwarding (testpmd's"
+        echo "  forwarding lcore, mipdp's single worker) on core $WORKER_CORE"
+        echo "- Ports: two net_null virtual devices, copy=0, size = the template frame length (78 B;"
+        echo "  118 B for the MAP); 16384 mbufs of 2176 bytes, per-lcore cache 250, burst 32 in every"
+        echo "  contender"
+        echo "- DPDK $DPDK_VERSION (Debian package); mipdp at commit $COMMIT"
+        if wants ha-1m && [ -n "${STARTUP[ha-1m]:-}" ]; then
+            echo "- Start-up of the $(human "$BINDINGS_LARGE")-binding home agent (configuration parsed, tables"
+            echo "  installed, first stats period over): ${STARTUP[ha-1m]} s in round 1"
+        fi
+        if [ -n "$SPREAD_TEXT" ]; then
+            echo "- **Disturbed run**: rounds disagree by 10 % or more (max − min over median: $SPREAD_TEXT);"
+            echo "  other work shared the machine. The median resists one disturbed round, but read small"
+            echo "  differences with care."
+        fi
+        for w in "${WARNINGS[@]}"; do
+            echo "- Warning: $w"
+        done
+        echo "- Machine activity: CPUs ${BUSY_START} % busy in the second before the run; load average"
+        echo "  (1/5/15 min) $LOAD_START at start, $LOAD_END at end (the benchmark itself keeps one core busy)"
+        echo
+        echo "Commands (round 1; every process gets its own \`--file-prefix\`):"
+        echo
+        echo '```'
+        for who in "${CONTENDERS[@]}"; do
+            echo "${FIRST_CMD[$who]}" | sed "s#$DATA/##g"
+        done
+        echo '```'
+        echo
+        echo "Templates and configurations:"
+        echo
+        echo '```'
+        for who in "${CONTENDERS[@]}"; do
+            [ -n "${GEN_CMD[$who]:-}" ] && echo "${GEN_CMD[$who]}" | sed "s#$DATA/##g; s#$WORK/##g"
+        done
+        echo '```'
+        for who in "${CONTENDERS[@]}"; do
+            [ -n "${CONFIG[$who]:-}" ] || continue
+            echo
+            echo "$(basename "${CONFIG[$who]}"):"
+            echo
+            echo '```toml'
+            config_text "${CONFIG[$who]}" | sed "s#$WORK/##g"
+            echo '```'
+        done
+        echo
+        echo "Caveats: the machine is a shared 2-core VM: core 1 forwards and core 0 carries the main"
+        echo "lcore and everything else (other builds, tests and a niced fuzzer may run at the same"
+        echo "time, and a busy core 0 also takes from core 1's host). Runs can differ by 10 % or more:"
+        echo "compare the runs column and the load average before reading much into small"
+        echo "differences. net_null is not a NIC: these figures are per-packet CPU costs of each"
+        echo "forwarding loop, not wire or PCIe throughput."
+        echo
+    } >"$SECTION"
+
+    if [ ! -f "$RESULTS" ]; then
+        mkdir -p "$(dirname "$RESULTS")"
+        {
+            echo "# mipdp performance results"
+            echo
+            echo "Written by the benchmarks in \`perf/\` (see perf/README.md). Each section belongs to one"
+            echo "script and is replaced when that script runs again; numbers change as mipdp does."
+            echo
+        } >"$RESULTS"
+    fi
+    awk -v head="$HEADING" -v secfile="$SECTION" '
+        BEGIN { while ((getline line < secfile) > 0) sec = sec line "\n" }
+        $0 == head { printf "%s", sec; skip = 1; done = 1; next }
+        skip && /^##? / { skip = 0 }
+        !skip { print }
+        { last = $0 }
+        END { if (!done) printf "%s%s", (NR > 0 && last != "" ? "\n" : ""), sec }
+    ' "$RESULTS" >"$WORK/results.md"
+    cp "$WORK/results.md" "$RESULTS"
+    echo "wrote $RESULTS ($HEADING)"
+fi
+
+if [ "$KEEP_LOGS" -eq 1 ]; then
+    echo "logs, configurations and templates in $LOG_DIR"
+fi
+
+if [ "$CHECK" -eq 1 ] && [ "$MISSED" -eq 1 ]; then
+    echo "$PROG: a target was missed" >&2
+    exit 3
+fi

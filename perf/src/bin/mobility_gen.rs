@@ -1,0 +1,136 @@
+//! `mobility-gen`: writes the template pcap and the mipdp configuration of one contender of
+//! `perf/mobility.sh`. The pcap is what `[[port]] rx_template_pcap` overwrites every frame
+//! received on `net_null` with (a benchmark aid, see perf/README.md); the configuration
+//! holds the tables the traffic hits. The address plan is in `mipdp_perf::scenario`.
+//!
+//! The template list has `--frames` frames whatever the number of bindings, so every
+//! contender reads its templates from memory the same way.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, ValueEnum};
+use mipdp_perf::scenario::{write_pcap, Head, Kind, Scenario};
+
+/// What the configuration makes mipdp do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Which {
+    /// Forwarder mode (port to port with MAC rewrite); templates only with --pcap.
+    Forwarder,
+    /// Home agent: IPv4-in-IPv4 to the care-of address of each of --bindings home addresses.
+    Ha,
+    /// HMIPv6 MAP: IPv6-in-IPv6 decapsulated and re-encapsulated by --bindings RCoA → LCoA.
+    Map,
+    /// The home agent plus --profiles AAA-source profiles marking DSCP.
+    Tos,
+}
+
+/// Writes one contender's template pcap and mipdp configuration.
+#[derive(Debug, Parser)]
+#[command(name = "mobility-gen")]
+struct Args {
+    /// The contender.
+    #[arg(value_enum)]
+    scenario: Which,
+    /// The configuration file to write.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// The template pcap: written (except for forwarder, which only names an existing one).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
+    /// Frames in the template pcap.
+    #[arg(long, default_value_t = 1_000_000)]
+    frames: usize,
+    /// Bindings (home addresses or RCoAs) the traffic is spread over.
+    #[arg(long, default_value_t = 1000)]
+    bindings: usize,
+    /// Service profiles (tos).
+    #[arg(long, default_value_t = 10_000)]
+    profiles: usize,
+    /// IP packet size of the (inner) packets, in bytes.
+    #[arg(long, default_value_t = 64)]
+    inner_size: usize,
+    /// The worker's core (dataplane.workers).
+    #[arg(long, default_value_t = 1)]
+    worker_core: usize,
+    /// dataplane.mbufs.
+    #[arg(long, default_value_t = 16384)]
+    mbufs: u32,
+    /// dataplane.mbuf_cache.
+    #[arg(long, default_value_t = 250)]
+    mbuf_cache: u32,
+    /// dataplane.control_socket.
+    #[arg(long, value_name = "PATH")]
+    control_socket: Option<String>,
+}
+
+/// The pcap's name as the configuration gives it: its file name when it sits beside the
+/// configuration (relative names are taken from the configuration's directory).
+fn pcap_name(config: &Path, pcap: &Path) -> String {
+    let beside = match (config.parent(), pcap.parent()) {
+        (Some(c), Some(p)) => c == p,
+        _ => false,
+    };
+    match pcap.file_name() {
+        Some(name) if beside => name.to_string_lossy().into_owned(),
+        _ => pcap.display().to_string(),
+    }
+}
+
+fn main() -> Result<()> {
+    let a = Args::parse();
+    let kind = match a.scenario {
+        Which::Forwarder => Kind::Forwarder,
+        Which::Ha => Kind::Ha,
+        Which::Map => Kind::Map,
+        Which::Tos => Kind::Tos,
+    };
+    let scenario = Scenario {
+        kind,
+        // The forwarder's templates are the home agent's; it has no tables.
+        bindings: if kind == Kind::Forwarder {
+            1
+        } else {
+            a.bindings
+        },
+        profiles: a.profiles,
+        inner_size: a.inner_size,
+    };
+    if let Err(e) = scenario.check() {
+        bail!("{e}");
+    }
+    if a.frames == 0 {
+        bail!("--frames must be at least 1");
+    }
+    let head = Head {
+        worker_core: a.worker_core,
+        mbufs: a.mbufs,
+        mbuf_cache: a.mbuf_cache,
+        control_socket: a.control_socket.clone(),
+        pcap: a.pcap.as_deref().map(|p| pcap_name(&a.config, p)),
+    };
+    let file =
+        File::create(&a.config).with_context(|| format!("cannot create {}", a.config.display()))?;
+    let mut w = BufWriter::with_capacity(1 << 20, file);
+    scenario.write_config(&mut w, &head)?;
+    w.flush()
+        .with_context(|| format!("cannot write {}", a.config.display()))?;
+
+    match (&a.pcap, kind) {
+        (None, Kind::Forwarder) => {}
+        (None, _) => bail!("--pcap is needed for {:?}", a.scenario),
+        (Some(path), Kind::Forwarder) => {
+            if !path.exists() {
+                bail!(
+                    "{} does not exist (forwarder only names an existing pcap)",
+                    path.display()
+                );
+            }
+        }
+        (Some(path), _) => write_pcap(path, a.frames, |j| scenario.frame(j))
+            .with_context(|| format!("cannot write {}", path.display()))?,
+    }
+    Ok(())
+}
