@@ -50,18 +50,8 @@ Environment: TESTPMD (default dpdk-testpmd), MIPDP (default target/release/mipdp
 EOF
 }
 
-die() {
-    echo "$PROG: error: $*" >&2
-    exit 1
-}
-
-warn() {
-    echo "$PROG: warning: $*" >&2
-}
-
-step() { printf '==> %s\n' "$*"; }
-
-is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
+# shellcheck source=perf/lib.sh
+source perf/lib.sh
 
 # ---------------------------------------------------------------------------------------------
 # Options
@@ -80,10 +70,6 @@ WRITE=1
 RESULTS=perf/RESULTS.md
 LOG_DIR=""
 CHECK=0
-
-need_value() {
-    [ "$#" -ge 2 ] && [ -n "$2" ] || die "option $1 needs a value (see --help)"
-}
 
 while [ "$#" -gt 0 ]; do
     case "$1" in
@@ -141,18 +127,6 @@ MIPDP=${MIPDP:-${CARGO_TARGET_DIR:-target}/release/mipdp}
 command -v "$TESTPMD" >/dev/null 2>&1 ||
     die "$TESTPMD not found: install the Debian package dpdk (make deps), or set TESTPMD"
 
-# Expands a CPU list such as "0-3,8" into one number per line.
-expand_cpulist() {
-    local part
-    local IFS=,
-    for part in $1; do
-        if [[ "$part" == *-* ]]; then
-            seq "${part%-*}" "${part#*-}"
-        else
-            echo "$part"
-        fi
-    done
-}
 ALLOWED_CPUS=$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status)
 for c in "$MAIN_CORE" "$WORKER_CORE"; do
     expand_cpulist "$ALLOWED_CPUS" | grep -qx "$c" ||
@@ -191,31 +165,6 @@ fi
 
 CUR_PID=""     # the contender running now (at most one at a time)
 CUR_PREFIX=""  # its --file-prefix
-
-# Stops process $1: SIGTERM (both testpmd and mipdp stop cleanly and print final counters on
-# it, and unlike SIGINT it is not ignored by a background job before the program installs its
-# handler), then SIGKILL after 10 s.
-stop_process() {
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.2
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        warn "process $pid did not stop within 10 s of SIGTERM; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-# DPDK leaves its runtime directory behind; remove ours (the prefix is unique to this run).
-remove_runtime_dir() {
-    if [ -n "$1" ]; then
-        rm -rf "${DPDK_RUNTIME_DIR:?}/$1"
-    fi
-}
 
 cleanup() {
     local rc=$?
@@ -411,12 +360,6 @@ fail_run() {
     exit 1
 }
 
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-        if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]
-        else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 # Two decimals, rounded the same way everywhere (awk, not bash printf).
 fmt2() { awk -v a="$1" 'BEGIN { printf "%.2f", a }'; }
 
@@ -438,18 +381,6 @@ PER_RUN=$(((WARMUP + SAMPLES) * PERIOD + 2))
 step "forwarder benchmark ($MODE_TEXT): $REPEATS round(s) × 3 contenders × ${DURATION} s" \
     "(+ ${WARMUP} warm-up period(s) of ${PERIOD} s), ${PKT_SIZE}-byte packets, net_null copy=$COPY;" \
     "main core $MAIN_CORE, forwarding core $WORKER_CORE; about $((REPEATS * 3 * PER_RUN)) s"
-# How busy the machine is right before the run (all CPUs, over 1 s). The load average alone
-# misleads here: it still counts a benchmark that ended a minute ago.
-cpu_busy_percent() {
-    local a b
-    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
-    sleep 1
-    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
-    awk -v a="$a" -v b="$b" 'BEGIN {
-        split(a, x, " "); split(b, y, " ")
-        busy = y[1] - x[1]; total = busy + y[2] - x[2]
-        printf "%.0f", (total > 0 ? 100 * busy / total : 0) }'
-}
 BUSY_START=$(cpu_busy_percent)
 if [ "$BUSY_START" -ge 10 ]; then
     warn "the CPUs were ${BUSY_START} % busy in the second before the run (load average $LOAD_START):" \

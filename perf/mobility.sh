@@ -69,18 +69,8 @@ MOBILITY_GEN (default target/release/mobility-gen); \$CARGO_TARGET_DIR is honour
 EOF
 }
 
-die() {
-    echo "$PROG: error: $*" >&2
-    exit 1
-}
-
-warn() {
-    echo "$PROG: warning: $*" >&2
-}
-
-step() { printf '==> %s\n' "$*"; }
-
-is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
+# shellcheck source=perf/lib.sh
+source perf/lib.sh
 
 # ---------------------------------------------------------------------------------------------
 # Options
@@ -102,10 +92,6 @@ WRITE=1
 RESULTS=perf/RESULTS.md
 LOG_DIR=""
 CHECK=0
-
-need_value() {
-    [ "$#" -ge 2 ] && [ -n "$2" ] || die "option $1 needs a value (see --help)"
-}
 
 while [ "$#" -gt 0 ]; do
     case "$1" in
@@ -177,17 +163,6 @@ MOBILITY_GEN=${MOBILITY_GEN:-${CARGO_TARGET_DIR:-target}/release/mobility-gen}
 command -v "$TESTPMD" >/dev/null 2>&1 ||
     die "$TESTPMD not found: install the Debian package dpdk (make deps), or set TESTPMD"
 
-expand_cpulist() {
-    local part
-    local IFS=,
-    for part in $1; do
-        if [[ "$part" == *-* ]]; then
-            seq "${part%-*}" "${part#*-}"
-        else
-            echo "$part"
-        fi
-    done
-}
 ALLOWED_CPUS=$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status)
 for c in "$MAIN_CORE" "$WORKER_CORE"; do
     expand_cpulist "$ALLOWED_CPUS" | grep -qx "$c" ||
@@ -230,27 +205,6 @@ fi
 
 CUR_PID=""
 CUR_PREFIX=""
-
-stop_process() {
-    local pid=$1 i
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.2
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        warn "process $pid did not stop within 10 s of SIGTERM; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
-remove_runtime_dir() {
-    if [ -n "$1" ]; then
-        rm -rf "${DPDK_RUNTIME_DIR:?}/$1"
-    fi
-}
 
 cleanup() {
     local rc=$?
@@ -543,12 +497,6 @@ fail_run() {
     exit 1
 }
 
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-        if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]
-        else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 fmt2() { awk -v a="$1" 'BEGIN { printf "%.2f", a }'; }
 ns_per_packet() { awk -v a="$1" 'BEGIN { if (a > 0) printf "%.1f", 1000 / a; else print "n/a" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -567,16 +515,6 @@ else
 fi
 step "mobility benchmark ($MODE_TEXT): $REPEATS round(s) × $NC contenders × ${DURATION} s" \
     "(+ ${WARMUP} warm-up period(s) of ${PERIOD} s); main core $MAIN_CORE, forwarding core $WORKER_CORE"
-cpu_busy_percent() {
-    local a b
-    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
-    sleep 1
-    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
-    awk -v a="$a" -v b="$b" 'BEGIN {
-        split(a, x, " "); split(b, y, " ")
-        busy = y[1] - x[1]; total = busy + y[2] - x[2]
-        printf "%.0f", (total > 0 ? 100 * busy / total : 0) }'
-}
 BUSY_START=$(cpu_busy_percent)
 if [ "$BUSY_START" -ge 10 ]; then
     warn "the CPUs were ${BUSY_START} % busy in the second before the run (load average $LOAD_START):" \

@@ -1,0 +1,77 @@
+# Shared by perf/forwarder.sh and perf/mobility.sh; sourced, not run. The sourcing script
+# sets PROG (its name in messages) first and calls it from the repository root.
+
+die() {
+    echo "$PROG: error: $*" >&2
+    exit 1
+}
+
+warn() {
+    echo "$PROG: warning: $*" >&2
+}
+
+step() { printf '==> %s\n' "$*"; }
+
+is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
+
+need_value() {
+    [ "$#" -ge 2 ] && [ -n "$2" ] || die "option $1 needs a value (see --help)"
+}
+
+# Expands a CPU list such as "0-3,8" into one number per line.
+expand_cpulist() {
+    local part
+    local IFS=,
+    for part in $1; do
+        if [[ "$part" == *-* ]]; then
+            seq "${part%-*}" "${part#*-}"
+        else
+            echo "$part"
+        fi
+    done
+}
+
+# Stops process $1: SIGTERM (both testpmd and mipdp stop cleanly and print final counters on
+# it, and unlike SIGINT it is not ignored by a background job before the program installs its
+# handler), then SIGKILL after 10 s.
+stop_process() {
+    local pid=$1 i
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        warn "process $pid did not stop within 10 s of SIGTERM; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+# DPDK leaves its runtime directory behind; remove ours (the prefix is unique to this run).
+remove_runtime_dir() {
+    if [ -n "$1" ]; then
+        rm -rf "${DPDK_RUNTIME_DIR:?}/$1"
+    fi
+}
+
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]
+        else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# How busy the machine is right before the run (all CPUs, over 1 s). The load average alone
+# misleads here: it still counts a benchmark that ended a minute ago.
+cpu_busy_percent() {
+    local a b
+    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
+    sleep 1
+    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN {
+        split(a, x, " "); split(b, y, " ")
+        busy = y[1] - x[1]; total = busy + y[2] - x[2]
+        printf "%.0f", (total > 0 ? 100 * busy / total : 0) }'
+}
+
