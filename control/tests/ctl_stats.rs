@@ -90,21 +90,8 @@ fn ctl_show_stats_reports_the_home_agent_tunnelling_pcap_traffic() {
     let input: Vec<Vec<u8>> = (0..FRAMES as u16).map(to_home).collect();
     let in_pcap = dir.path().join("in.pcap");
     pcap::write(&in_pcap, &input);
-    let out = |port: usize, queue: usize| dir.path().join(format!("out{port}q{queue}.pcap"));
-    let arg = |p: PathBuf| p.to_string_lossy().into_owned();
-    let vdevs = vec![
-        format!(
-            "net_pcap0,rx_pcap={},tx_pcap={},tx_pcap={}",
-            arg(in_pcap.clone()),
-            arg(out(0, 0)),
-            arg(out(0, 1))
-        ),
-        format!(
-            "net_pcap1,tx_pcap={},tx_pcap={}",
-            arg(out(1, 0)),
-            arg(out(1, 1))
-        ),
-    ];
+    let out = |port: usize, queue: usize| pcap::out(dir.path(), port, queue);
+    let vdevs = pcap::two_port_vdevs(dir.path(), &in_pcap);
     let prefix = format!("mipdp-t-{}-ctl", unique_id());
     let mut mipdp = Mipdp::start(
         &config(dir.path(), &socket),
@@ -224,21 +211,8 @@ fn unresolved_next_hops_are_asked_for_with_arp_and_neighbour_solicitation() {
     input.extend(std::iter::repeat_n(v6, FRAMES));
     let in_pcap = dir.path().join("in.pcap");
     pcap::write(&in_pcap, &input);
-    let out = |port: usize, queue: usize| dir.path().join(format!("out{port}q{queue}.pcap"));
-    let arg = |p: PathBuf| p.to_string_lossy().into_owned();
-    let vdevs = vec![
-        format!(
-            "net_pcap0,rx_pcap={},tx_pcap={},tx_pcap={}",
-            arg(in_pcap.clone()),
-            arg(out(0, 0)),
-            arg(out(0, 1))
-        ),
-        format!(
-            "net_pcap1,tx_pcap={},tx_pcap={}",
-            arg(out(1, 0)),
-            arg(out(1, 1))
-        ),
-    ];
+    let out = |port: usize, queue: usize| pcap::out(dir.path(), port, queue);
+    let vdevs = pcap::two_port_vdevs(dir.path(), &in_pcap);
     let prefix = format!("mipdp-t-{}-res", unique_id());
     let mut mipdp = Mipdp::start(
         &path,

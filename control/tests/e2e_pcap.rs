@@ -103,22 +103,9 @@ fn pcap_frames_are_forwarded_in_order_with_macs_rewritten_and_runts_dropped() {
     let in_pcap = dir.path().join("in.pcap");
     pcap::write(&in_pcap, &input);
 
-    let out = |port: usize, queue: usize| dir.path().join(format!("out{port}q{queue}.pcap"));
-    let arg = |p: PathBuf| p.to_string_lossy().into_owned();
+    let out = |port: usize, queue: usize| pcap::out(dir.path(), port, queue);
     // 1 worker: 1 RX queue and 2 TX queues (the worker's and the control thread's) per port.
-    let vdevs = vec![
-        format!(
-            "net_pcap0,rx_pcap={},tx_pcap={},tx_pcap={}",
-            arg(in_pcap.clone()),
-            arg(out(0, 0)),
-            arg(out(0, 1))
-        ),
-        format!(
-            "net_pcap1,tx_pcap={},tx_pcap={}",
-            arg(out(1, 0)),
-            arg(out(1, 1))
-        ),
-    ];
+    let vdevs = pcap::two_port_vdevs(dir.path(), &in_pcap);
     let prefix = format!("mipdp-t-{}-pcap", unique_id());
     let mut mipdp = Mipdp::start(
         &config(dir.path()),

@@ -831,6 +831,30 @@ impl Drop for Topology {
 pub mod pcap {
     use std::path::{Path, PathBuf};
 
+    /// Where mipdp's net_pcap port `port` writes what TX queue `queue` sends.
+    pub fn out(dir: &Path, port: usize, queue: usize) -> PathBuf {
+        dir.join(format!("out{port}q{queue}.pcap"))
+    }
+
+    /// The two net_pcap ports of a one-worker mipdp: port 0 reads `input`, and each port
+    /// writes its two TX queues (the worker's and the control thread's) to [`out`] files.
+    pub fn two_port_vdevs(dir: &Path, input: &Path) -> Vec<String> {
+        let arg = |p: PathBuf| p.to_string_lossy().into_owned();
+        vec![
+            format!(
+                "net_pcap0,rx_pcap={},tx_pcap={},tx_pcap={}",
+                arg(input.to_path_buf()),
+                arg(out(dir, 0, 0)),
+                arg(out(dir, 0, 1))
+            ),
+            format!(
+                "net_pcap1,tx_pcap={},tx_pcap={}",
+                arg(out(dir, 1, 0)),
+                arg(out(dir, 1, 1))
+            ),
+        ]
+    }
+
     const MAGIC_MICROS: u32 = 0xa1b2_c3d4;
     const MAGIC_NANOS: u32 = 0xa1b2_3c4d;
     const LINKTYPE_ETHERNET: u32 = 1;

@@ -1,8 +1,9 @@
 //! The multicast map of a mobility management agent (MMA): a mobile's home address, or
 //! the care-of address the MMA handed it, → the mobile's own multicast group, which its
 //! packets are re-encapsulated to; after a handover, for a configured period, → the new
-//! MMA instead. The Ethernet destination of a group is derived from it here (RFC 2464 §7
-//! for IPv6, RFC 1112 §6.4 for IPv4), once per update rather than per packet.
+//! MMA instead. The Ethernet destination of a group is derived from it
+//! ([`multicast_mac`]: RFC 2464 §7 for IPv6, RFC 1112 §6.4 for IPv4) where the frame is
+//! built.
 
 use core::net::IpAddr;
 
@@ -11,13 +12,9 @@ use super::{Bounded, Encap, TableError};
 /// Where packets for a mobile go from this MMA.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MulticastTarget {
-    /// The mobile's multicast group, sent to the group's Ethernet address.
-    Group {
-        /// The group (an IPv6 or IPv4 multicast address).
-        group: IpAddr,
-        /// Its Ethernet multicast address.
-        mac: [u8; 6],
-    },
+    /// The mobile's multicast group (an IPv6 or IPv4 multicast address), sent to the
+    /// Ethernet address derived from it ([`multicast_mac`]).
+    Group(IpAddr),
     /// The mobile moved to another MMA: tunnel to it (unicast) until the control thread
     /// removes the entry.
     NewMma(IpAddr),
@@ -35,11 +32,8 @@ pub struct MulticastEntry {
 impl MulticastEntry {
     /// An entry sending to `group` (which must be a multicast address).
     pub fn to_group(group: IpAddr, encap: Encap) -> Option<MulticastEntry> {
-        Some(MulticastEntry {
-            target: MulticastTarget::Group {
-                group,
-                mac: multicast_mac(group)?,
-            },
+        group.is_multicast().then_some(MulticastEntry {
+            target: MulticastTarget::Group(group),
             encap,
         })
     }
@@ -55,7 +49,7 @@ impl MulticastEntry {
     /// The outer destination of what this entry sends.
     pub fn destination(&self) -> IpAddr {
         match self.target {
-            MulticastTarget::Group { group, .. } => group,
+            MulticastTarget::Group(group) => group,
             MulticastTarget::NewMma(a) => a,
         }
     }
@@ -98,11 +92,11 @@ impl MulticastTable {
         self.map.get(&key)
     }
 
-    /// Adds or replaces an entry; the target must be a multicast group with its derived
-    /// MAC, or a unicast new MMA, reachable with the method.
+    /// Adds or replaces an entry; the target must be a multicast group, or a unicast new
+    /// MMA, reachable with the method.
     pub fn insert(&mut self, key: IpAddr, entry: MulticastEntry) -> Result<(), TableError> {
         let valid = match entry.target {
-            MulticastTarget::Group { group, mac } => multicast_mac(group) == Some(mac),
+            MulticastTarget::Group(group) => multicast_mac(group).is_some(),
             MulticastTarget::NewMma(a) => !a.is_multicast() && !a.is_unspecified(),
         };
         let dst = entry.destination();
@@ -163,11 +157,9 @@ mod tests {
         t.insert(ip("2001:db8::10"), e).unwrap();
         assert_eq!(t.get(ip("2001:db8::10")).unwrap().destination(), group);
         assert!(MulticastEntry::to_group(ip("2001:db8::1"), Encap::IpInIp).is_none());
+        // A "group" that is not a multicast address has no group MAC: refused.
         let bad = MulticastEntry {
-            target: MulticastTarget::Group {
-                group,
-                mac: [0x33, 0x33, 0, 0, 0, 1],
-            },
+            target: MulticastTarget::Group(ip("2001:db8::99")),
             encap: Encap::IpInIp,
         };
         assert_eq!(t.insert(ip("2001:db8::11"), bad), Err(TableError::Invalid));
