@@ -11,6 +11,8 @@ use mipdp_dataplane::port::template::Templates;
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 
+use crate::signalling::mip4::{HomeAgentConfig, HomeAgentSection, MobileNodeId};
+
 use crate::node::{
     AnycastSection, BindingSection, CacheSection, MulticastSection, NeighbourSection, NodePlan,
     NodeSection, ProfileSection, RouteSection, StaticTables, VisitorSection,
@@ -173,6 +175,8 @@ pub struct Config {
     /// `[[profile]]` sections.
     #[serde(rename = "profile", default)]
     pub profiles: Vec<ProfileSection>,
+    /// `[home_agent]`: Mobile IPv4 registration (mobility mode, role home-agent).
+    pub home_agent: Option<HomeAgentSection>,
     /// The frames of each port's `rx_template_pcap`, by port index (loaded and checked
     /// with the configuration; None for a port without one).
     #[serde(skip)]
@@ -390,6 +394,13 @@ impl Config {
             (Mode::Mobility, Some(_)) => {
                 self.plan().map_err(|b| invalid(&b.key, b.value, &b.expected))?;
             }
+            (Mode::Forwarder, _) if self.home_agent.is_some() => {
+                return Err(invalid(
+                    "home_agent",
+                    "(present)".into(),
+                    "mode = \"mobility\" in [dataplane]: the forwarder does not answer registrations",
+                ))
+            }
             (Mode::Forwarder, _) => {}
         }
         let need = self.mbufs_needed();
@@ -417,7 +428,7 @@ impl Config {
             });
         };
         let devices: Vec<String> = self.ports.iter().map(|p| p.device.clone()).collect();
-        node.plan(
+        let mut plan = node.plan(
             &StaticTables {
                 routes: &self.routes,
                 neighbours: &self.neighbours,
@@ -429,7 +440,108 @@ impl Config {
                 profiles: &self.profiles,
             },
             &devices,
-        )
+        )?;
+        plan.home_agent = match &self.home_agent {
+            Some(section) => Some(self.check_home_agent(node, section, &plan)?),
+            None => None,
+        };
+        Ok(plan)
+    }
+
+    /// Checks `[home_agent]` and what it needs from the rest of the file: the role, its
+    /// addresses among the node's (only those have registrations punted to the control
+    /// thread), proxy ARP, and each home network on a link of its own.
+    fn check_home_agent(
+        &self,
+        node: &NodeSection,
+        section: &HomeAgentSection,
+        plan: &NodePlan,
+    ) -> Result<HomeAgentConfig, crate::node::Bad> {
+        use crate::node::Bad;
+        let bad = |key: String, value: String, expected: &str| Bad {
+            key,
+            value,
+            expected: expected.to_string(),
+        };
+        let ha = section.check()?;
+        if !node.roles.iter().any(|r| r == "home-agent") {
+            return Err(bad(
+                "node.roles".into(),
+                format!("{:?}", node.roles),
+                "\"home-agent\" among them: [home_agent] answers registrations for that role",
+            ));
+        }
+        for (i, a) in ha.addresses.iter().enumerate() {
+            if !plan.addrs4.contains(a) {
+                return Err(bad(
+                    format!("home_agent.addresses[{i}]"),
+                    a.to_string(),
+                    "one of node.addresses too: registrations are handed to the control thread only for the node's own addresses",
+                ));
+            }
+        }
+        if !node.proxy_arp {
+            return Err(bad(
+                "node.proxy_arp".into(),
+                "false".into(),
+                "true with [home_agent]: the home agent answers ARP for away mobiles' home addresses (RFC 5944 §4.6)",
+            ));
+        }
+        for (i, p) in ha.home_prefixes.iter().enumerate() {
+            let on_link = plan.updates.iter().any(|u| {
+                matches!(u, mipdp_dataplane::update::Update::Route { prefix, route }
+                    if route.next_hop.is_none() && prefix.contains(p.addr())
+                        && prefix.prefix_len() <= p.prefix_len())
+            });
+            if !on_link {
+                return Err(bad(
+                    format!("home_agent.home_prefixes[{i}]"),
+                    p.to_string(),
+                    "a home network inside a [[route]] without via (the home link, where the home agent answers ARP for its away mobiles)",
+                ));
+            }
+        }
+        let room = node.max_bindings.saturating_sub(self.bindings.len());
+        let destination_profiles = plan
+            .updates
+            .iter()
+            .filter(|u| {
+                matches!(u, mipdp_dataplane::update::Update::Profile(p)
+                    if p.class == mipdp_dataplane::profile::Class::NodeDestination)
+            })
+            .count();
+        let profile_room = node.max_profiles.saturating_sub(destination_profiles);
+        if ha.max_bindings > room.min(profile_room) {
+            return Err(bad(
+                "home_agent.max_bindings".into(),
+                ha.max_bindings.to_string(),
+                &format!(
+                    "at most {} (each registered home address takes a binding and a node-destination profile on every worker: raise node.max_bindings / node.max_profiles or lower this)",
+                    room.min(profile_room)
+                ),
+            ));
+        }
+        for (i, sa) in ha.security_associations.iter().enumerate() {
+            let MobileNodeId::HomeAddress(home) = &sa.mobile_node else {
+                continue;
+            };
+            let home = std::net::IpAddr::V4(*home);
+            if !ha.home_prefixes.iter().any(|p| p.contains(home)) {
+                return Err(bad(
+                    format!("home_agent.security_association[{i}].home_address"),
+                    home.to_string(),
+                    "an address inside one of home_agent.home_prefixes",
+                ));
+            }
+            if self.bindings.iter().any(|b| b.home == home) {
+                return Err(bad(
+                    format!("home_agent.security_association[{i}].home_address"),
+                    home.to_string(),
+                    "a home address without a static [[binding]]: registration would replace and remove it",
+                ));
+            }
+        }
+        Ok(ha)
     }
 
     /// Buffers the rings, bursts and caches can hold at once.
@@ -644,6 +756,91 @@ mod mobility_tests {
     }
 
     #[test]
+    fn the_home_agent_example_registers_mobiles() {
+        let plan = Config::parse(&example(), "ha.toml")
+            .unwrap()
+            .plan()
+            .unwrap();
+        let ha = plan.home_agent.expect("[home_agent]");
+        assert_eq!(ha.addresses, vec![std::net::Ipv4Addr::new(10, 1, 0, 1)]);
+        assert_eq!(ha.security_associations.len(), 2);
+        assert_eq!(ha.foreign_agents.len(), 1);
+        assert_eq!(ha.gratuitous_arps, 3);
+        assert_eq!(ha.error_replies.per_second, 100);
+    }
+
+    #[test]
+    fn home_agent_errors_name_the_key_and_what_to_do() {
+        let ex = example();
+        let cases = [
+            (
+                ex.replace("roles = [\"home-agent\"]", "roles = [\"router\"]"),
+                "node.roles",
+                "home-agent",
+            ),
+            (
+                ex.replace("addresses = [\"10.1.0.1\"]", "addresses = [\"10.1.0.2\"]"),
+                "home_agent.addresses[0] = 10.1.0.2",
+                "node.addresses",
+            ),
+            (
+                ex.replace("proxy_arp = true", "proxy_arp = false"),
+                "node.proxy_arp",
+                "RFC 5944 §4.6",
+            ),
+            (
+                ex.replace(
+                    "home_prefixes = [\"10.1.0.0/24\"]",
+                    "home_prefixes = [\"10.9.0.0/24\"]",
+                ),
+                "home_agent.home_prefixes[0]",
+                "[[route]] without via",
+            ),
+            (
+                ex.replace(
+                    "home_address = \"10.1.0.110\"",
+                    "home_address = \"10.1.0.100\"",
+                ),
+                "home_agent.security_association[0].home_address",
+                "static [[binding]]",
+            ),
+            (
+                ex.replace(
+                    "home_address = \"10.1.0.110\"",
+                    "home_address = \"10.2.0.110\"",
+                ),
+                "home_agent.security_association[0].home_address",
+                "home_agent.home_prefixes",
+            ),
+            (
+                ex.replace("max_bindings = 1024", "max_bindings = 65536"),
+                "home_agent.max_bindings",
+                "node.max_bindings",
+            ),
+            (
+                ex.replace("gratuitous_arps = 3", "gratuitous_arps = 50"),
+                "home_agent.gratuitous_arps",
+                "1 to 10",
+            ),
+            (
+                ex.replace(
+                    "reply_wait_ms = 1000",
+                    "reply_wait_ms = 1000\nreply_wait = 1",
+                ),
+                "reply_wait",
+                "unknown field",
+            ),
+        ];
+        for (text, key, hint) in cases {
+            let e = err(&text);
+            assert!(
+                e.contains(key) && e.contains(hint),
+                "want {key} / {hint}: {e}"
+            );
+        }
+    }
+
+    #[test]
     fn forwarding_to_a_new_mma_can_end_after_a_period() {
         let mma =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/mma.toml"))
@@ -700,6 +897,8 @@ mod mobility_tests {
         assert!(e.contains("node.policy") && e.contains("twice"), "{e}");
         let e = err(&ex.replace("[node]", "[nodes]"));
         assert!(e.contains("nodes"), "{e}");
+        let e = err(&ex.replace("mode = \"mobility\"", "mode = \"forwarder\""));
+        assert!(e.contains("home_agent") && e.contains("mobility"), "{e}");
         let no_node =
             ex.split("[node]").next().unwrap().to_string() + "\n[[port]]\ndevice = \"net_tap0\"\n";
         let e = err(&no_node);

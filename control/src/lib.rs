@@ -9,6 +9,7 @@ pub mod api;
 pub mod config;
 pub mod mobility;
 pub mod node;
+pub mod registration;
 pub mod runtime;
 pub mod signalling;
 pub mod state;

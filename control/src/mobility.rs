@@ -1,7 +1,9 @@
 //! The mobility mode's control-thread side: starts every worker's engine from the
 //! configuration's plan, and each tick moves table updates on, learns neighbours from the
 //! ARP the workers punt, asks for unresolved next hops with ARP requests on the control
-//! TX queue (where the port has one), and counts the signalling it cannot handle yet.
+//! TX queue (where the port has one), answers Mobile IPv4 registrations as a home agent
+//! when `[home_agent]` is configured ([`crate::registration`]), and counts the signalling
+//! it cannot handle yet.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use mipdp_dataplane::{Action, Forwarder, PacketBuf};
 use mipdp_dpdk::{Mbuf, MbufBatch, Mempool, TxQueue};
 
 use crate::node::NodePlan;
+use crate::registration::{Registrar, RegistrationStats};
 
 /// What a worker runs: the forwarder or the engine.
 pub enum Processors {
@@ -84,6 +87,8 @@ pub struct Control {
     known: std::collections::HashMap<(u16, IpAddr), [u8; 6]>,
     asked: std::collections::HashMap<(u16, IpAddr), std::time::Instant>,
     later: Vec<(std::time::Instant, Update)>,
+    /// The Mobile IPv4 home agent, when `[home_agent]` is configured.
+    registrar: Option<Registrar>,
     /// Counts of what the control thread did.
     pub stats: ControlStats,
 }
@@ -97,8 +102,9 @@ pub struct ControlStats {
     pub nd: u64,
     /// Neighbours learnt or changed from them.
     pub learnt: u64,
-    /// Mobile IPv4 registrations and Mobility Header messages (answered by the
-    /// signalling issue; counted and dropped until then).
+    /// Mobile IPv4 registrations and Mobility Header messages punted. Registrations go
+    /// to the home agent where `[home_agent]` is configured (its counters: `mip4`); the
+    /// rest is counted and dropped until its signalling lands.
     pub signalling: u64,
     /// Other punted packets (link-scoped traffic such as router solicitations and MLD).
     pub other: u64,
@@ -111,6 +117,8 @@ pub struct ControlStats {
     /// Resolution requests that could not be sent (no address of the next hop's family,
     /// no buffer, or the inject queue full).
     pub unresolved: u64,
+    /// The home agent's registration counters (None: no `[home_agent]`).
+    pub mip4: Option<RegistrationStats>,
 }
 
 impl Control {
@@ -145,6 +153,23 @@ impl Control {
             updates.send(u.clone());
         }
         let counters = engines.iter().map(Engine::counters).collect();
+        let registrar = plan.home_agent.clone().map(|ha| {
+            let links = plan
+                .updates
+                .iter()
+                .filter_map(|u| match u {
+                    Update::Route { prefix, route } if route.next_hop.is_none() => {
+                        Some((*prefix, route.port))
+                    }
+                    _ => None,
+                })
+                .collect();
+            Registrar::new(ha, port_macs.clone(), links)
+        });
+        let stats = ControlStats {
+            mip4: registrar.as_ref().map(|r| r.stats),
+            ..ControlStats::default()
+        };
         (
             Control {
                 updates,
@@ -164,7 +189,8 @@ impl Control {
                         .map(|(d, u)| (start + *d, u.clone()))
                         .collect()
                 },
-                stats: ControlStats::default(),
+                registrar,
+                stats,
             },
             engines,
         )
@@ -191,24 +217,7 @@ impl Control {
         len: usize,
         fill: impl FnOnce(&mut [u8]),
     ) -> bool {
-        let Ok(mut m) = pool.alloc() else {
-            return false;
-        };
-        let Ok(frame) = m.append(len) else {
-            return false;
-        };
-        frame.fill(0);
-        fill(frame);
-        match control_tx.get_mut(usize::from(port)) {
-            Some(Some(txq)) => {
-                let mut batch = MbufBatch::default();
-                if batch.push(m).is_err() {
-                    return false;
-                }
-                txq.burst(&mut batch).sent == 1
-            }
-            _ => self.inject.push((m, port)).is_ok(),
-        }
+        send_frame(pool, control_tx, &self.inject, port, len, fill)
     }
 
     /// Announces that this node now answers for the bound home addresses on their links:
@@ -310,6 +319,22 @@ impl Control {
         while let Some(m) = self.punts.pop() {
             self.punted(&m);
         }
+        if let Some(r) = &mut self.registrar {
+            let known = &self.known;
+            let inject = &self.inject;
+            r.poll(
+                &mut self.updates,
+                &|port, ip| known.get(&(port, IpAddr::V4(ip))).copied(),
+                std::time::SystemTime::now(),
+                std::time::Instant::now(),
+                &mut |port, bytes| {
+                    send_frame(pool, control_tx, inject, port, bytes.len(), |f| {
+                        f.copy_from_slice(bytes)
+                    })
+                },
+            );
+            self.stats.mip4 = Some(r.stats);
+        }
         let now = std::time::Instant::now();
         while let Some((port, hop)) = self.resolve.pop() {
             // Every packet to an unresolved next hop asks; the wire sees one request per
@@ -367,10 +392,37 @@ impl Control {
                     d.get(14 + ihl + 2..14 + ihl + 4) == Some(&434u16.to_be_bytes()[..])
                 } =>
             {
-                self.stats.signalling += 1
+                self.stats.signalling += 1;
+                self.registration(m);
             }
             Some(0x86dd) if d.get(20) == Some(&135) => self.stats.signalling += 1,
             _ => self.stats.other += 1,
+        }
+    }
+
+    /// Hands a punted registration request to the home agent, if there is one, and
+    /// learns a mobile node that came home and deregistered.
+    fn registration(&mut self, m: &Mbuf) {
+        let Some(r) = &mut self.registrar else {
+            return;
+        };
+        let port = self
+            .port_ids
+            .iter()
+            .position(|p| *p == m.port())
+            .map_or(u16::MAX, |p| p as u16);
+        let known = &self.known;
+        let learnt = r.request(
+            m.data(),
+            port,
+            &mut self.updates,
+            &|port, ip| known.get(&(port, IpAddr::V4(ip))).copied(),
+            std::time::SystemTime::now(),
+            std::time::Instant::now(),
+        );
+        self.stats.mip4 = Some(r.stats);
+        if let Some((port, ip, mac)) = learnt {
+            self.learn_on(port, IpAddr::V4(ip), mac);
         }
     }
 
@@ -411,7 +463,12 @@ impl Control {
         let Some(port) = self.port_ids.iter().position(|p| *p == m.port()) else {
             return;
         };
-        let port = port as u16;
+        self.learn_on(port as u16, ip, mac);
+    }
+
+    /// Records `ip` at `mac` on port index `port` and tells the workers when it is new
+    /// or changed.
+    fn learn_on(&mut self, port: u16, ip: IpAddr, mac: [u8; 6]) {
         if mac[0] & 1 != 0 || mac == [0; 6] {
             return;
         }
@@ -545,6 +602,37 @@ impl Control {
     }
 }
 
+/// Sends a frame of `len` bytes that `fill` writes (into zeros), out of port index
+/// `port`: on the control thread's own TX queue when the port has one, else through the
+/// first worker's inject queue.
+fn send_frame(
+    pool: &Mempool,
+    control_tx: &mut [Option<TxQueue>],
+    inject: &ArrayQueue<(Mbuf, u16)>,
+    port: u16,
+    len: usize,
+    fill: impl FnOnce(&mut [u8]),
+) -> bool {
+    let Ok(mut m) = pool.alloc() else {
+        return false;
+    };
+    let Ok(frame) = m.append(len) else {
+        return false;
+    };
+    frame.fill(0);
+    fill(frame);
+    match control_tx.get_mut(usize::from(port)) {
+        Some(Some(txq)) => {
+            let mut batch = MbufBatch::default();
+            if batch.push(m).is_err() {
+                return false;
+            }
+            txq.burst(&mut batch).sent == 1
+        }
+        _ => inject.push((m, port)).is_ok(),
+    }
+}
+
 /// Writes a broadcast Ethernet/IPv4 ARP request (RFC 826) from `mac` / `sender` for
 /// `target` into the 60-byte frame `f` (zeroed by the caller).
 fn write_arp_request(f: &mut [u8], mac: [u8; 6], sender: Ipv4Addr, target: Ipv4Addr) {
@@ -634,5 +722,8 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
         "ctl_arp={} ctl_nd={} ctl_learnt={} ctl_signalling={} ctl_other={} ctl_arp_requests={} ctl_unresolved={} ctl_announcements={} ctl_scheduled={}",
         c.arp, c.nd, c.learnt, c.signalling, c.other, c.arp_requests, c.unresolved, c.announcements, c.scheduled
     ));
+    if let Some(mip4) = &c.mip4 {
+        parts.push(mip4.text());
+    }
     parts.join(" ")
 }

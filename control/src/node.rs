@@ -293,6 +293,8 @@ pub struct NodePlan {
     pub updates: Vec<Update>,
     /// Updates due this long after start (e.g. the end of forwarding to a new MMA).
     pub later: Vec<(std::time::Duration, Update)>,
+    /// The Mobile IPv4 home agent (`[home_agent]`), when registrations are answered.
+    pub home_agent: Option<crate::signalling::mip4::HomeAgentConfig>,
 }
 
 /// A configuration entry that cannot be used: key, value, what is expected.
@@ -773,6 +775,7 @@ impl NodeSection {
             icmp: (self.icmp_per_second, self.icmp_burst),
             updates,
             later,
+            home_agent: None,
         })
     }
 }

@@ -128,6 +128,36 @@ pub struct HomeAgentConfig {
     pub security_associations: Vec<SecurityAssociation>,
     /// Mobility security associations with foreign agents.
     pub foreign_agents: Vec<ForeignAgentAssociation>,
+    /// How many denials (codes 128-136) are answered: the rest are dropped silently.
+    pub error_replies: ReplyLimit,
+    /// Gratuitous ARPs sent each time the home agent takes over a home address or gives
+    /// it back (RFC 5944 §4.6: at least one, retransmitted "a small number of times").
+    pub gratuitous_arps: u32,
+    /// Time between those gratuitous ARPs.
+    pub gratuitous_arp_interval: Duration,
+    /// How long a reply waits for every worker to apply the binding change it reports;
+    /// past that it is not sent (the mobile node retransmits).
+    pub reply_wait: Duration,
+}
+
+/// A token bucket for the denials the home agent answers: a flood of bogus requests
+/// costs at most this many replies. RFC 5944 §3.8.3 leaves the rate to the
+/// implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyLimit {
+    /// Replies per second on average (0: denials are never answered).
+    pub per_second: u32,
+    /// Replies at most in a burst.
+    pub burst: u32,
+}
+
+impl Default for ReplyLimit {
+    fn default() -> ReplyLimit {
+        ReplyLimit {
+            per_second: default_error_rate(),
+            burst: default_error_burst(),
+        }
+    }
 }
 
 /// `[home_agent]`: the Mobile IPv4 home agent.
@@ -153,8 +183,38 @@ pub struct HomeAgentSection {
     /// `[[home_agent.foreign_agent]]`.
     #[serde(rename = "foreign_agent", default)]
     pub foreign_agents: Vec<ForeignAgentSection>,
+    /// Denials (codes 128-136) answered per second at most (0: none).
+    #[serde(default = "default_error_rate")]
+    pub error_replies_per_second: u32,
+    /// Denials answered in a burst at most.
+    #[serde(default = "default_error_burst")]
+    pub error_reply_burst: u32,
+    /// Gratuitous ARPs per takeover or return of a home address.
+    #[serde(default = "default_gratuitous_arps")]
+    pub gratuitous_arps: u32,
+    /// Milliseconds between them.
+    #[serde(default = "default_gratuitous_arp_interval")]
+    pub gratuitous_arp_interval_ms: u64,
+    /// Milliseconds a reply waits for every worker to apply the binding.
+    #[serde(default = "default_reply_wait")]
+    pub reply_wait_ms: u64,
 }
 
+fn default_error_rate() -> u32 {
+    100
+}
+fn default_error_burst() -> u32 {
+    20
+}
+fn default_gratuitous_arps() -> u32 {
+    3
+}
+fn default_gratuitous_arp_interval() -> u64 {
+    1000
+}
+fn default_reply_wait() -> u64 {
+    1000
+}
 fn default_max_lifetime() -> u32 {
     1800
 }
@@ -416,6 +476,8 @@ impl HomeAgentSection {
                 ));
             }
         }
+        let (error_replies, gratuitous_arps, gratuitous_arp_interval, reply_wait) =
+            self.check_operation()?;
         Ok(HomeAgentConfig {
             addresses,
             home_prefixes,
@@ -424,7 +486,52 @@ impl HomeAgentSection {
             max_bindings: self.max_bindings,
             security_associations,
             foreign_agents,
+            error_replies,
+            gratuitous_arps,
+            gratuitous_arp_interval,
+            reply_wait,
         })
+    }
+
+    /// The keys that say how the control thread runs the home agent.
+    fn check_operation(&self) -> Result<(ReplyLimit, u32, Duration, Duration), Bad> {
+        if self.error_replies_per_second > 0 && self.error_reply_burst == 0 {
+            return Err(bad(
+                "home_agent.error_reply_burst",
+                0,
+                "at least 1 while home_agent.error_replies_per_second is above 0",
+            ));
+        }
+        if !(1..=10).contains(&self.gratuitous_arps) {
+            return Err(bad(
+                "home_agent.gratuitous_arps",
+                self.gratuitous_arps,
+                "1 to 10 (RFC 5944 §4.6: one, retransmitted a small number of times)",
+            ));
+        }
+        if !(100..=10_000).contains(&self.gratuitous_arp_interval_ms) {
+            return Err(bad(
+                "home_agent.gratuitous_arp_interval_ms",
+                self.gratuitous_arp_interval_ms,
+                "100 to 10000 milliseconds",
+            ));
+        }
+        if !(10..=60_000).contains(&self.reply_wait_ms) {
+            return Err(bad(
+                "home_agent.reply_wait_ms",
+                self.reply_wait_ms,
+                "10 to 60000 milliseconds",
+            ));
+        }
+        Ok((
+            ReplyLimit {
+                per_second: self.error_replies_per_second,
+                burst: self.error_reply_burst,
+            },
+            self.gratuitous_arps,
+            Duration::from_millis(self.gratuitous_arp_interval_ms),
+            Duration::from_millis(self.reply_wait_ms),
+        ))
     }
 }
 
@@ -494,6 +601,16 @@ mod tests {
                 "[[foreign_agent]]\naddress = \"224.0.0.1\"\nspi = 300\nkey = \"aa\"\n".into(),
                 "home_agent.foreign_agent[0].address",
             ),
+            (
+                "error_reply_burst = 0\n".into(),
+                "home_agent.error_reply_burst",
+            ),
+            ("gratuitous_arps = 0\n".into(), "home_agent.gratuitous_arps"),
+            (
+                "gratuitous_arp_interval_ms = 5\n".into(),
+                "home_agent.gratuitous_arp_interval_ms",
+            ),
+            ("reply_wait_ms = 0\n".into(), "home_agent.reply_wait_ms"),
         ];
         for (extra, key) in cases {
             let e = section(&extra).unwrap_err();

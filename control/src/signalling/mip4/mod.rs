@@ -38,7 +38,7 @@ use mipdp_dataplane::wire::mip4::{
 use crate::state::{BindingStore, CareOfMode, Deregistration, Refusal, Registration};
 pub use config::{
     Algorithm, ForeignAgentAssociation, HomeAgentConfig, HomeAgentSection, Key, MobileNodeId,
-    ReplayProtection, SecurityAssociation,
+    ReplayProtection, ReplyLimit, SecurityAssociation,
 };
 use security::{ntp_difference, ntp_duration, ntp_timestamp, NonceSource};
 

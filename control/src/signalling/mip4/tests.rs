@@ -23,6 +23,10 @@ fn config() -> HomeAgentConfig {
         max_lifetime: 600,
         max_care_of: 2,
         max_bindings: 16,
+        error_replies: ReplyLimit::default(),
+        gratuitous_arps: 3,
+        gratuitous_arp_interval: Duration::from_secs(1),
+        reply_wait: Duration::from_secs(1),
         security_associations: vec![
             SecurityAssociation {
                 mobile_node: MobileNodeId::HomeAddress(HOME),

@@ -1,0 +1,657 @@
+//! The control thread's side of Mobile IPv4 registration at a home agent (RFC 5944
+//! §3.8, §4.6): punted frames to UDP 434 of the node's addresses in, the binding changes
+//! out to every worker, and the Registration Reply out only once every worker has
+//! applied them; gratuitous ARP when a home address is taken over or given back; the
+//! lifetime timer; denials answered at a configured rate.
+//!
+//! Nothing here blocks: a reply whose binding change the workers have not applied yet
+//! waits in a list checked on every control tick ([`Registrar::poll`]), and is dropped
+//! (counted, the mobile node retransmits) when the workers take longer than
+//! `home_agent.reply_wait_ms`. Frames leave through the `send` function the control
+//! thread passes in, so this module has no DPDK in it and is tested with plain buffers.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
+use std::time::{Instant, SystemTime};
+
+use mipdp_dataplane::profile::{Class, ProfileId};
+use mipdp_dataplane::roles;
+use mipdp_dataplane::tables::Prefix;
+use mipdp_dataplane::update::{Update, UpdateSender};
+use mipdp_dataplane::wire::checksum::ChecksumMode;
+use mipdp_dataplane::wire::ipv4::{IpProtocol, Ipv4Options, Ipv4Packet, Ipv4Repr};
+use mipdp_dataplane::wire::mip4::PORT;
+use mipdp_dataplane::wire::udp::{PseudoHeader, UdpPacket, UdpRepr};
+
+use crate::signalling::mip4::{HomeAgent, HomeAgentConfig, Reason, ReplyLimit};
+
+/// The first profile number (session [`roles::PER_MOBILE`]) of registered home
+/// addresses: static bindings number theirs from 0 and binding-cache entries from
+/// 100 000, so registered ones start well clear of both.
+pub const FIRST_PROFILE: u32 = 1 << 24;
+
+/// Bytes of the Ethernet header of the frames handled here (untagged).
+const ETHERNET_LEN: usize = 14;
+/// The shortest Ethernet frame without its FCS; shorter frames are padded with zeros.
+const MIN_FRAME: usize = 60;
+/// TTL of the replies the home agent sends.
+const REPLY_TTL: u8 = 64;
+
+/// Why a punted frame to UDP port 434 was not handed to the home agent: one counter
+/// each (`mip4_frame_<name>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameError {
+    /// Shorter than its Ethernet, IPv4 or UDP header says.
+    Truncated,
+    /// The IPv4 header is malformed (version, header length, total length, options).
+    BadIpv4,
+    /// The IPv4 or UDP checksum does not verify.
+    BadChecksum,
+    /// A fragment: registration messages are small and never fragmented here.
+    Fragment,
+    /// Not UDP to port 434.
+    NotRegistration,
+    /// The arrival port is not one of the node's.
+    UnknownPort,
+}
+
+impl FrameError {
+    /// Every reason, in counter order.
+    pub const ALL: [FrameError; 6] = [
+        FrameError::Truncated,
+        FrameError::BadIpv4,
+        FrameError::BadChecksum,
+        FrameError::Fragment,
+        FrameError::NotRegistration,
+        FrameError::UnknownPort,
+    ];
+
+    /// Name for counters.
+    pub fn name(self) -> &'static str {
+        match self {
+            FrameError::Truncated => "truncated",
+            FrameError::BadIpv4 => "bad_ipv4",
+            FrameError::BadChecksum => "bad_checksum",
+            FrameError::Fragment => "fragment",
+            FrameError::NotRegistration => "not_registration",
+            FrameError::UnknownPort => "unknown_port",
+        }
+    }
+}
+
+/// What registration did, for `mipdp ctl show stats`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegistrationStats {
+    /// Requests by how they ended, indexed by `Reason as usize`.
+    pub reasons: [u64; Reason::ALL.len()],
+    /// Frames not handed to the home agent, indexed by `FrameError as usize`.
+    pub frame_errors: [u64; FrameError::ALL.len()],
+    /// Replies sent.
+    pub replies: u64,
+    /// Denials not answered: the error reply rate limit was reached.
+    pub replies_limited: u64,
+    /// Replies that could not be sent (no buffer, TX queue full).
+    pub replies_unsent: u64,
+    /// Replies dropped because the workers did not apply their binding change within
+    /// `home_agent.reply_wait_ms`.
+    pub replies_abandoned: u64,
+    /// Gratuitous ARPs sent (each retransmission counts).
+    pub gratuitous_arps: u64,
+    /// Gratuitous ARPs that could not be sent.
+    pub gratuitous_arps_unsent: u64,
+    /// Home addresses given back without a gratuitous ARP: the mobile node's MAC was not
+    /// known (it deregistered from away, or its binding expired, and it never spoke ARP
+    /// on the home link).
+    pub returns_unannounced: u64,
+    /// Care-of addresses removed by lifetime expiry (RFC 5944 §3.8.1), counted per
+    /// change of a binding.
+    pub expiries: u64,
+    /// Home addresses bound now.
+    pub bindings: u64,
+}
+
+impl RegistrationStats {
+    /// The counters as `key=value` words.
+    pub fn text(&self) -> String {
+        let mut parts = Vec::new();
+        for r in Reason::ALL {
+            parts.push(format!("mip4_{}={}", r.name(), self.reasons[r as usize]));
+        }
+        for e in FrameError::ALL {
+            parts.push(format!(
+                "mip4_frame_{}={}",
+                e.name(),
+                self.frame_errors[e as usize]
+            ));
+        }
+        parts.push(format!(
+            "mip4_replies={} mip4_replies_limited={} mip4_replies_unsent={} mip4_replies_abandoned={}",
+            self.replies, self.replies_limited, self.replies_unsent, self.replies_abandoned
+        ));
+        parts.push(format!(
+            "mip4_gratuitous_arps={} mip4_gratuitous_arps_unsent={} mip4_returns_unannounced={} mip4_expiries={} mip4_bindings={}",
+            self.gratuitous_arps,
+            self.gratuitous_arps_unsent,
+            self.returns_unannounced,
+            self.expiries,
+            self.bindings
+        ));
+        parts.join(" ")
+    }
+}
+
+/// A neighbour the control thread should learn: (port index, address, MAC).
+pub type Learnt = (u16, Ipv4Addr, [u8; 6]);
+
+/// A token bucket: `per_second` tokens a second up to `burst`.
+#[derive(Debug)]
+struct TokenBucket {
+    limit: ReplyLimit,
+    tokens: f64,
+    last: Option<Instant>,
+}
+
+impl TokenBucket {
+    fn new(limit: ReplyLimit) -> TokenBucket {
+        TokenBucket {
+            limit,
+            tokens: f64::from(limit.burst),
+            last: None,
+        }
+    }
+
+    /// Takes a token at `at` if there is one.
+    fn take(&mut self, at: Instant) -> bool {
+        if self.limit.per_second == 0 {
+            return false;
+        }
+        if let Some(last) = self.last {
+            let earned =
+                at.saturating_duration_since(last).as_secs_f64() * f64::from(self.limit.per_second);
+            self.tokens = (self.tokens + earned).min(f64::from(self.limit.burst));
+        }
+        self.last = Some(at);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// A reply waiting for every worker to reach `epoch`.
+#[derive(Debug)]
+struct Waiting {
+    epoch: u64,
+    deadline: Instant,
+    port: u16,
+    frame: Vec<u8>,
+}
+
+/// Gratuitous ARPs to send for a home address once every worker reached `epoch`.
+/// RFC 5944 §4.6.
+#[derive(Debug)]
+struct Announcement {
+    home: Ipv4Addr,
+    port: u16,
+    /// The Sender Hardware Address: the home agent's (takeover) or the mobile node's
+    /// (given back).
+    hardware: [u8; 6],
+    epoch: u64,
+    next: Instant,
+    left: u32,
+}
+
+/// What a set of updates did to the home addresses the node intercepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// Bound with no binding before: the home agent now intercepts it.
+    Taken(Ipv4Addr),
+    /// No care-of address left: interception ended.
+    Returned(Ipv4Addr),
+}
+
+/// The home agent as the control thread runs it.
+#[derive(Debug)]
+pub struct Registrar {
+    ha: HomeAgent,
+    port_macs: Vec<[u8; 6]>,
+    /// Connected prefixes and their ports: where each home network's link is.
+    links: Vec<(Prefix, u16)>,
+    limiter: TokenBucket,
+    waiting: VecDeque<Waiting>,
+    announcements: Vec<Announcement>,
+    /// The profile number intercepting each bound home address.
+    profiles: HashMap<Ipv4Addr, u32>,
+    free_profiles: Vec<u32>,
+    next_profile: u32,
+    /// When expiry may have work next (never later than the true next expiry).
+    next_expiry: Option<SystemTime>,
+    ident: u16,
+    /// The counters.
+    pub stats: RegistrationStats,
+}
+
+impl Registrar {
+    /// A home agent with `config`, on ports with `port_macs`, whose connected prefixes
+    /// (routes without a next hop) are `links`.
+    pub fn new(
+        config: HomeAgentConfig,
+        port_macs: Vec<[u8; 6]>,
+        links: Vec<(Prefix, u16)>,
+    ) -> Registrar {
+        Registrar::with_home_agent(HomeAgent::new(config), port_macs, links)
+    }
+
+    /// The same around a home agent made elsewhere (tests fix its nonces).
+    pub fn with_home_agent(
+        ha: HomeAgent,
+        port_macs: Vec<[u8; 6]>,
+        links: Vec<(Prefix, u16)>,
+    ) -> Registrar {
+        Registrar {
+            limiter: TokenBucket::new(ha.config().error_replies),
+            ha,
+            port_macs,
+            links,
+            waiting: VecDeque::new(),
+            announcements: Vec::new(),
+            profiles: HashMap::new(),
+            free_profiles: Vec::new(),
+            next_profile: FIRST_PROFILE,
+            next_expiry: None,
+            ident: 0,
+            stats: RegistrationStats::default(),
+        }
+    }
+
+    /// The home agent (its bindings, its configuration).
+    pub fn home_agent(&self) -> &HomeAgent {
+        &self.ha
+    }
+
+    /// Handles one punted frame to UDP port 434 that arrived on port index `port`:
+    /// the home agent decides, its binding changes go to every worker at once, and the
+    /// reply waits until they are applied. `mac_of` looks up a neighbour the control
+    /// thread knows. Returns the mobile node's MAC on the home link to learn when it
+    /// deregistered from home. Never panics, whatever the bytes.
+    pub fn request(
+        &mut self,
+        frame: &[u8],
+        port: u16,
+        updates: &mut UpdateSender,
+        mac_of: &dyn Fn(u16, Ipv4Addr) -> Option<[u8; 6]>,
+        now: SystemTime,
+        at: Instant,
+    ) -> Option<Learnt> {
+        let request = match parse(frame) {
+            Ok(r) => r,
+            Err(e) => {
+                self.stats.frame_errors[e as usize] += 1;
+                return None;
+            }
+        };
+        let Some(port_mac) = self.port_macs.get(usize::from(port)).copied() else {
+            self.stats.frame_errors[FrameError::UnknownPort as usize] += 1;
+            return None;
+        };
+        let outcome = self
+            .ha
+            .handle_request(request.payload, request.from, request.to, now);
+        self.stats.reasons[outcome.reason as usize] += 1;
+        log::debug!(
+            "registration request from {}: {}",
+            request.from,
+            outcome.reason.name()
+        );
+        let (epoch, changes) = self.apply(updates, outcome.updates);
+        if let Some(reply) = outcome.reply {
+            let denial = outcome.reason.code().is_none_or(|c| !c.is_accepted());
+            if denial && !self.limiter.take(at) {
+                self.stats.replies_limited += 1;
+            } else {
+                self.ident = self.ident.wrapping_add(1);
+                match udp_frame(
+                    port_mac,
+                    request.sender_mac,
+                    reply.source,
+                    reply.destination,
+                    self.ident,
+                    &reply.bytes,
+                ) {
+                    Some(frame) => self.waiting.push_back(Waiting {
+                        epoch,
+                        deadline: at + self.ha.config().reply_wait,
+                        port,
+                        frame,
+                    }),
+                    None => self.stats.replies_unsent += 1,
+                }
+            }
+        }
+        let mut learnt = None;
+        for change in changes {
+            match change {
+                Change::Taken(home) => self.announce_takeover(home, epoch, at),
+                Change::Returned(home) => {
+                    // A mobile node back home deregisters from its home address on the
+                    // home link: the frame came from its own MAC. RFC 5944 §4.6.
+                    let link = self.link_of(home);
+                    let at_home = *request.from.ip() == home && link == Some(port);
+                    let mac = if at_home {
+                        learnt = Some((port, home, request.sender_mac));
+                        Some(request.sender_mac)
+                    } else {
+                        link.and_then(|l| mac_of(l, home))
+                    };
+                    self.announce_return(home, mac, epoch, at);
+                }
+            }
+        }
+        learnt
+    }
+
+    /// One pass of the timers: lifetime expiry, then the replies and gratuitous ARPs
+    /// whose binding changes every worker has applied. `send` transmits a frame out of a
+    /// port index and says whether it went.
+    pub fn poll(
+        &mut self,
+        updates: &mut UpdateSender,
+        mac_of: &dyn Fn(u16, Ipv4Addr) -> Option<[u8; 6]>,
+        now: SystemTime,
+        at: Instant,
+        send: &mut dyn FnMut(u16, &[u8]) -> bool,
+    ) {
+        if self.next_expiry.is_some_and(|t| t <= now) {
+            let expired = self.ha.expire(now);
+            self.stats.expiries += expired.len() as u64;
+            let (epoch, changes) = self.apply(updates, expired);
+            for change in changes {
+                if let Change::Returned(home) = change {
+                    log::info!("binding of {home} expired");
+                    let mac = self.link_of(home).and_then(|l| mac_of(l, home));
+                    self.announce_return(home, mac, epoch, at);
+                }
+            }
+            self.next_expiry = self.ha.next_expiry();
+        }
+        let stats = &mut self.stats;
+        self.waiting.retain(|w| {
+            if updates.is_visible(w.epoch) {
+                if send(w.port, &w.frame) {
+                    stats.replies += 1;
+                } else {
+                    stats.replies_unsent += 1;
+                }
+                false
+            } else if at >= w.deadline {
+                stats.replies_abandoned += 1;
+                log::warn!(
+                    "registration reply dropped: the workers did not apply its binding change \
+                     (update epoch {}) within home_agent.reply_wait_ms; reached: {:?}",
+                    w.epoch,
+                    updates.reached()
+                );
+                false
+            } else {
+                true
+            }
+        });
+        let interval = self.ha.config().gratuitous_arp_interval;
+        let port_macs = &self.port_macs;
+        self.announcements.retain_mut(|a| {
+            if a.next > at || !updates.is_visible(a.epoch) {
+                return true;
+            }
+            let Some(eth_src) = port_macs.get(usize::from(a.port)).copied() else {
+                return false;
+            };
+            let frame = gratuitous_arp(eth_src, a.hardware, a.home);
+            if send(a.port, &frame) {
+                stats.gratuitous_arps += 1;
+            } else {
+                stats.gratuitous_arps_unsent += 1;
+            }
+            a.left = a.left.saturating_sub(1);
+            a.next = at + interval;
+            a.left > 0
+        });
+        self.stats.bindings = self.ha.bindings().len() as u64;
+    }
+
+    /// Sends `list` to every worker with the interception profile of each home address
+    /// that gains or loses its binding: installed after the binding and removed before
+    /// it, so no worker ever has the profile without the binding (a fault drop).
+    /// Returns the epoch of the last update (0: none) and what changed.
+    fn apply(&mut self, updates: &mut UpdateSender, list: Vec<Update>) -> (u64, Vec<Change>) {
+        let mut epoch = 0;
+        let mut changes = Vec::new();
+        for u in list {
+            match u {
+                Update::Binding {
+                    home: IpAddr::V4(home),
+                    ..
+                } => {
+                    epoch = updates.send(u);
+                    if let Some(t) = self.ha.bindings().get(home).and_then(|b| b.next_expiry()) {
+                        self.next_expiry = Some(self.next_expiry.map_or(t, |n| n.min(t)));
+                    }
+                    if !self.profiles.contains_key(&home) {
+                        let number = self.free_profiles.pop().unwrap_or_else(|| {
+                            let n = self.next_profile;
+                            self.next_profile = self.next_profile.saturating_add(1);
+                            n
+                        });
+                        self.profiles.insert(home, number);
+                        epoch = updates.send(Update::Profile(roles::home_address(
+                            number,
+                            IpAddr::V4(home),
+                        )));
+                        changes.push(Change::Taken(home));
+                    }
+                }
+                Update::RemoveBinding {
+                    home: IpAddr::V4(home),
+                } => {
+                    if let Some(number) = self.profiles.remove(&home) {
+                        updates.send(Update::RemoveProfile {
+                            class: Class::NodeDestination,
+                            id: ProfileId {
+                                session: roles::PER_MOBILE,
+                                number,
+                            },
+                        });
+                        self.free_profiles.push(number);
+                        changes.push(Change::Returned(home));
+                    }
+                    epoch = updates.send(u);
+                }
+                other => epoch = updates.send(other),
+            }
+        }
+        self.stats.bindings = self.ha.bindings().len() as u64;
+        (epoch, changes)
+    }
+
+    /// The port of the link the home address is on (longest connected prefix).
+    fn link_of(&self, home: Ipv4Addr) -> Option<u16> {
+        self.links
+            .iter()
+            .filter(|(p, _)| p.contains(IpAddr::V4(home)))
+            .max_by_key(|(p, _)| p.prefix_len())
+            .map(|(_, port)| *port)
+    }
+
+    /// RFC 5944 §4.6: on a binding for a mobile node that had none, a broadcast
+    /// gratuitous ARP on the home link with the home agent's MAC, retransmitted a small
+    /// number of times.
+    fn announce_takeover(&mut self, home: Ipv4Addr, epoch: u64, at: Instant) {
+        let Some(port) = self.link_of(home) else {
+            return;
+        };
+        let Some(mac) = self.port_macs.get(usize::from(port)).copied() else {
+            return;
+        };
+        self.schedule(home, port, mac, epoch, at);
+    }
+
+    /// RFC 5944 §4.6: when the binding ends, proxy ARP stops (the binding is gone from
+    /// every worker) and a gratuitous ARP gives the home address back to the mobile
+    /// node's own MAC. Without that MAC nothing is announced: a MAC the home agent does
+    /// not know would be a guess, and the home link's caches then age out.
+    fn announce_return(&mut self, home: Ipv4Addr, mac: Option<[u8; 6]>, epoch: u64, at: Instant) {
+        // Whatever was still to be announced for the address is out of date.
+        self.announcements.retain(|a| a.home != home);
+        let (Some(port), Some(mac)) = (self.link_of(home), mac) else {
+            self.stats.returns_unannounced += 1;
+            log::info!(
+                "home address {home} given back without a gratuitous ARP: the mobile node's MAC is not known"
+            );
+            return;
+        };
+        self.schedule(home, port, mac, epoch, at);
+    }
+
+    fn schedule(&mut self, home: Ipv4Addr, port: u16, hardware: [u8; 6], epoch: u64, at: Instant) {
+        self.announcements.retain(|a| a.home != home);
+        self.announcements.push(Announcement {
+            home,
+            port,
+            hardware,
+            epoch,
+            next: at,
+            left: self.ha.config().gratuitous_arps,
+        });
+    }
+}
+
+/// A registration request as it arrived.
+#[derive(Debug)]
+struct Request<'a> {
+    sender_mac: [u8; 6],
+    from: SocketAddrV4,
+    to: Ipv4Addr,
+    payload: &'a [u8],
+}
+
+/// Reads an untagged Ethernet frame carrying IPv4/UDP to port 434, checksums verified.
+fn parse(frame: &[u8]) -> Result<Request<'_>, FrameError> {
+    let (Some(eth), Some(ip)) = (frame.get(..ETHERNET_LEN), frame.get(ETHERNET_LEN..)) else {
+        return Err(FrameError::Truncated);
+    };
+    if eth[12..14] != [0x08, 0x00] {
+        return Err(FrameError::NotRegistration);
+    }
+    let mut sender_mac = [0u8; 6];
+    sender_mac.copy_from_slice(&eth[6..12]);
+    let packet = Ipv4Packet::new_checked(ip).map_err(ip_error)?;
+    let repr = Ipv4Repr::parse(&packet, ChecksumMode::Verify).map_err(ip_error)?;
+    if repr.more_frags || repr.frag_offset != 0 {
+        return Err(FrameError::Fragment);
+    }
+    if repr.protocol != IpProtocol::UDP {
+        return Err(FrameError::NotRegistration);
+    }
+    let udp = UdpPacket::new_checked(packet.payload()).map_err(ip_error)?;
+    let pseudo = PseudoHeader::V4 {
+        src: repr.src_addr,
+        dst: repr.dst_addr,
+    };
+    let u = UdpRepr::parse(&udp, &pseudo, ChecksumMode::Verify).map_err(ip_error)?;
+    if u.dst_port != PORT {
+        return Err(FrameError::NotRegistration);
+    }
+    // The views borrow locally; the same bytes again from the frame, bounds as checked.
+    let start = packet.header_len() + u.header_len();
+    let payload = ip
+        .get(start..start + u.payload_len)
+        .ok_or(FrameError::Truncated)?;
+    Ok(Request {
+        sender_mac,
+        from: SocketAddrV4::new(repr.src_addr, u.src_port),
+        to: repr.dst_addr,
+        payload,
+    })
+}
+
+fn ip_error(e: mipdp_dataplane::wire::Error) -> FrameError {
+    use mipdp_dataplane::wire::Error;
+    match e {
+        Error::Truncated => FrameError::Truncated,
+        Error::BadChecksum => FrameError::BadChecksum,
+        _ => FrameError::BadIpv4,
+    }
+}
+
+/// An Ethernet/IPv4/UDP frame from `src` to `dst` carrying `payload`, padded to the
+/// minimum frame length. RFC 768, RFC 791.
+fn udp_frame(
+    eth_src: [u8; 6],
+    eth_dst: [u8; 6],
+    src: SocketAddrV4,
+    dst: SocketAddrV4,
+    ident: u16,
+    payload: &[u8],
+) -> Option<Vec<u8>> {
+    let udp = UdpRepr {
+        src_port: src.port(),
+        dst_port: dst.port(),
+        payload_len: payload.len(),
+    };
+    let ip = Ipv4Repr {
+        src_addr: *src.ip(),
+        dst_addr: *dst.ip(),
+        protocol: IpProtocol::UDP,
+        payload_len: udp.buffer_len(),
+        ttl: REPLY_TTL,
+        dscp: 0,
+        ecn: 0,
+        ident,
+        dont_frag: false,
+        more_frags: false,
+        frag_offset: 0,
+        options: Ipv4Options::new(&[]).ok()?,
+    };
+    if ip.buffer_len() > usize::from(u16::MAX) {
+        return None;
+    }
+    let end = ETHERNET_LEN + ip.buffer_len();
+    let mut f = vec![0u8; end.max(MIN_FRAME)];
+    f.get_mut(..6)?.copy_from_slice(&eth_dst);
+    f.get_mut(6..12)?.copy_from_slice(&eth_src);
+    f.get_mut(12..14)?.copy_from_slice(&[0x08, 0x00]);
+    let udp_start = ETHERNET_LEN + ip.header_len();
+    f.get_mut(udp_start + udp.header_len()..end)?
+        .copy_from_slice(payload);
+    let pseudo = PseudoHeader::V4 {
+        src: *src.ip(),
+        dst: *dst.ip(),
+    };
+    udp.emit(
+        &mut UdpPacket::new_unchecked(f.get_mut(udp_start..end)?),
+        &pseudo,
+    );
+    ip.emit(&mut Ipv4Packet::new_unchecked(
+        f.get_mut(ETHERNET_LEN..end)?,
+    ));
+    Some(f)
+}
+
+/// A broadcast gratuitous ARP (an ARP Request whose Sender and Target Protocol
+/// Addresses are both `home`) with Sender Hardware Address `hardware`, sent from
+/// `eth_src`. RFC 5944 §4.6; RFC 826.
+fn gratuitous_arp(eth_src: [u8; 6], hardware: [u8; 6], home: Ipv4Addr) -> [u8; MIN_FRAME] {
+    let mut f = [0u8; MIN_FRAME];
+    f[..6].copy_from_slice(&[0xff; 6]);
+    f[6..12].copy_from_slice(&eth_src);
+    f[12..14].copy_from_slice(&[0x08, 0x06]);
+    f[14..22].copy_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+    f[22..28].copy_from_slice(&hardware);
+    f[28..32].copy_from_slice(&home.octets());
+    f[38..42].copy_from_slice(&home.octets());
+    f
+}
+
+#[cfg(test)]
+mod tests;

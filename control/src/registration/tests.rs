@@ -1,0 +1,377 @@
+use std::time::Duration;
+
+use mipdp_dataplane::profile::TableRef;
+use mipdp_dataplane::tables::{TableLimits, Tables};
+use mipdp_dataplane::update::{channels, UpdateReceiver};
+use mipdp_dataplane::wire::mip4::{RegistrationReplyPacket, ReplyCode};
+use proptest::prelude::*;
+
+use super::*;
+use crate::signalling::mip4::security::{authenticator, ntp_timestamp, NonceSource};
+use crate::signalling::mip4::{
+    Algorithm, Key, MobileNodeId, ReplayProtection, SecurityAssociation,
+};
+
+const KEY: &[u8] = b"0123456789abcdef";
+const SPI: u32 = 256;
+const HA: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 1);
+const HOME: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 100);
+const COA: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 7);
+const HOME_PORT_MAC: [u8; 6] = [2, 0, 0, 0, 0, 0xa0];
+const AWAY_PORT_MAC: [u8; 6] = [2, 0, 0, 0, 0, 0xb0];
+const ROUTER_MAC: [u8; 6] = [2, 0xbb, 0, 0, 0, 7];
+const MOBILE_MAC: [u8; 6] = [2, 0xcc, 0, 0, 0, 0x64];
+
+fn config(limit: ReplyLimit) -> HomeAgentConfig {
+    HomeAgentConfig {
+        addresses: vec![HA],
+        home_prefixes: vec!["10.1.0.0/24".parse().unwrap()],
+        max_lifetime: 600,
+        max_care_of: 1,
+        max_bindings: 16,
+        security_associations: vec![SecurityAssociation {
+            mobile_node: MobileNodeId::HomeAddress(HOME),
+            spi: SPI,
+            key: Key(KEY.to_vec()),
+            algorithm: Algorithm::HmacMd5,
+            replay: ReplayProtection::Timestamps {
+                tolerance: Duration::from_secs(7),
+            },
+        }],
+        foreign_agents: Vec::new(),
+        error_replies: limit,
+        gratuitous_arps: 2,
+        gratuitous_arp_interval: Duration::from_secs(1),
+        reply_wait: Duration::from_secs(1),
+    }
+}
+
+/// A registrar on two ports (0: the home link 10.1.0.0/24, 1: 192.0.2.0/24) and two
+/// workers' tables fed by its updates.
+struct Fixture {
+    r: Registrar,
+    updates: UpdateSender,
+    workers: Vec<(UpdateReceiver, Tables)>,
+    sent: Vec<(u16, Vec<u8>)>,
+    t0: Instant,
+}
+
+fn fixture(limit: ReplyLimit) -> Fixture {
+    let ha = HomeAgent::with_nonces(config(limit), NonceSource::with_key([9; 16]));
+    let links = vec![
+        ("10.1.0.0/24".parse().unwrap(), 0),
+        ("192.0.2.0/24".parse().unwrap(), 1),
+    ];
+    let (updates, receivers) = channels(2, 64, 64);
+    Fixture {
+        r: Registrar::with_home_agent(ha, vec![HOME_PORT_MAC, AWAY_PORT_MAC], links),
+        updates,
+        workers: receivers
+            .into_iter()
+            .map(|r| (r, Tables::new(&TableLimits::default())))
+            .collect(),
+        sent: Vec::new(),
+        t0: Instant::now(),
+    }
+}
+
+fn now(secs: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs)
+}
+
+fn no_neighbours(_: u16, _: Ipv4Addr) -> Option<[u8; 6]> {
+    None
+}
+
+impl Fixture {
+    fn request(&mut self, frame: &[u8], port: u16, secs: u64) -> Option<Learnt> {
+        let at = self.t0 + Duration::from_secs(secs);
+        self.r.request(
+            frame,
+            port,
+            &mut self.updates,
+            &no_neighbours,
+            now(secs),
+            at,
+        )
+    }
+
+    fn poll(&mut self, secs: u64) {
+        let at = self.t0 + Duration::from_secs(secs);
+        let sent = &mut self.sent;
+        self.r.poll(
+            &mut self.updates,
+            &no_neighbours,
+            now(secs),
+            at,
+            &mut |port, frame| {
+                sent.push((port, frame.to_vec()));
+                true
+            },
+        );
+    }
+
+    fn apply(&mut self, worker: usize) {
+        self.updates.flush();
+        let (rx, tables) = &mut self.workers[worker];
+        rx.apply(tables);
+    }
+
+    fn apply_all(&mut self) {
+        for w in 0..self.workers.len() {
+            self.apply(w);
+        }
+    }
+
+    fn intercepts(&self, worker: usize) -> bool {
+        let tables = &self.workers[worker].1;
+        let profile = tables
+            .profiles
+            .class(Class::NodeDestination)
+            .profiles()
+            .any(|p| p.table == TableRef::Bindings && p.id.session == roles::PER_MOBILE);
+        let bound = tables.bindings.get(IpAddr::V4(HOME)).is_some();
+        assert_eq!(profile, bound, "profile and binding go together");
+        bound
+    }
+}
+
+/// A registration request frame as a mobile node builds it, authenticated with `key`.
+fn request_frame(
+    care_of: Ipv4Addr,
+    lifetime: u16,
+    identification: u64,
+    key: &[u8],
+    eth_src: [u8; 6],
+    eth_dst: [u8; 6],
+    ip_src: Ipv4Addr,
+) -> Vec<u8> {
+    let mut b = vec![1, 0];
+    b.extend_from_slice(&lifetime.to_be_bytes());
+    for a in [HOME, HA, care_of] {
+        b.extend_from_slice(&a.octets());
+    }
+    b.extend_from_slice(&identification.to_be_bytes());
+    b.extend_from_slice(&[32, 20]);
+    b.extend_from_slice(&SPI.to_be_bytes());
+    let tag = authenticator(Algorithm::HmacMd5, key, &b);
+    b.extend_from_slice(&tag);
+    udp_frame(
+        eth_src,
+        eth_dst,
+        SocketAddrV4::new(ip_src, 49152),
+        SocketAddrV4::new(HA, PORT),
+        7,
+        &b,
+    )
+    .unwrap()
+}
+
+fn away_request(secs: u64, lifetime: u16, key: &[u8]) -> Vec<u8> {
+    let id = ntp_timestamp(now(secs));
+    request_frame(COA, lifetime, id, key, ROUTER_MAC, AWAY_PORT_MAC, COA)
+}
+
+/// The reply code and lifetime of a reply frame, after checking its framing.
+fn reply_of(frame: &[u8], eth_dst: [u8; 6], eth_src: [u8; 6], to: Ipv4Addr) -> (ReplyCode, u16) {
+    assert_eq!(&frame[..6], &eth_dst, "framed to the requester's MAC");
+    assert_eq!(&frame[6..12], &eth_src, "from the arrival port's MAC");
+    assert_eq!(&frame[12..14], &[8, 0]);
+    let ip = Ipv4Packet::new_checked(&frame[14..]).unwrap();
+    let repr = Ipv4Repr::parse(&ip, ChecksumMode::Verify).expect("IPv4 checksum");
+    assert_eq!((repr.src_addr, repr.dst_addr), (HA, to));
+    assert_eq!(repr.protocol, IpProtocol::UDP);
+    let udp = UdpPacket::new_checked(ip.payload()).unwrap();
+    let pseudo = PseudoHeader::V4 { src: HA, dst: to };
+    let u = UdpRepr::parse(&udp, &pseudo, ChecksumMode::Verify).expect("UDP checksum");
+    assert_eq!((u.src_port, u.dst_port), (PORT, 49152));
+    let p = RegistrationReplyPacket::new_checked(udp.payload()).unwrap();
+    (p.code(), p.lifetime())
+}
+
+fn is_gratuitous_arp(frame: &[u8], eth_src: [u8; 6], hardware: [u8; 6]) -> bool {
+    frame[..6] == [0xff; 6]
+        && frame[6..12] == eth_src
+        && frame[12..14] == [8, 6]
+        && frame[20..22] == [0, 1]
+        && frame[22..28] == hardware
+        && frame[28..32] == HOME.octets()
+        && frame[38..42] == HOME.octets()
+}
+
+#[test]
+fn an_accepted_reply_waits_until_every_worker_applied_the_binding() {
+    let mut f = fixture(ReplyLimit::default());
+    assert_eq!(f.request(&away_request(0, 300, KEY), 1, 0), None);
+    assert_eq!(f.r.stats.reasons[Reason::Registered as usize], 1);
+    f.poll(0);
+    assert!(f.sent.is_empty(), "no worker applied the binding yet");
+    f.apply(0);
+    f.poll(0);
+    assert!(f.sent.is_empty(), "worker 1 has not applied it");
+    f.apply(1);
+    f.poll(0);
+    assert!(f.intercepts(0) && f.intercepts(1));
+    assert_eq!(f.sent.len(), 2, "the reply and the first gratuitous ARP");
+    let (port, reply) = &f.sent[0];
+    assert_eq!(*port, 1);
+    assert_eq!(
+        reply_of(reply, ROUTER_MAC, AWAY_PORT_MAC, COA),
+        (ReplyCode::ACCEPTED, 300)
+    );
+    let (port, arp) = &f.sent[1];
+    assert_eq!(*port, 0, "on the home link");
+    assert!(
+        is_gratuitous_arp(arp, HOME_PORT_MAC, HOME_PORT_MAC),
+        "{arp:02x?}"
+    );
+    // Retransmitted once (gratuitous_arps = 2) a second later, then no more.
+    f.poll(0);
+    assert_eq!(f.sent.len(), 2);
+    f.poll(1);
+    f.poll(2);
+    assert_eq!(f.sent.len(), 3);
+    assert_eq!(f.r.stats.gratuitous_arps, 2);
+    assert_eq!(f.r.stats.replies, 1);
+    assert_eq!(f.r.stats.bindings, 1);
+}
+
+#[test]
+fn a_reply_is_dropped_when_the_workers_do_not_apply_its_binding_in_time() {
+    let mut f = fixture(ReplyLimit::default());
+    f.request(&away_request(0, 300, KEY), 1, 0);
+    f.apply(0);
+    f.poll(1);
+    assert!(f.sent.is_empty());
+    assert_eq!(f.r.stats.replies_abandoned, 1);
+    // Worker 1 catches up later: the gratuitous ARP still goes, the reply does not.
+    f.apply(1);
+    f.poll(2);
+    assert_eq!(f.sent.len(), 1);
+    assert!(is_gratuitous_arp(
+        &f.sent[0].1,
+        HOME_PORT_MAC,
+        HOME_PORT_MAC
+    ));
+}
+
+#[test]
+fn denials_are_answered_at_the_configured_rate_and_change_nothing() {
+    let limit = ReplyLimit {
+        per_second: 1,
+        burst: 2,
+    };
+    let mut f = fixture(limit);
+    for _ in 0..5 {
+        f.request(&away_request(0, 300, b"not the key"), 1, 0);
+    }
+    f.apply_all();
+    f.poll(0);
+    assert_eq!(f.r.stats.reasons[Reason::FailedAuthentication as usize], 5);
+    assert_eq!(f.sent.len(), 2);
+    assert_eq!(f.r.stats.replies_limited, 3);
+    for (_, frame) in &f.sent {
+        assert_eq!(
+            reply_of(frame, ROUTER_MAC, AWAY_PORT_MAC, COA).0,
+            ReplyCode::HA_MOBILE_NODE_FAILED_AUTHENTICATION
+        );
+    }
+    assert!(!f.intercepts(0) && !f.intercepts(1));
+    // A second later there is a token again.
+    f.request(&away_request(1, 300, b"not the key"), 1, 1);
+    f.poll(1);
+    assert_eq!(f.sent.len(), 3);
+    // Accepted replies never wait for a token.
+    f.request(&away_request(1, 300, KEY), 1, 1);
+    f.apply_all();
+    f.poll(1);
+    assert_eq!(f.r.stats.replies, 4);
+}
+
+#[test]
+fn deregistration_from_home_gives_the_address_back_to_the_mobiles_mac() {
+    let mut f = fixture(ReplyLimit::default());
+    f.request(&away_request(0, 300, KEY), 1, 0);
+    f.apply_all();
+    f.poll(0);
+    f.sent.clear();
+    // Back home: from its home address and its own MAC, care-of = home, lifetime 0.
+    let id = ntp_timestamp(now(1));
+    let dereg = request_frame(HOME, 0, id, KEY, MOBILE_MAC, HOME_PORT_MAC, HOME);
+    assert_eq!(f.request(&dereg, 0, 1), Some((0, HOME, MOBILE_MAC)));
+    assert_eq!(f.r.stats.reasons[Reason::Deregistered as usize], 1);
+    // Pending gratuitous ARPs of the takeover are replaced by the return.
+    f.poll(1);
+    assert!(f.sent.is_empty());
+    f.apply_all();
+    assert!(!f.intercepts(0) && !f.intercepts(1));
+    f.poll(1);
+    assert_eq!(f.sent.len(), 2);
+    let (port, reply) = &f.sent[0];
+    assert_eq!(*port, 0);
+    assert_eq!(
+        reply_of(reply, MOBILE_MAC, HOME_PORT_MAC, HOME),
+        (ReplyCode::ACCEPTED, 0)
+    );
+    assert_eq!(f.sent[1].0, 0);
+    assert!(is_gratuitous_arp(&f.sent[1].1, HOME_PORT_MAC, MOBILE_MAC));
+    assert_eq!(f.r.stats.bindings, 0);
+}
+
+#[test]
+fn expiry_removes_the_binding_from_every_worker() {
+    let mut f = fixture(ReplyLimit::default());
+    f.request(&away_request(0, 5, KEY), 1, 0);
+    f.apply_all();
+    f.poll(0);
+    assert!(f.intercepts(0));
+    f.poll(4);
+    f.apply_all();
+    assert!(f.intercepts(0) && f.intercepts(1), "not yet");
+    f.poll(5);
+    f.apply_all();
+    assert!(!f.intercepts(0) && !f.intercepts(1));
+    assert_eq!(f.r.stats.expiries, 1);
+    // The mobile node's MAC is not known: nothing is announced for it.
+    assert_eq!(f.r.stats.returns_unannounced, 1);
+    assert_eq!(f.r.stats.bindings, 0);
+}
+
+#[test]
+fn malformed_frames_are_counted_by_reason() {
+    let mut f = fixture(ReplyLimit::default());
+    let good = away_request(0, 300, KEY);
+    let mut bad_sum = good.clone();
+    bad_sum[24] ^= 1; // IPv4 header checksum
+    let mut bad_udp = good.clone();
+    let last = bad_udp.len() - 1;
+    bad_udp[last] ^= 1; // inside the authenticator: the UDP checksum fails first
+    let mut fragment = good.clone();
+    fragment[20] |= 0x20; // More Fragments
+    fragment[24..26].copy_from_slice(&[0, 0]);
+    let sum = mipdp_dataplane::wire::checksum::checksum(&fragment[14..34]);
+    fragment[24..26].copy_from_slice(&sum.to_be_bytes());
+    for (frame, why) in [
+        (&good[..20], FrameError::Truncated),
+        (&bad_sum[..], FrameError::BadChecksum),
+        (&bad_udp[..], FrameError::BadChecksum),
+        (&fragment[..], FrameError::Fragment),
+    ] {
+        let before = f.r.stats.frame_errors[why as usize];
+        f.request(frame, 1, 0);
+        assert_eq!(f.r.stats.frame_errors[why as usize], before + 1, "{why:?}");
+    }
+    f.request(&good, 7, 0);
+    assert_eq!(f.r.stats.frame_errors[FrameError::UnknownPort as usize], 1);
+    assert_eq!(f.r.stats.reasons.iter().sum::<u64>(), 0);
+}
+
+proptest! {
+    #[test]
+    fn no_frame_panics_and_every_one_is_counted(frame in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let mut f = fixture(ReplyLimit::default());
+        f.request(&frame, 1, 0);
+        let counted = f.r.stats.reasons.iter().sum::<u64>() + f.r.stats.frame_errors.iter().sum::<u64>();
+        prop_assert_eq!(counted, 1);
+    }
+}
