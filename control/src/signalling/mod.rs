@@ -3,3 +3,4 @@
 //! and no DPDK here; the control thread feeds punted packets in and sends what comes out.
 
 pub mod mip4;
+pub mod mip6;

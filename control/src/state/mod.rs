@@ -3,8 +3,10 @@
 //! explicit calls with the time passed in, so tests control time.
 
 pub mod bindings;
+pub mod bindings6;
 
 pub use bindings::{
     BindingStore, CareOfBinding, CareOfMode, Deregistration, Expiry, MobilityBinding, Refusal,
     Registration, INFINITE_LIFETIME,
 };
+pub use bindings6::{BindingCache6, HomeBinding, HomeRegistration, Refusal6};

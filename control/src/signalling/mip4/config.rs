@@ -272,7 +272,11 @@ pub struct ForeignAgentSection {
     pub algorithm: String,
 }
 
-fn bad(key: impl Into<String>, value: impl fmt::Display, expected: impl Into<String>) -> Bad {
+pub(crate) fn bad(
+    key: impl Into<String>,
+    value: impl fmt::Display,
+    expected: impl Into<String>,
+) -> Bad {
     Bad {
         key: key.into(),
         value: value.to_string(),
@@ -301,14 +305,14 @@ fn algorithm_of(key: &str, s: &str) -> Result<Algorithm, Bad> {
     }
 }
 
-fn spi_of(key: &str, spi: u32) -> Result<u32, Bad> {
+pub(crate) fn spi_of(key: &str, spi: u32) -> Result<u32, Bad> {
     if spi < FIRST_SPI {
         return Err(bad(key, spi, "256 or more (SPIs 0-255 are reserved)"));
     }
     Ok(spi)
 }
 
-fn key_of(key: &str, s: &str) -> Result<Key, Bad> {
+pub(crate) fn key_of(key: &str, s: &str) -> Result<Key, Bad> {
     let hex = s.trim();
     let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
     let bytes: Option<Vec<u8>> = hex
