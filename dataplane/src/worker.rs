@@ -47,6 +47,15 @@ pub trait Processor: Send {
         self.process(in_port, packet)
     }
 
+    /// Called for every packet of an RX burst before any of them is processed, e.g. to
+    /// read the table entries the packets will need so that their cache misses overlap
+    /// (a lookup at a time stalls on each miss in turn). It must not change the packet or
+    /// any state a packet's processing depends on. The default does nothing.
+    #[inline]
+    fn prefetch<P: PacketBuf>(&self, packet: &P) {
+        let _ = packet;
+    }
+
     /// Called before each poll of the RX queues (e.g. to apply a bounded number of table
     /// updates); returns the work done, so the worker does not back off while busy.
     #[inline]
@@ -247,6 +256,7 @@ where
                 let mut emit = |packet: <R::Batch as PacketBatch>::Packet, action: Action| {
                     dispatch(packet, action, pending, tx, punt, local);
                 };
+                batch.for_each_mut(|_, packet| processor.prefetch(packet));
                 batch.for_each_mut(|i, packet| {
                     if let Some(slot) = actions.get_mut(i) {
                         *slot = processor.process_with(port, packet, &mut emit);
