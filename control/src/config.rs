@@ -974,10 +974,10 @@ mod mobility_tests {
             (
                 ex.replace(
                     "neighbour_advertisements = 3",
-                    "neighbour_advertisements = 11",
+                    "neighbour_advertisements = 4",
                 ),
                 "home_agent6.neighbour_advertisements",
-                "1 to 10",
+                "1 to 3",
             ),
             (
                 ex.replace(

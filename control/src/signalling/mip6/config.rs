@@ -20,6 +20,10 @@ pub use crate::signalling::mip4::config::{Key, DEFAULT_TIMESTAMP_TOLERANCE};
 /// RFC 6275 §6.1.8.
 pub const MAX_LIFETIME_SECONDS: u32 = 0xffff * 4;
 
+/// Unsolicited Neighbor Advertisements sent for one change at most. RFC 4861 §10, RFC 6275
+/// §10.4.1.
+pub const MAX_NEIGHBOR_ADVERTISEMENT: u32 = 3;
+
 /// An MN-HA mobility security association: HMAC-SHA1 under `key`, selected by the home
 /// address and the SPI, with timestamp replay protection. RFC 4285 §5.1, §6.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +68,7 @@ pub struct Operation6 {
     pub error_replies: ReplyLimit,
     /// Unsolicited Neighbor Advertisements sent each time a home address is taken over
     /// or given back. RFC 6275 §10.4.1: "MAY ... up to MAX_NEIGHBOR_ADVERTISEMENT times";
-    /// RFC 4861 §10: 3.
+    /// RFC 4861 §10: 3 ([`MAX_NEIGHBOR_ADVERTISEMENT`]).
     pub neighbour_advertisements: u32,
     /// Time between them (RFC 4861 §7.2.6: RetransTimer apart, by default 1 s).
     pub neighbour_advertisement_interval: Duration,
@@ -319,11 +323,11 @@ impl HomeAgent6Section {
                 "at least 1 while home_agent6.error_replies_per_second is above 0",
             ));
         }
-        if !(1..=10).contains(&self.neighbour_advertisements) {
+        if !(1..=MAX_NEIGHBOR_ADVERTISEMENT).contains(&self.neighbour_advertisements) {
             return Err(bad(
                 "home_agent6.neighbour_advertisements",
                 self.neighbour_advertisements,
-                "1 to 10 (RFC 6275 §10.4.1: one, repeated up to MAX_NEIGHBOR_ADVERTISEMENT times)",
+                "1 to 3 (RFC 6275 §10.4.1: up to MAX_NEIGHBOR_ADVERTISEMENT, RFC 4861 §10: 3)",
             ));
         }
         if !(100..=10_000).contains(&self.neighbour_advertisement_interval_ms) {
