@@ -2,7 +2,8 @@
 //! between its other work, sends one command line and reads the answer until the server
 //! closes the connection.
 //!
-//! Commands: `show stats` (every counter, one `key=value` line per port, worker and the
+//! Commands: `refresh binding HOME` (a Binding Refresh Request to a Mobile IPv6 mobile
+//! node now) and `show stats` (every counter, one `key=value` line per port, worker and the
 //! engine). The server never blocks the control thread for long: it accepts without
 //! waiting and gives a client a short time to send its line.
 

@@ -12,6 +12,7 @@ use serde::de::{self, Deserializer};
 use serde::Deserialize;
 
 use crate::signalling::mip4::{HomeAgentConfig, HomeAgentSection, MobileNodeId};
+use crate::signalling::mip6::{HomeAgent6Config, HomeAgent6Section};
 
 use crate::node::{
     AnycastSection, BindingSection, CacheSection, MulticastSection, NeighbourSection, NodePlan,
@@ -177,6 +178,8 @@ pub struct Config {
     pub profiles: Vec<ProfileSection>,
     /// `[home_agent]`: Mobile IPv4 registration (mobility mode, role home-agent).
     pub home_agent: Option<HomeAgentSection>,
+    /// `[home_agent6]`: Mobile IPv6 home registration (mobility mode, role home-agent).
+    pub home_agent6: Option<HomeAgent6Section>,
     /// The frames of each port's `rx_template_pcap`, by port index (loaded and checked
     /// with the configuration; None for a port without one).
     #[serde(skip)]
@@ -401,6 +404,13 @@ impl Config {
                     "mode = \"mobility\" in [dataplane]: the forwarder does not answer registrations",
                 ))
             }
+            (Mode::Forwarder, _) if self.home_agent6.is_some() => {
+                return Err(invalid(
+                    "home_agent6",
+                    "(present)".into(),
+                    "mode = \"mobility\" in [dataplane]: the forwarder does not answer binding updates",
+                ))
+            }
             (Mode::Forwarder, _) => {}
         }
         let need = self.mbufs_needed();
@@ -445,7 +455,114 @@ impl Config {
             Some(section) => Some(self.check_home_agent(node, section, &plan)?),
             None => None,
         };
+        plan.home_agent6 = match &self.home_agent6 {
+            Some(section) => Some(self.check_home_agent6(node, section, &plan)?),
+            None => None,
+        };
         Ok(plan)
+    }
+
+    /// Room for registered home addresses on every worker: bindings beside the static
+    /// ones, and node-destination profiles beside the configured ones.
+    fn registration_room(&self, node: &NodeSection, plan: &NodePlan) -> usize {
+        let room = node.max_bindings.saturating_sub(self.bindings.len());
+        let destination_profiles = plan
+            .updates
+            .iter()
+            .filter(|u| {
+                matches!(u, mipdp_dataplane::update::Update::Profile(p)
+                    if p.class == mipdp_dataplane::profile::Class::NodeDestination)
+            })
+            .count();
+        room.min(node.max_profiles.saturating_sub(destination_profiles))
+    }
+
+    /// Checks `[home_agent6]` against the rest of the file as `[home_agent]` is: the role,
+    /// its addresses among the node's (only those have the Mobility Header punted to the
+    /// control thread), proxy ND (`node.proxy_arp` switches both), each home prefix on a
+    /// link of its own, room on the workers shared with `[home_agent]`, and no home address
+    /// both registered and static.
+    fn check_home_agent6(
+        &self,
+        node: &NodeSection,
+        section: &HomeAgent6Section,
+        plan: &NodePlan,
+    ) -> Result<HomeAgent6Config, crate::node::Bad> {
+        use crate::node::Bad;
+        let bad = |key: String, value: String, expected: &str| Bad {
+            key,
+            value,
+            expected: expected.to_string(),
+        };
+        let ha = section.check()?;
+        if !node.roles.iter().any(|r| r == "home-agent") {
+            return Err(bad(
+                "node.roles".into(),
+                format!("{:?}", node.roles),
+                "\"home-agent\" among them: [home_agent6] answers binding updates for that role",
+            ));
+        }
+        for (i, a) in ha.addresses.iter().enumerate() {
+            if !plan.addrs6.contains(a) {
+                return Err(bad(
+                    format!("home_agent6.addresses[{i}]"),
+                    a.to_string(),
+                    "one of node.addresses too: binding updates are handed to the control thread only for the node's own addresses",
+                ));
+            }
+        }
+        if !node.proxy_arp {
+            return Err(bad(
+                "node.proxy_arp".into(),
+                "false".into(),
+                "true with [home_agent6]: the home agent answers neighbour solicitations for away mobiles' home addresses (proxy ND, RFC 6275 §10.4.1)",
+            ));
+        }
+        for (i, p) in ha.home_prefixes.iter().enumerate() {
+            let on_link = plan.updates.iter().any(|u| {
+                matches!(u, mipdp_dataplane::update::Update::Route { prefix, route }
+                    if route.next_hop.is_none() && prefix.contains(p.addr())
+                        && prefix.prefix_len() <= p.prefix_len())
+            });
+            if !on_link {
+                return Err(bad(
+                    format!("home_agent6.home_prefixes[{i}]"),
+                    p.to_string(),
+                    "a home prefix inside a [[route]] without via (the home link, where the home agent answers neighbour solicitations for its away mobiles)",
+                ));
+            }
+        }
+        let room = self.registration_room(node, plan);
+        let ipv4 = plan.home_agent.as_ref().map_or(0, |h| h.max_bindings);
+        if ha.max_bindings.saturating_add(ipv4) > room {
+            return Err(bad(
+                "home_agent6.max_bindings".into(),
+                ha.max_bindings.to_string(),
+                &format!(
+                    "at most {} (each registered home address takes a binding and a node-destination profile on every worker{}: raise node.max_bindings / node.max_profiles or lower this)",
+                    room.saturating_sub(ipv4),
+                    if ipv4 > 0 { ", beside home_agent.max_bindings" } else { "" }
+                ),
+            ));
+        }
+        for (i, sa) in ha.security_associations.iter().enumerate() {
+            let home = std::net::IpAddr::V6(sa.home_address);
+            if !ha.home_prefixes.iter().any(|p| p.contains(home)) {
+                return Err(bad(
+                    format!("home_agent6.security_association[{i}].home_address"),
+                    home.to_string(),
+                    "an address inside one of home_agent6.home_prefixes",
+                ));
+            }
+            if self.bindings.iter().any(|b| b.home == home) {
+                return Err(bad(
+                    format!("home_agent6.security_association[{i}].home_address"),
+                    home.to_string(),
+                    "a home address without a static [[binding]]: registration would replace and remove it",
+                ));
+            }
+        }
+        Ok(ha)
     }
 
     /// Checks `[home_agent]` and what it needs from the rest of the file: the role, its
@@ -767,6 +884,121 @@ mod mobility_tests {
         assert_eq!(ha.foreign_agents.len(), 1);
         assert_eq!(ha.gratuitous_arps, 3);
         assert_eq!(ha.error_replies.per_second, 100);
+    }
+
+    /// The example without its `[home_agent]` section, so that `[home_agent6]`'s checks
+    /// are the ones that speak.
+    fn without_ipv4_home_agent(text: String) -> String {
+        let start = text.find("[home_agent]\n").expect("[home_agent]");
+        let end = text
+            .find("# The Mobile IPv6 home agent")
+            .expect("[home_agent6] comment");
+        format!("{}{}", &text[..start], &text[end..])
+    }
+
+    #[test]
+    fn the_home_agent_example_answers_binding_updates() {
+        let plan = Config::parse(&example(), "ha.toml")
+            .unwrap()
+            .plan()
+            .unwrap();
+        let ha = plan.home_agent6.expect("[home_agent6]");
+        assert_eq!(
+            ha.addresses,
+            vec!["2001:db8:1::1".parse::<std::net::Ipv6Addr>().unwrap()]
+        );
+        assert_eq!(ha.security_associations.len(), 1);
+        assert_eq!(ha.operation.neighbour_advertisements, 3);
+        assert_eq!(
+            ha.operation.refresh_before,
+            Some(std::time::Duration::from_secs(30))
+        );
+    }
+
+    #[test]
+    fn home_agent6_errors_name_the_key_and_what_to_do() {
+        let ex = example();
+        let cases = [
+            (
+                without_ipv4_home_agent(
+                    ex.replace("roles = [\"home-agent\"]", "roles = [\"router\"]"),
+                ),
+                "node.roles",
+                "[home_agent6]",
+            ),
+            (
+                ex.replace(
+                    "addresses = [\"2001:db8:1::1\"]",
+                    "addresses = [\"2001:db8:1::2\"]",
+                ),
+                "home_agent6.addresses[0] = 2001:db8:1::2",
+                "node.addresses",
+            ),
+            (
+                without_ipv4_home_agent(ex.replace("proxy_arp = true", "proxy_arp = false")),
+                "node.proxy_arp",
+                "RFC 6275 §10.4.1",
+            ),
+            (
+                ex.replace(
+                    "home_prefixes = [\"2001:db8:1::/64\"]",
+                    "home_prefixes = [\"2001:db8:9::/64\"]",
+                ),
+                "home_agent6.home_prefixes[0]",
+                "[[route]] without via",
+            ),
+            (
+                ex.replace(
+                    "home_address = \"2001:db8:1::110\"",
+                    "home_address = \"2001:db8:1::100\"",
+                ),
+                "home_agent6.security_association[0].home_address",
+                "static [[binding]]",
+            ),
+            (
+                ex.replace(
+                    "home_address = \"2001:db8:1::110\"",
+                    "home_address = \"2001:db8:2::110\"",
+                ),
+                "home_agent6.security_association[0].home_address",
+                "home_agent6.home_prefixes",
+            ),
+            (
+                ex.replace(
+                    "max_bindings = 1024\n# Error",
+                    "max_bindings = 65000\n# Error",
+                ),
+                "home_agent6.max_bindings",
+                "beside home_agent.max_bindings",
+            ),
+            (
+                ex.replace(
+                    "neighbour_advertisements = 3",
+                    "neighbour_advertisements = 4",
+                ),
+                "home_agent6.neighbour_advertisements",
+                "1 to 3",
+            ),
+            (
+                ex.replace(
+                    "binding_refresh_before_s = 30",
+                    "binding_refresh_before_s = 1800",
+                ),
+                "home_agent6.binding_refresh_before_s",
+                "max_lifetime",
+            ),
+        ];
+        for (text, key, hint) in cases {
+            let e = err(&text);
+            assert!(
+                e.contains(key) && e.contains(hint),
+                "want {key} / {hint}: {e}"
+            );
+        }
+        let e = err(&without_ipv4_home_agent(
+            ex.replace("mode = \"mobility\"", "mode = \"forwarder\""),
+        ));
+        assert!(e.contains("home_agent6") && e.contains("mobility"), "{e}");
     }
 
     #[test]

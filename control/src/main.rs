@@ -66,6 +66,21 @@ enum CtlCommand {
         #[command(subcommand)]
         what: ShowWhat,
     },
+    /// Ask a mobile node for a new binding update.
+    Refresh {
+        #[command(subcommand)]
+        what: RefreshWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum RefreshWhat {
+    /// Send a Binding Refresh Request (RFC 6275 §9.5.5) to the mobile node of a Mobile
+    /// IPv6 home address now.
+    Binding {
+        /// The home address.
+        home: std::net::Ipv6Addr,
+    },
 }
 
 #[derive(Subcommand)]
@@ -96,9 +111,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let text = match command {
                 CtlCommand::Show {
                     what: ShowWhat::Stats,
-                } => "show stats",
+                } => "show stats".to_string(),
+                CtlCommand::Refresh {
+                    what: RefreshWhat::Binding { home },
+                } => format!("refresh binding {home}"),
             };
-            let reply = mipdp_control::api::request(&socket, text)?;
+            let reply = mipdp_control::api::request(&socket, &text)?;
             print!("{reply}");
             if reply.starts_with("error:") {
                 anyhow::bail!("mipdp refused the command");

@@ -2,8 +2,9 @@
 //! configuration's plan, and each tick moves table updates on, learns neighbours from the
 //! ARP the workers punt, asks for unresolved next hops with ARP requests on the control
 //! TX queue (where the port has one), answers Mobile IPv4 registrations as a home agent
-//! when `[home_agent]` is configured ([`crate::registration`]), and counts the signalling
-//! it cannot handle yet.
+//! when `[home_agent]` is configured ([`crate::registration`]) and Mobile IPv6 binding
+//! updates when `[home_agent6]` is ([`crate::registration::mip6`]), and counts the
+//! signalling it cannot handle yet.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use mipdp_dataplane::{Action, Forwarder, PacketBuf};
 use mipdp_dpdk::{Mbuf, MbufBatch, Mempool, TxQueue};
 
 use crate::node::NodePlan;
+use crate::registration::mip6::{RefreshError, Registrar6, Registration6Stats, Toward};
 use crate::registration::{Registrar, RegistrationStats};
 
 /// What a worker runs: the forwarder or the engine.
@@ -89,6 +91,13 @@ pub struct Control {
     later: Vec<(std::time::Instant, Update)>,
     /// The Mobile IPv4 home agent, when `[home_agent]` is configured.
     registrar: Option<Registrar>,
+    /// The Mobile IPv6 home agent, when `[home_agent6]` is configured.
+    registrar6: Option<Registrar6>,
+    /// The configured routes, for the frames the control thread originates.
+    routes: Vec<(
+        mipdp_dataplane::tables::Prefix,
+        mipdp_dataplane::tables::Route,
+    )>,
     /// Counts of what the control thread did.
     pub stats: ControlStats,
 }
@@ -102,9 +111,9 @@ pub struct ControlStats {
     pub nd: u64,
     /// Neighbours learnt or changed from them.
     pub learnt: u64,
-    /// Mobile IPv4 registrations and Mobility Header messages punted. Registrations go
-    /// to the home agent where `[home_agent]` is configured (its counters: `mip4`); the
-    /// rest is counted and dropped until its signalling lands.
+    /// Mobile IPv4 registrations and Mobility Header messages punted. They go to the home
+    /// agent where `[home_agent]` / `[home_agent6]` is configured (its counters: `mip4`,
+    /// `mip6`); otherwise they are counted and dropped.
     pub signalling: u64,
     /// Other punted packets (link-scoped traffic such as router solicitations and MLD).
     pub other: u64,
@@ -119,6 +128,8 @@ pub struct ControlStats {
     pub unresolved: u64,
     /// The home agent's registration counters (None: no `[home_agent]`).
     pub mip4: Option<RegistrationStats>,
+    /// The Mobile IPv6 home agent's counters (None: no `[home_agent6]`).
+    pub mip6: Option<Registration6Stats>,
 }
 
 impl Control {
@@ -153,23 +164,41 @@ impl Control {
             updates.send(u.clone());
         }
         let counters = engines.iter().map(Engine::counters).collect();
-        let registrar = plan.home_agent.clone().map(|ha| {
-            let links = plan
-                .updates
-                .iter()
-                .filter_map(|u| match u {
-                    Update::Route { prefix, route } if route.next_hop.is_none() => {
-                        Some((*prefix, route.port))
-                    }
-                    _ => None,
-                })
-                .collect();
-            Registrar::new(ha, port_macs.clone(), links)
-        });
+        let routes: Vec<_> = plan
+            .updates
+            .iter()
+            .filter_map(|u| match u {
+                Update::Route { prefix, route } => Some((*prefix, *route)),
+                _ => None,
+            })
+            .collect();
+        let links: Vec<_> = routes
+            .iter()
+            .filter(|(_, route)| route.next_hop.is_none())
+            .map(|(prefix, route)| (*prefix, route.port))
+            .collect();
+        let registrar = plan
+            .home_agent
+            .clone()
+            .map(|ha| Registrar::new(ha, port_macs.clone(), links.clone()));
+        let registrar6 = plan
+            .home_agent6
+            .clone()
+            .map(|ha| Registrar6::new(ha, port_macs.clone(), links));
         let stats = ControlStats {
             mip4: registrar.as_ref().map(|r| r.stats),
+            mip6: registrar6.as_ref().map(|r| r.stats),
             ..ControlStats::default()
         };
+        // The configured neighbours are known from the start (the workers have them).
+        let known = plan
+            .updates
+            .iter()
+            .filter_map(|u| match u {
+                Update::Neighbour { port, ip, mac } => Some(((*port, *ip), *mac)),
+                _ => None,
+            })
+            .collect();
         (
             Control {
                 updates,
@@ -180,7 +209,7 @@ impl Control {
                 engines: counters,
                 port_ids,
                 port_macs,
-                known: Default::default(),
+                known,
                 asked: Default::default(),
                 later: {
                     let start = std::time::Instant::now();
@@ -190,6 +219,8 @@ impl Control {
                         .collect()
                 },
                 registrar,
+                registrar6,
+                routes,
                 stats,
             },
             engines,
@@ -335,6 +366,21 @@ impl Control {
             );
             self.stats.mip4 = Some(r.stats);
         }
+        if let Some(r) = &mut self.registrar6 {
+            let (known, routes, inject) = (&self.known, &self.routes, &self.inject);
+            r.poll(
+                &mut self.updates,
+                &|dst| toward(routes, known, dst),
+                &|port, ip| known.get(&(port, IpAddr::V6(ip))).copied(),
+                (std::time::SystemTime::now(), std::time::Instant::now()),
+                &mut |port, bytes| {
+                    send_frame(pool, control_tx, inject, port, bytes.len(), |f| {
+                        f.copy_from_slice(bytes)
+                    })
+                },
+            );
+            self.stats.mip6 = Some(r.stats);
+        }
         let now = std::time::Instant::now();
         while let Some((port, hop)) = self.resolve.pop() {
             // Every packet to an unresolved next hop asks; the wire sees one request per
@@ -395,8 +441,73 @@ impl Control {
                 self.stats.signalling += 1;
                 self.registration(m);
             }
-            Some(0x86dd) if d.get(20) == Some(&135) => self.stats.signalling += 1,
+            Some(0x86dd) if carries_mobility_header(d) => {
+                self.stats.signalling += 1;
+                self.binding_update(m);
+            }
             _ => self.stats.other += 1,
+        }
+    }
+
+    /// Hands a punted Mobility Header message to the Mobile IPv6 home agent, if there is
+    /// one, and learns a mobile node that came home and deregistered.
+    fn binding_update(&mut self, m: &Mbuf) {
+        let Some(r) = &mut self.registrar6 else {
+            return;
+        };
+        let port = self
+            .port_ids
+            .iter()
+            .position(|p| *p == m.port())
+            .map_or(u16::MAX, |p| p as u16);
+        let (known, routes) = (&self.known, &self.routes);
+        let learnt = r.binding_update(
+            m.data(),
+            port,
+            &mut self.updates,
+            &|dst| toward(routes, known, dst),
+            &|port, ip| known.get(&(port, IpAddr::V6(ip))).copied(),
+            std::time::SystemTime::now(),
+            std::time::Instant::now(),
+        );
+        self.stats.mip6 = Some(r.stats);
+        if let Some((port, ip, mac)) = learnt {
+            self.learn_on(port, IpAddr::V6(ip), mac);
+        }
+    }
+
+    /// Sends a Binding Refresh Request to the mobile node of `home` now (`mipdp ctl
+    /// refresh binding HOME`); the answer is the control socket's reply line.
+    pub fn refresh_binding(
+        &mut self,
+        pool: &Mempool,
+        control_tx: &mut [Option<TxQueue>],
+        home: std::net::Ipv6Addr,
+    ) -> String {
+        let Some(r) = &mut self.registrar6 else {
+            return "error: no [home_agent6] in the configuration: no Mobile IPv6 bindings\n"
+                .into();
+        };
+        let (known, routes, inject) = (&self.known, &self.routes, &self.inject);
+        let result = r.refresh(
+            home,
+            &|dst| toward(routes, known, dst),
+            &mut |port, bytes| {
+                send_frame(pool, control_tx, inject, port, bytes.len(), |f| {
+                    f.copy_from_slice(bytes)
+                })
+            },
+        );
+        self.stats.mip6 = Some(r.stats);
+        match result {
+            Ok(()) => format!("ok: binding refresh request sent for {home}\n"),
+            Err(RefreshError::NotBound) => {
+                format!("error: {home} has no Mobile IPv6 binding: nothing to refresh\n")
+            }
+            Err(RefreshError::Unsent) => format!(
+                "error: the binding refresh request for {home} could not be sent \
+                 (no route or neighbour toward its care-of address, or no buffer): see mip6_refreshes_unsent\n"
+            ),
         }
     }
 
@@ -602,6 +713,38 @@ impl Control {
     }
 }
 
+/// Whether the IPv6 packet in the untagged frame `d` ends in a Mobility Header (RFC
+/// 6275 §6.1), possibly after extension headers such as the Destination Options header
+/// with the Home Address option.
+fn carries_mobility_header(d: &[u8]) -> bool {
+    use mipdp_dataplane::wire::ipv6::{next_header, Ipv6Packet};
+    let Some(Ok(ip)) = d.get(14..).map(Ipv6Packet::new_checked) else {
+        return false;
+    };
+    mipdp_dataplane::wire::ipv6ext::walk_chain(ip.next_header(), ip.payload())
+        .is_ok_and(|c| c.upper_layer == next_header::MOBILITY)
+}
+
+/// Where a frame the control thread originates for `dst` leaves: the port of the longest
+/// configured route and the MAC of its next hop (or of `dst` on a connected prefix) as
+/// the control thread knows it.
+fn toward(
+    routes: &[(
+        mipdp_dataplane::tables::Prefix,
+        mipdp_dataplane::tables::Route,
+    )],
+    known: &std::collections::HashMap<(u16, IpAddr), [u8; 6]>,
+    dst: std::net::Ipv6Addr,
+) -> Option<Toward> {
+    let dst = IpAddr::V6(dst);
+    let (_, route) = routes
+        .iter()
+        .filter(|(p, _)| p.contains(dst))
+        .max_by_key(|(p, _)| p.prefix_len())?;
+    let hop = route.next_hop.unwrap_or(dst);
+    known.get(&(route.port, hop)).map(|mac| (route.port, *mac))
+}
+
 /// Sends a frame of `len` bytes that `fill` writes (into zeros), out of port index
 /// `port`: on the control thread's own TX queue when the port has one, else through the
 /// first worker's inject queue.
@@ -647,24 +790,24 @@ fn write_arp_request(f: &mut [u8], mac: [u8; 6], sender: Ipv4Addr, target: Ipv4A
 
 /// Bytes of a neighbour solicitation or advertisement frame with one link-layer address
 /// option: Ethernet, IPv6, 24 bytes of message and 8 of option.
-const ND_FRAME_LEN: usize = 14 + 40 + 32;
+pub(crate) const ND_FRAME_LEN: usize = 14 + 40 + 32;
 
 /// A neighbour solicitation (type 135, Source Link-Layer Address option 1) or
 /// advertisement (type 136, Target Link-Layer Address option 2), RFC 4861 §4.3, §4.4.
-struct Nd {
-    eth_dst: [u8; 6],
-    src: std::net::Ipv6Addr,
-    dst: std::net::Ipv6Addr,
-    icmp_type: u8,
-    flags: u8,
-    target: std::net::Ipv6Addr,
-    option: u8,
+pub(crate) struct Nd {
+    pub(crate) eth_dst: [u8; 6],
+    pub(crate) src: std::net::Ipv6Addr,
+    pub(crate) dst: std::net::Ipv6Addr,
+    pub(crate) icmp_type: u8,
+    pub(crate) flags: u8,
+    pub(crate) target: std::net::Ipv6Addr,
+    pub(crate) option: u8,
 }
 
 impl Nd {
     /// Writes the frame from `mac` into `f` (ND_FRAME_LEN bytes, zeroed by the caller):
     /// hop limit 255 (§7.1), the option carrying `mac`, the ICMPv6 checksum.
-    fn write(&self, f: &mut [u8], mac: [u8; 6]) {
+    pub(crate) fn write(&self, f: &mut [u8], mac: [u8; 6]) {
         f[..6].copy_from_slice(&self.eth_dst);
         f[6..12].copy_from_slice(&mac);
         f[12..14].copy_from_slice(&[0x86, 0xdd]);
@@ -724,6 +867,9 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
     ));
     if let Some(mip4) = &c.mip4 {
         parts.push(mip4.text());
+    }
+    if let Some(mip6) = &c.mip6 {
+        parts.push(mip6.text());
     }
     parts.join(" ")
 }

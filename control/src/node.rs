@@ -295,6 +295,8 @@ pub struct NodePlan {
     pub later: Vec<(std::time::Duration, Update)>,
     /// The Mobile IPv4 home agent (`[home_agent]`), when registrations are answered.
     pub home_agent: Option<crate::signalling::mip4::HomeAgentConfig>,
+    /// The Mobile IPv6 home agent (`[home_agent6]`), when binding updates are answered.
+    pub home_agent6: Option<crate::signalling::mip6::HomeAgent6Config>,
 }
 
 /// A configuration entry that cannot be used: key, value, what is expected.
@@ -776,6 +778,7 @@ impl NodeSection {
             updates,
             later,
             home_agent: None,
+            home_agent6: None,
         })
     }
 }

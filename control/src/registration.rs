@@ -30,6 +30,11 @@ use crate::signalling::mip4::{HomeAgent, HomeAgentConfig, Reason, ReplyLimit};
 /// 100 000, so registered ones start well clear of both.
 pub const FIRST_PROFILE: u32 = 1 << 24;
 
+/// The first profile number of home addresses registered by Mobile IPv6 Binding Updates:
+/// the Mobile IPv4 ones (from [`FIRST_PROFILE`]) never reach it, as both home agents
+/// together bind at most `node.max_profiles` home addresses.
+pub const FIRST_PROFILE6: u32 = 2 << 24;
+
 /// Bytes of the Ethernet header of the frames handled here (untagged).
 const ETHERNET_LEN: usize = 14;
 /// The shortest Ethernet frame without its FCS; shorter frames are padded with zeros.
@@ -145,14 +150,14 @@ pub type Learnt = (u16, Ipv4Addr, [u8; 6]);
 
 /// A token bucket: `per_second` tokens a second up to `burst`.
 #[derive(Debug)]
-struct TokenBucket {
+pub(crate) struct TokenBucket {
     limit: ReplyLimit,
     tokens: f64,
     last: Option<Instant>,
 }
 
 impl TokenBucket {
-    fn new(limit: ReplyLimit) -> TokenBucket {
+    pub(crate) fn new(limit: ReplyLimit) -> TokenBucket {
         TokenBucket {
             limit,
             tokens: f64::from(limit.burst),
@@ -161,7 +166,7 @@ impl TokenBucket {
     }
 
     /// Takes a token at `at` if there is one.
-    fn take(&mut self, at: Instant) -> bool {
+    pub(crate) fn take(&mut self, at: Instant) -> bool {
         if self.limit.per_second == 0 {
             return false;
         }
@@ -189,27 +194,221 @@ struct Waiting {
     frame: Vec<u8>,
 }
 
-/// Gratuitous ARPs to send for a home address once every worker reached `epoch`.
-/// RFC 5944 §4.6.
+/// What happened to held replies: counters of the protocol's statistics.
+pub(crate) struct ReplyCounters<'a> {
+    /// Sent.
+    pub sent: &'a mut u64,
+    /// Could not be sent.
+    pub unsent: &'a mut u64,
+    /// Dropped: the workers did not reach the epoch in time.
+    pub abandoned: &'a mut u64,
+}
+
+/// Replies (whole frames) held until every worker has applied the binding change they
+/// report, or dropped at their deadline (the mobile node retransmits).
+#[derive(Debug, Default)]
+pub(crate) struct HeldReplies {
+    waiting: VecDeque<Waiting>,
+}
+
+impl HeldReplies {
+    /// Holds `frame` for port index `port` until every worker reached `epoch` (0: none
+    /// to wait for), at most until `deadline`.
+    pub(crate) fn hold(&mut self, epoch: u64, deadline: Instant, port: u16, frame: Vec<u8>) {
+        self.waiting.push_back(Waiting {
+            epoch,
+            deadline,
+            port,
+            frame,
+        });
+    }
+
+    /// Sends the replies every worker is ready for and drops the late ones; `key` names
+    /// the setting of the wait in the log.
+    pub(crate) fn poll(
+        &mut self,
+        updates: &UpdateSender,
+        at: Instant,
+        send: &mut dyn FnMut(u16, &[u8]) -> bool,
+        counters: ReplyCounters<'_>,
+        key: &str,
+    ) {
+        self.waiting.retain(|w| {
+            if updates.is_visible(w.epoch) {
+                if send(w.port, &w.frame) {
+                    *counters.sent += 1;
+                } else {
+                    *counters.unsent += 1;
+                }
+                false
+            } else if at >= w.deadline {
+                *counters.abandoned += 1;
+                log::warn!(
+                    "reply dropped: the workers did not apply its binding change \
+                     (update epoch {}) within {key}; reached: {:?}",
+                    w.epoch,
+                    updates.reached()
+                );
+                false
+            } else {
+                true
+            }
+        });
+    }
+}
+
+/// Frames announcing a home address on its link (gratuitous ARP, RFC 5944 §4.6;
+/// unsolicited Neighbor Advertisement, RFC 6275 §10.4.1), sent once every worker reached
+/// `epoch`, `left` times.
 #[derive(Debug)]
 struct Announcement {
-    home: Ipv4Addr,
+    home: IpAddr,
     port: u16,
-    /// The Sender Hardware Address: the home agent's (takeover) or the mobile node's
-    /// (given back).
-    hardware: [u8; 6],
+    frame: Vec<u8>,
     epoch: u64,
     next: Instant,
     left: u32,
 }
 
+/// The announcements to make, at most one series per home address.
+#[derive(Debug, Default)]
+pub(crate) struct Announcer {
+    list: Vec<Announcement>,
+}
+
+impl Announcer {
+    /// Announces `home` with `frame` on port index `port`, `count` times, once every
+    /// worker reached `epoch`; replaces what was still to be announced for it.
+    pub(crate) fn schedule(
+        &mut self,
+        home: IpAddr,
+        port: u16,
+        frame: Vec<u8>,
+        (epoch, at): (u64, Instant),
+        count: u32,
+    ) {
+        self.cancel(home);
+        self.list.push(Announcement {
+            home,
+            port,
+            frame,
+            epoch,
+            next: at,
+            left: count,
+        });
+    }
+
+    /// Forgets what was still to be announced for `home`.
+    pub(crate) fn cancel(&mut self, home: IpAddr) {
+        self.list.retain(|a| a.home != home);
+    }
+
+    /// Sends the announcements that are due, `interval` apart.
+    pub(crate) fn poll(
+        &mut self,
+        updates: &UpdateSender,
+        at: Instant,
+        interval: std::time::Duration,
+        send: &mut dyn FnMut(u16, &[u8]) -> bool,
+        (sent, unsent): (&mut u64, &mut u64),
+    ) {
+        self.list.retain_mut(|a| {
+            if a.next > at || !updates.is_visible(a.epoch) {
+                return true;
+            }
+            if send(a.port, &a.frame) {
+                *sent += 1;
+            } else {
+                *unsent += 1;
+            }
+            a.left = a.left.saturating_sub(1);
+            a.next = at + interval;
+            a.left > 0
+        });
+    }
+}
+
 /// What a set of updates did to the home addresses the node intercepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Change {
+pub(crate) enum Change {
     /// Bound with no binding before: the home agent now intercepts it.
-    Taken(Ipv4Addr),
+    Taken(IpAddr),
     /// No care-of address left: interception ended.
-    Returned(Ipv4Addr),
+    Returned(IpAddr),
+}
+
+/// The node-destination profiles that make the workers intercept bound home addresses:
+/// one per home address, numbered from `first` in session [`roles::PER_MOBILE`].
+#[derive(Debug)]
+pub(crate) struct Interception {
+    profiles: HashMap<IpAddr, u32>,
+    free: Vec<u32>,
+    next: u32,
+}
+
+impl Interception {
+    pub(crate) fn new(first: u32) -> Interception {
+        Interception {
+            profiles: HashMap::new(),
+            free: Vec::new(),
+            next: first,
+        }
+    }
+
+    /// Sends `list` to every worker with the interception profile of each home address
+    /// that gains or loses its binding: installed after the binding and removed before
+    /// it, so no worker ever has the profile without the binding (a fault drop).
+    /// Returns the epoch of the last update (0: none) and what changed.
+    pub(crate) fn apply(
+        &mut self,
+        updates: &mut UpdateSender,
+        list: Vec<Update>,
+    ) -> (u64, Vec<Change>) {
+        let mut epoch = 0;
+        let mut changes = Vec::new();
+        for u in list {
+            match u {
+                Update::Binding { home, .. } => {
+                    epoch = updates.send(u);
+                    if !self.profiles.contains_key(&home) {
+                        let number = self.free.pop().unwrap_or_else(|| {
+                            let n = self.next;
+                            self.next = self.next.saturating_add(1);
+                            n
+                        });
+                        self.profiles.insert(home, number);
+                        epoch = updates.send(Update::Profile(roles::home_address(number, home)));
+                        changes.push(Change::Taken(home));
+                    }
+                }
+                Update::RemoveBinding { home } => {
+                    if let Some(number) = self.profiles.remove(&home) {
+                        updates.send(Update::RemoveProfile {
+                            class: Class::NodeDestination,
+                            id: ProfileId {
+                                session: roles::PER_MOBILE,
+                                number,
+                            },
+                        });
+                        self.free.push(number);
+                        changes.push(Change::Returned(home));
+                    }
+                    epoch = updates.send(u);
+                }
+                other => epoch = updates.send(other),
+            }
+        }
+        (epoch, changes)
+    }
+}
+
+/// The port of the link `addr` is on (longest connected prefix).
+pub(crate) fn link_of(links: &[(Prefix, u16)], addr: IpAddr) -> Option<u16> {
+    links
+        .iter()
+        .filter(|(p, _)| p.contains(addr))
+        .max_by_key(|(p, _)| p.prefix_len())
+        .map(|(_, port)| *port)
 }
 
 /// The home agent as the control thread runs it.
@@ -220,12 +419,9 @@ pub struct Registrar {
     /// Connected prefixes and their ports: where each home network's link is.
     links: Vec<(Prefix, u16)>,
     limiter: TokenBucket,
-    waiting: VecDeque<Waiting>,
-    announcements: Vec<Announcement>,
-    /// The profile number intercepting each bound home address.
-    profiles: HashMap<Ipv4Addr, u32>,
-    free_profiles: Vec<u32>,
-    next_profile: u32,
+    replies: HeldReplies,
+    announcer: Announcer,
+    interception: Interception,
     /// When expiry may have work next (never later than the true next expiry).
     next_expiry: Option<SystemTime>,
     ident: u16,
@@ -255,11 +451,9 @@ impl Registrar {
             ha,
             port_macs,
             links,
-            waiting: VecDeque::new(),
-            announcements: Vec::new(),
-            profiles: HashMap::new(),
-            free_profiles: Vec::new(),
-            next_profile: FIRST_PROFILE,
+            replies: HeldReplies::default(),
+            announcer: Announcer::default(),
+            interception: Interception::new(FIRST_PROFILE),
             next_expiry: None,
             ident: 0,
             stats: RegistrationStats::default(),
@@ -320,12 +514,10 @@ impl Registrar {
                     self.ident,
                     &reply.bytes,
                 ) {
-                    Some(frame) => self.waiting.push_back(Waiting {
-                        epoch,
-                        deadline: at + self.ha.config().reply_wait,
-                        port,
-                        frame,
-                    }),
+                    Some(frame) => {
+                        self.replies
+                            .hold(epoch, at + self.ha.config().reply_wait, port, frame)
+                    }
                     None => self.stats.replies_unsent += 1,
                 }
             }
@@ -333,8 +525,8 @@ impl Registrar {
         let mut learnt = None;
         for change in changes {
             match change {
-                Change::Taken(home) => self.announce_takeover(home, epoch, at),
-                Change::Returned(home) => {
+                Change::Taken(IpAddr::V4(home)) => self.announce_takeover(home, epoch, at),
+                Change::Returned(IpAddr::V4(home)) => {
                     // A mobile node back home deregisters from its home address on the
                     // home link: the frame came from its own MAC. RFC 5944 §4.6.
                     let link = self.link_of(home);
@@ -347,6 +539,7 @@ impl Registrar {
                     };
                     self.announce_return(home, mac, epoch, at);
                 }
+                _ => {}
             }
         }
         learnt
@@ -368,7 +561,7 @@ impl Registrar {
             self.stats.expiries += expired.len() as u64;
             let (epoch, changes) = self.apply(updates, expired);
             for change in changes {
-                if let Change::Returned(home) = change {
+                if let Change::Returned(IpAddr::V4(home)) = change {
                     log::info!("binding of {home} expired");
                     let mac = self.link_of(home).and_then(|l| mac_of(l, home));
                     self.announce_return(home, mac, epoch, at);
@@ -377,110 +570,53 @@ impl Registrar {
             self.next_expiry = self.ha.next_expiry();
         }
         let stats = &mut self.stats;
-        self.waiting.retain(|w| {
-            if updates.is_visible(w.epoch) {
-                if send(w.port, &w.frame) {
-                    stats.replies += 1;
-                } else {
-                    stats.replies_unsent += 1;
-                }
-                false
-            } else if at >= w.deadline {
-                stats.replies_abandoned += 1;
-                log::warn!(
-                    "registration reply dropped: the workers did not apply its binding change \
-                     (update epoch {}) within home_agent.reply_wait_ms; reached: {:?}",
-                    w.epoch,
-                    updates.reached()
-                );
-                false
-            } else {
-                true
-            }
-        });
-        let interval = self.ha.config().gratuitous_arp_interval;
-        let port_macs = &self.port_macs;
-        self.announcements.retain_mut(|a| {
-            if a.next > at || !updates.is_visible(a.epoch) {
-                return true;
-            }
-            let Some(eth_src) = port_macs.get(usize::from(a.port)).copied() else {
-                return false;
-            };
-            let frame = gratuitous_arp(eth_src, a.hardware, a.home);
-            if send(a.port, &frame) {
-                stats.gratuitous_arps += 1;
-            } else {
-                stats.gratuitous_arps_unsent += 1;
-            }
-            a.left = a.left.saturating_sub(1);
-            a.next = at + interval;
-            a.left > 0
-        });
+        self.replies.poll(
+            updates,
+            at,
+            send,
+            ReplyCounters {
+                sent: &mut stats.replies,
+                unsent: &mut stats.replies_unsent,
+                abandoned: &mut stats.replies_abandoned,
+            },
+            "home_agent.reply_wait_ms",
+        );
+        self.announcer.poll(
+            updates,
+            at,
+            self.ha.config().gratuitous_arp_interval,
+            send,
+            (
+                &mut stats.gratuitous_arps,
+                &mut stats.gratuitous_arps_unsent,
+            ),
+        );
         self.stats.bindings = self.ha.bindings().len() as u64;
     }
 
-    /// Sends `list` to every worker with the interception profile of each home address
-    /// that gains or loses its binding: installed after the binding and removed before
-    /// it, so no worker ever has the profile without the binding (a fault drop).
-    /// Returns the epoch of the last update (0: none) and what changed.
+    /// Sends `list` to every worker with the interception profiles
+    /// ([`Interception::apply`]) and notes when expiry has work next. Returns the epoch
+    /// of the last update (0: none) and what changed.
     fn apply(&mut self, updates: &mut UpdateSender, list: Vec<Update>) -> (u64, Vec<Change>) {
-        let mut epoch = 0;
-        let mut changes = Vec::new();
-        for u in list {
-            match u {
-                Update::Binding {
-                    home: IpAddr::V4(home),
-                    ..
-                } => {
-                    epoch = updates.send(u);
-                    if let Some(t) = self.ha.bindings().get(home).and_then(|b| b.next_expiry()) {
-                        self.next_expiry = Some(self.next_expiry.map_or(t, |n| n.min(t)));
-                    }
-                    if !self.profiles.contains_key(&home) {
-                        let number = self.free_profiles.pop().unwrap_or_else(|| {
-                            let n = self.next_profile;
-                            self.next_profile = self.next_profile.saturating_add(1);
-                            n
-                        });
-                        self.profiles.insert(home, number);
-                        epoch = updates.send(Update::Profile(roles::home_address(
-                            number,
-                            IpAddr::V4(home),
-                        )));
-                        changes.push(Change::Taken(home));
-                    }
+        for u in &list {
+            if let Update::Binding {
+                home: IpAddr::V4(home),
+                ..
+            } = u
+            {
+                if let Some(t) = self.ha.bindings().get(*home).and_then(|b| b.next_expiry()) {
+                    self.next_expiry = Some(self.next_expiry.map_or(t, |n| n.min(t)));
                 }
-                Update::RemoveBinding {
-                    home: IpAddr::V4(home),
-                } => {
-                    if let Some(number) = self.profiles.remove(&home) {
-                        updates.send(Update::RemoveProfile {
-                            class: Class::NodeDestination,
-                            id: ProfileId {
-                                session: roles::PER_MOBILE,
-                                number,
-                            },
-                        });
-                        self.free_profiles.push(number);
-                        changes.push(Change::Returned(home));
-                    }
-                    epoch = updates.send(u);
-                }
-                other => epoch = updates.send(other),
             }
         }
+        let applied = self.interception.apply(updates, list);
         self.stats.bindings = self.ha.bindings().len() as u64;
-        (epoch, changes)
+        applied
     }
 
     /// The port of the link the home address is on (longest connected prefix).
     fn link_of(&self, home: Ipv4Addr) -> Option<u16> {
-        self.links
-            .iter()
-            .filter(|(p, _)| p.contains(IpAddr::V4(home)))
-            .max_by_key(|(p, _)| p.prefix_len())
-            .map(|(_, port)| *port)
+        link_of(&self.links, IpAddr::V4(home))
     }
 
     /// RFC 5944 §4.6: on a binding for a mobile node that had none, a broadcast
@@ -502,7 +638,7 @@ impl Registrar {
     /// not know would be a guess, and the home link's caches then age out.
     fn announce_return(&mut self, home: Ipv4Addr, mac: Option<[u8; 6]>, epoch: u64, at: Instant) {
         // Whatever was still to be announced for the address is out of date.
-        self.announcements.retain(|a| a.home != home);
+        self.announcer.cancel(IpAddr::V4(home));
         let (Some(port), Some(mac)) = (self.link_of(home), mac) else {
             self.stats.returns_unannounced += 1;
             log::info!(
@@ -514,15 +650,16 @@ impl Registrar {
     }
 
     fn schedule(&mut self, home: Ipv4Addr, port: u16, hardware: [u8; 6], epoch: u64, at: Instant) {
-        self.announcements.retain(|a| a.home != home);
-        self.announcements.push(Announcement {
-            home,
+        let Some(eth_src) = self.port_macs.get(usize::from(port)).copied() else {
+            return;
+        };
+        self.announcer.schedule(
+            IpAddr::V4(home),
             port,
-            hardware,
-            epoch,
-            next: at,
-            left: self.ha.config().gratuitous_arps,
-        });
+            gratuitous_arp(eth_src, hardware, home).to_vec(),
+            (epoch, at),
+            self.ha.config().gratuitous_arps,
+        );
     }
 }
 
@@ -652,6 +789,8 @@ fn gratuitous_arp(eth_src: [u8; 6], hardware: [u8; 6], home: Ipv4Addr) -> [u8; M
     f[38..42].copy_from_slice(&home.octets());
     f
 }
+
+pub mod mip6;
 
 #[cfg(test)]
 mod tests;

@@ -329,8 +329,9 @@ impl Dataplane {
             if let Some(c) = &mut self.control {
                 c.tick(&self.pool, &mut self.control_tx);
             }
-            if let Some(ctl) = &self.ctl {
+            if let Some(ctl) = self.ctl.take() {
                 ctl.serve(|command| self.answer(command));
+                self.ctl = Some(ctl);
             }
             if interval.is_zero() || last.elapsed() < interval {
                 continue;
@@ -366,10 +367,23 @@ impl Dataplane {
     }
 
     /// The answer to one control-socket command.
-    fn answer(&self, command: &str) -> String {
+    fn answer(&mut self, command: &str) -> String {
         match command.split_whitespace().collect::<Vec<_>>().as_slice() {
             ["show", "stats"] => self.stats_text(),
-            _ => format!("error: unknown command {command:?}; commands: show stats\n"),
+            ["refresh", "binding", home] => {
+                let Ok(home) = home.parse::<std::net::Ipv6Addr>() else {
+                    return format!(
+                        "error: {home:?} is not an IPv6 home address, e.g. 2001:db8:1::100\n"
+                    );
+                };
+                match &mut self.control {
+                    Some(c) => c.refresh_binding(&self.pool, &mut self.control_tx, home),
+                    None => "error: mode = \"forwarder\" has no bindings\n".into(),
+                }
+            }
+            _ => format!(
+                "error: unknown command {command:?}; commands: show stats, refresh binding HOME\n"
+            ),
         }
     }
 

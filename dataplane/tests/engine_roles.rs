@@ -735,6 +735,52 @@ fn registration_requests_to_the_node_are_punted_whole() {
     assert_eq!(out, frame);
 }
 
+/// A Binding Update (RFC 6275 §6.1.7) from `src` to `dst`, with the Home Address
+/// destination option (§6.3) for `home` when given. The Mobility Header checksum is left
+/// zero: the engine does not look at it, the home agent does.
+fn binding_update(src: Ipv6Addr, dst: Ipv6Addr, home: Option<Ipv6Addr>) -> Vec<u8> {
+    // Payload Proto 59, Header Len 1 (16 bytes), MH Type 5, Sequence 1, A and H,
+    // Lifetime 100, PadN(4).
+    let mh = [59, 1, 5, 0, 0, 0, 0, 1, 0xc0, 0, 0, 100, 1, 2, 0, 0];
+    let (next, payload) = match home {
+        Some(h) => {
+            // Next 135, Hdr Ext Len 2 (24 bytes), PadN(4), Home Address at 8n+6.
+            let mut d = vec![135, 2, 1, 2, 0, 0, 201, 16];
+            d.extend_from_slice(&h.octets());
+            d.extend_from_slice(&mh);
+            (60, d)
+        }
+        None => (135, mh.to_vec()),
+    };
+    eth(
+        MAC1,
+        ROUTER_MAC,
+        0x86dd,
+        &ipv6(src, dst, next, 64, 0, &payload),
+    )
+}
+
+#[test]
+fn binding_updates_to_the_node_are_punted_whole_with_or_without_a_home_address_option() {
+    let pool = MemPool::new(8);
+    let mut e = ha_with(Encap::IpInIp);
+    let coa: Ipv6Addr = "2001:db8:2::7".parse().unwrap();
+    let home: Ipv6Addr = "2001:db8:1::100".parse().unwrap();
+    for frame in [
+        binding_update(coa, node6(), Some(home)),
+        binding_update(coa, node6(), None),
+    ] {
+        let (action, out) = run(&mut e, &pool, 1, &frame);
+        assert_eq!(action, Action::Punt);
+        assert_eq!(out, frame);
+    }
+    // One for an address that is not the node's is routed, not punted.
+    let elsewhere: Ipv6Addr = "2001:db8:1::77".parse().unwrap();
+    let frame = binding_update(coa, elsewhere, Some(home));
+    assert_ne!(run(&mut e, &pool, 1, &frame).0, Action::Punt);
+    assert_eq!(e.snapshot().punts, 2);
+}
+
 #[test]
 fn the_ip_in_ip_the_engine_emits_decapsulates_back_to_the_hopped_original() {
     // A cross-check with the tunnel library's own decapsulation.

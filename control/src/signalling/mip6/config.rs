@@ -2,7 +2,7 @@
 //! the longest lifetime it grants, and its MN-HA mobility security associations (RFC 4285
 //! §5.1). The TOML section ([`HomeAgent6Section`], `[home_agent6]`) is checked into a
 //! [`HomeAgent6Config`]; a bad entry is refused with the key, the value and what is
-//! expected. Not wired into the node configuration yet: the control thread plugs it in.
+//! expected; `Config::plan` checks it against the rest of the file.
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv6Addr};
@@ -12,12 +12,17 @@ use mipdp_dataplane::tables::Prefix;
 use serde::Deserialize;
 
 use crate::node::Bad;
+pub use crate::signalling::mip4::config::ReplyLimit;
 use crate::signalling::mip4::config::{bad, key_of, spi_of};
 pub use crate::signalling::mip4::config::{Key, DEFAULT_TIMESTAMP_TOLERANCE};
 
 /// The longest lifetime a Binding Acknowledgement can carry: 0xffff units of 4 seconds.
 /// RFC 6275 §6.1.8.
 pub const MAX_LIFETIME_SECONDS: u32 = 0xffff * 4;
+
+/// Unsolicited Neighbor Advertisements sent for one change at most. RFC 4861 §10, RFC 6275
+/// §10.4.1.
+pub const MAX_NEIGHBOR_ADVERTISEMENT: u32 = 3;
 
 /// An MN-HA mobility security association: HMAC-SHA1 under `key`, selected by the home
 /// address and the SPI, with timestamp replay protection. RFC 4285 §5.1, §6.
@@ -50,6 +55,44 @@ pub struct HomeAgent6Config {
     pub max_bindings: usize,
     /// MN-HA mobility security associations.
     pub security_associations: Vec<SecurityAssociation6>,
+    /// How the control thread runs it.
+    pub operation: Operation6,
+}
+
+/// How the control thread runs the Mobile IPv6 home agent: what RFC 6275 leaves to the
+/// implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation6 {
+    /// Error Binding Acknowledgements (status 128 and above) and Binding Errors sent at
+    /// most; the rest are dropped silently (RFC 6275 §9.2 / §9.3.3 ask for a limit).
+    pub error_replies: ReplyLimit,
+    /// Unsolicited Neighbor Advertisements sent each time a home address is taken over
+    /// or given back. RFC 6275 §10.4.1: "MAY ... up to MAX_NEIGHBOR_ADVERTISEMENT times";
+    /// RFC 4861 §10: 3 ([`MAX_NEIGHBOR_ADVERTISEMENT`]).
+    pub neighbour_advertisements: u32,
+    /// Time between them (RFC 4861 §7.2.6: RetransTimer apart, by default 1 s).
+    pub neighbour_advertisement_interval: Duration,
+    /// How long a Binding Acknowledgement waits for every worker to apply the binding it
+    /// reports; past that it is not sent (the mobile node retransmits).
+    pub reply_wait: Duration,
+    /// A Binding Refresh Request is sent once per registration this long before the
+    /// binding lapses (at most half its lifetime before); None: never on a timer.
+    /// RFC 6275 §9.5.5, §10.4.1.
+    pub refresh_before: Option<Duration>,
+}
+
+impl Default for Operation6 {
+    fn default() -> Operation6 {
+        Operation6 {
+            error_replies: ReplyLimit::default(),
+            neighbour_advertisements: default_neighbour_advertisements(),
+            neighbour_advertisement_interval: Duration::from_millis(
+                default_neighbour_advertisement_interval(),
+            ),
+            reply_wait: Duration::from_millis(default_reply_wait()),
+            refresh_before: Some(Duration::from_secs(u64::from(default_refresh_before()))),
+        }
+    }
 }
 
 impl HomeAgent6Config {
@@ -76,6 +119,43 @@ pub struct HomeAgent6Section {
     /// `[[home_agent6.security_association]]`.
     #[serde(rename = "security_association", default)]
     pub security_associations: Vec<SecurityAssociation6Section>,
+    /// Error acknowledgements and Binding Errors sent per second at most (0: none).
+    #[serde(default = "default_error_rate")]
+    pub error_replies_per_second: u32,
+    /// And in a burst at most.
+    #[serde(default = "default_error_burst")]
+    pub error_reply_burst: u32,
+    /// Unsolicited Neighbor Advertisements per takeover or return of a home address.
+    #[serde(default = "default_neighbour_advertisements")]
+    pub neighbour_advertisements: u32,
+    /// Milliseconds between them.
+    #[serde(default = "default_neighbour_advertisement_interval")]
+    pub neighbour_advertisement_interval_ms: u64,
+    /// Milliseconds a Binding Acknowledgement waits for every worker to apply the binding.
+    #[serde(default = "default_reply_wait")]
+    pub reply_wait_ms: u64,
+    /// Seconds before a binding lapses that a Binding Refresh Request is sent (0: never).
+    #[serde(default = "default_refresh_before")]
+    pub binding_refresh_before_s: u32,
+}
+
+fn default_error_rate() -> u32 {
+    ReplyLimit::default().per_second
+}
+fn default_error_burst() -> u32 {
+    ReplyLimit::default().burst
+}
+fn default_neighbour_advertisements() -> u32 {
+    3
+}
+fn default_neighbour_advertisement_interval() -> u64 {
+    1000
+}
+fn default_reply_wait() -> u64 {
+    1000
+}
+fn default_refresh_before() -> u32 {
+    30
 }
 
 fn default_max_lifetime() -> u32 {
@@ -230,6 +310,62 @@ impl HomeAgent6Section {
             max_lifetime: self.max_lifetime,
             max_bindings: self.max_bindings,
             security_associations,
+            operation: self.check_operation()?,
+        })
+    }
+
+    /// The keys that say how the control thread runs the home agent.
+    fn check_operation(&self) -> Result<Operation6, Bad> {
+        if self.error_replies_per_second > 0 && self.error_reply_burst == 0 {
+            return Err(bad(
+                "home_agent6.error_reply_burst",
+                0,
+                "at least 1 while home_agent6.error_replies_per_second is above 0",
+            ));
+        }
+        if !(1..=MAX_NEIGHBOR_ADVERTISEMENT).contains(&self.neighbour_advertisements) {
+            return Err(bad(
+                "home_agent6.neighbour_advertisements",
+                self.neighbour_advertisements,
+                "1 to 3 (RFC 6275 §10.4.1: up to MAX_NEIGHBOR_ADVERTISEMENT, RFC 4861 §10: 3)",
+            ));
+        }
+        if !(100..=10_000).contains(&self.neighbour_advertisement_interval_ms) {
+            return Err(bad(
+                "home_agent6.neighbour_advertisement_interval_ms",
+                self.neighbour_advertisement_interval_ms,
+                "100 to 10000 milliseconds",
+            ));
+        }
+        if !(10..=60_000).contains(&self.reply_wait_ms) {
+            return Err(bad(
+                "home_agent6.reply_wait_ms",
+                self.reply_wait_ms,
+                "10 to 60000 milliseconds",
+            ));
+        }
+        if self.binding_refresh_before_s >= self.max_lifetime {
+            return Err(bad(
+                "home_agent6.binding_refresh_before_s",
+                self.binding_refresh_before_s,
+                format!(
+                    "0 (never) or less than home_agent6.max_lifetime ({} s)",
+                    self.max_lifetime
+                ),
+            ));
+        }
+        Ok(Operation6 {
+            error_replies: ReplyLimit {
+                per_second: self.error_replies_per_second,
+                burst: self.error_reply_burst,
+            },
+            neighbour_advertisements: self.neighbour_advertisements,
+            neighbour_advertisement_interval: Duration::from_millis(
+                self.neighbour_advertisement_interval_ms,
+            ),
+            reply_wait: Duration::from_millis(self.reply_wait_ms),
+            refresh_before: (self.binding_refresh_before_s > 0)
+                .then(|| Duration::from_secs(u64::from(self.binding_refresh_before_s))),
         })
     }
 }
@@ -295,6 +431,23 @@ mod tests {
             (
                 format!("{SA}{SA}"),
                 "home_agent6.security_association[1].spi",
+            ),
+            (
+                "error_reply_burst = 0\n".into(),
+                "home_agent6.error_reply_burst",
+            ),
+            (
+                "neighbour_advertisements = 0\n".into(),
+                "home_agent6.neighbour_advertisements",
+            ),
+            (
+                "neighbour_advertisement_interval_ms = 5\n".into(),
+                "home_agent6.neighbour_advertisement_interval_ms",
+            ),
+            ("reply_wait_ms = 0\n".into(), "home_agent6.reply_wait_ms"),
+            (
+                "binding_refresh_before_s = 1800\n".into(),
+                "home_agent6.binding_refresh_before_s",
             ),
         ];
         for (extra, key) in cases {

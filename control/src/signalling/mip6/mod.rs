@@ -5,7 +5,7 @@
 //! Acknowledgement, or a Binding Error) and the binding changes for the workers out. No
 //! sockets and no DPDK.
 //!
-//! Using it from the control thread (not wired yet):
+//! Using it from the control thread (as [`crate::registration::mip6`] does):
 //!
 //! ```text
 //! let mut ha = HomeAgent6::new(section.check()?);
@@ -48,7 +48,8 @@ use mipdp_dataplane::wire::mh_options::{
 use crate::signalling::mip4::security::{ntp_difference, ntp_duration, ntp_timestamp};
 use crate::state::{BindingCache6, HomeRegistration, Refusal6};
 pub use config::{
-    HomeAgent6Config, HomeAgent6Section, SecurityAssociation6, SecurityAssociation6Section,
+    HomeAgent6Config, HomeAgent6Section, Operation6, SecurityAssociation6,
+    SecurityAssociation6Section,
 };
 use security::AUTHENTICATOR_LEN;
 

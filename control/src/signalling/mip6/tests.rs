@@ -53,6 +53,7 @@ fn config() -> HomeAgent6Config {
         max_lifetime: 600,
         max_bindings: 16,
         security_associations: vec![sa(home()), sa(off_net())],
+        operation: Default::default(),
     }
 }
 

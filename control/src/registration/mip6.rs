@@ -1,0 +1,544 @@
+//! The control thread's side of Mobile IPv6 home registration (RFC 6275 §10.3, §10.4.1):
+//! punted frames carrying a Mobility Header to the node's addresses in, the binding
+//! changes (an IPv6-in-IPv6 tunnel to the care-of address and the interception profile)
+//! out to every worker, and the Binding Acknowledgement out only once every worker has
+//! applied them; unsolicited Neighbor Advertisements when a home address is taken over or
+//! given back; the lifetime timer; a Binding Refresh Request when a binding nears expiry
+//! and on demand; error acknowledgements and Binding Errors answered at a configured rate.
+//!
+//! The same shape as Mobile IPv4 registration ([`super`]), with its held replies, token
+//! bucket, interception profiles and announcements. Frames leave through the `send`
+//! function the control thread passes in; where they go (port and next hop's MAC) comes
+//! from its `toward` function (routes and the neighbours the control thread knows), else
+//! back to the neighbour the Binding Update came from.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::net::{IpAddr, Ipv6Addr};
+use std::time::{Duration, Instant, SystemTime};
+
+use mipdp_dataplane::tables::Prefix;
+use mipdp_dataplane::update::{Update, UpdateSender};
+
+use super::{
+    link_of, Announcer, Change, HeldReplies, Interception, ReplyCounters, TokenBucket,
+    FIRST_PROFILE6,
+};
+use crate::mobility::{Nd, ND_FRAME_LEN};
+use crate::signalling::mip6::{Answer, HomeAgent6, HomeAgent6Config, Reason};
+
+/// Bytes of the Ethernet header of the frames handled here (untagged).
+const ETHERNET_LEN: usize = 14;
+/// The IPv6 EtherType.
+const IPV6: [u8; 2] = [0x86, 0xdd];
+/// The link-local all-nodes multicast address, and its Ethernet group. RFC 4291 §2.7.1,
+/// RFC 2464 §7.
+const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+const ALL_NODES_MAC: [u8; 6] = [0x33, 0x33, 0, 0, 0, 1];
+
+/// Why a punted frame was not handed to the home agent: one counter each
+/// (`mip6_frame_<name>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameError6 {
+    /// Shorter than an Ethernet and an IPv6 header.
+    Truncated,
+    /// Not an untagged IPv6 frame.
+    NotIpv6,
+    /// The arrival port is not one of the node's.
+    UnknownPort,
+}
+
+impl FrameError6 {
+    /// Every reason, in counter order.
+    pub const ALL: [FrameError6; 3] = [
+        FrameError6::Truncated,
+        FrameError6::NotIpv6,
+        FrameError6::UnknownPort,
+    ];
+
+    /// Name for counters.
+    pub fn name(self) -> &'static str {
+        match self {
+            FrameError6::Truncated => "truncated",
+            FrameError6::NotIpv6 => "not_ipv6",
+            FrameError6::UnknownPort => "unknown_port",
+        }
+    }
+}
+
+/// What Mobile IPv6 home registration did, for `mipdp ctl show stats`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Registration6Stats {
+    /// Packets by how they ended, indexed by `Reason as usize`: the silent drops are
+    /// counted here too.
+    pub reasons: [u64; Reason::ALL.len()],
+    /// Frames not handed to the home agent, indexed by `FrameError6 as usize`.
+    pub frame_errors: [u64; FrameError6::ALL.len()],
+    /// Binding Acknowledgements and Binding Errors sent.
+    pub replies: u64,
+    /// Error acknowledgements and Binding Errors not sent: the rate limit was reached.
+    pub replies_limited: u64,
+    /// Replies that could not be sent (not framed, no buffer, TX queue full).
+    pub replies_unsent: u64,
+    /// Acknowledgements dropped because the workers did not apply their binding change
+    /// within `home_agent6.reply_wait_ms`.
+    pub replies_abandoned: u64,
+    /// Unsolicited Neighbor Advertisements sent (each repetition counts).
+    pub neighbour_advertisements: u64,
+    /// Those that could not be sent.
+    pub neighbour_advertisements_unsent: u64,
+    /// Home addresses given back without an advertisement: the mobile node's MAC was not
+    /// known.
+    pub returns_unannounced: u64,
+    /// Bindings removed by lifetime expiry. RFC 6275 §10.3.1.
+    pub expiries: u64,
+    /// Binding Refresh Requests sent (timer and on demand).
+    pub refreshes: u64,
+    /// Binding Refresh Requests that could not be sent.
+    pub refreshes_unsent: u64,
+    /// Home addresses bound now.
+    pub bindings: u64,
+}
+
+impl Registration6Stats {
+    /// The counters as `key=value` words.
+    pub fn text(&self) -> String {
+        let mut parts = Vec::new();
+        for r in Reason::ALL {
+            parts.push(format!("mip6_{}={}", r.name(), self.reasons[r as usize]));
+        }
+        for e in FrameError6::ALL {
+            parts.push(format!(
+                "mip6_frame_{}={}",
+                e.name(),
+                self.frame_errors[e as usize]
+            ));
+        }
+        parts.push(format!(
+            "mip6_replies={} mip6_replies_limited={} mip6_replies_unsent={} mip6_replies_abandoned={}",
+            self.replies, self.replies_limited, self.replies_unsent, self.replies_abandoned
+        ));
+        parts.push(format!(
+            "mip6_neighbour_advertisements={} mip6_neighbour_advertisements_unsent={} mip6_returns_unannounced={}",
+            self.neighbour_advertisements,
+            self.neighbour_advertisements_unsent,
+            self.returns_unannounced
+        ));
+        parts.push(format!(
+            "mip6_expiries={} mip6_refreshes={} mip6_refreshes_unsent={} mip6_bindings={}",
+            self.expiries, self.refreshes, self.refreshes_unsent, self.bindings
+        ));
+        parts.join(" ")
+    }
+}
+
+/// Where a frame leaves: (port index, the next hop's MAC).
+pub type Toward = (u16, [u8; 6]);
+
+/// A neighbour the control thread should learn: (port index, address, MAC).
+pub type Learnt6 = (u16, Ipv6Addr, [u8; 6]);
+
+/// A Binding Refresh Request due at `due` for the registration of `home` that lapses at
+/// `expires` (a later registration makes it stale); `via` is where the Binding Update
+/// came from.
+type Refresh = Reverse<(SystemTime, Ipv6Addr, SystemTime, Toward)>;
+
+/// Why an on-demand Binding Refresh Request was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshError {
+    /// The home address has no binding.
+    NotBound,
+    /// It could not be built or sent (no route, no buffer, TX queue full).
+    Unsent,
+}
+
+/// The Mobile IPv6 home agent as the control thread runs it.
+#[derive(Debug)]
+pub struct Registrar6 {
+    ha: HomeAgent6,
+    port_macs: Vec<[u8; 6]>,
+    /// Connected prefixes and their ports: where each home link is.
+    links: Vec<(Prefix, u16)>,
+    limiter: TokenBucket,
+    replies: HeldReplies,
+    announcer: Announcer,
+    interception: Interception,
+    /// When expiry may have work next (never later than the true next expiry).
+    next_expiry: Option<SystemTime>,
+    refreshes: BinaryHeap<Refresh>,
+    /// The counters.
+    pub stats: Registration6Stats,
+}
+
+impl Registrar6 {
+    /// A home agent with `config`, on ports with `port_macs`, whose connected prefixes
+    /// (routes without a next hop) are `links`.
+    pub fn new(
+        config: HomeAgent6Config,
+        port_macs: Vec<[u8; 6]>,
+        links: Vec<(Prefix, u16)>,
+    ) -> Registrar6 {
+        Registrar6 {
+            limiter: TokenBucket::new(config.operation.error_replies),
+            ha: HomeAgent6::new(config),
+            port_macs,
+            links,
+            replies: HeldReplies::default(),
+            announcer: Announcer::default(),
+            interception: Interception::new(FIRST_PROFILE6),
+            next_expiry: None,
+            refreshes: BinaryHeap::new(),
+            stats: Registration6Stats::default(),
+        }
+    }
+
+    /// The home agent (its bindings, its configuration).
+    pub fn home_agent(&self) -> &HomeAgent6 {
+        &self.ha
+    }
+
+    /// Handles one punted frame carrying a Mobility Header that arrived on port index
+    /// `port`: the home agent decides, its binding changes go to every worker at once, and
+    /// the answer waits until they are applied. `toward` finds the port and next hop's MAC
+    /// for a destination; `mac_of` a neighbour the control thread knows on a port.
+    /// Returns the mobile node's MAC on the home link to learn when it deregistered from
+    /// home. Never panics, whatever the bytes.
+    #[allow(clippy::too_many_arguments)]
+    pub fn binding_update(
+        &mut self,
+        frame: &[u8],
+        port: u16,
+        updates: &mut UpdateSender,
+        toward: &dyn Fn(Ipv6Addr) -> Option<Toward>,
+        mac_of: &dyn Fn(u16, Ipv6Addr) -> Option<[u8; 6]>,
+        now: SystemTime,
+        at: Instant,
+    ) -> Option<Learnt6> {
+        let (sender_mac, packet) = match split(frame) {
+            Ok(parts) => parts,
+            Err(e) => {
+                self.stats.frame_errors[e as usize] += 1;
+                return None;
+            }
+        };
+        if usize::from(port) >= self.port_macs.len() {
+            self.stats.frame_errors[FrameError6::UnknownPort as usize] += 1;
+            return None;
+        }
+        let source = address_at(packet, 8);
+        let outcome = self.ha.handle_binding_update(packet, now);
+        self.stats.reasons[outcome.reason as usize] += 1;
+        log::debug!("mobility header from {source:?}: {}", outcome.reason.name());
+        let came_from = (port, sender_mac);
+        let (epoch, changes) = self.apply(updates, outcome.updates, toward, Some(came_from), now);
+        if let Some(reply) = outcome.reply {
+            let denial = match outcome.reason.answer() {
+                Answer::Acknowledgement(status) => status >= 128,
+                Answer::Error(_) | Answer::Nothing => true,
+            };
+            if denial && !self.limiter.take(at) {
+                self.stats.replies_limited += 1;
+            } else {
+                match self.frame(&reply, toward, Some(came_from)) {
+                    Some((out, frame)) => {
+                        let wait = self.ha.config().operation.reply_wait;
+                        self.replies.hold(epoch, at + wait, out, frame);
+                    }
+                    None => self.stats.replies_unsent += 1,
+                }
+            }
+        }
+        let mut learnt = None;
+        for change in changes {
+            match change {
+                Change::Taken(IpAddr::V6(home)) => self.announce_takeover(home, epoch, at),
+                Change::Returned(IpAddr::V6(home)) => {
+                    // A mobile node back home deregisters from its home address on the
+                    // home link (RFC 6275 §11.5.4): the frame came from its own MAC.
+                    let link = link_of(&self.links, IpAddr::V6(home));
+                    let at_home = source == Some(home) && link == Some(port);
+                    let mac = if at_home {
+                        learnt = Some((port, home, sender_mac));
+                        Some(sender_mac)
+                    } else {
+                        link.and_then(|l| mac_of(l, home))
+                    };
+                    self.announce_return(home, mac, epoch, at);
+                }
+                _ => {}
+            }
+        }
+        learnt
+    }
+
+    /// One pass of the timers: lifetime expiry, Binding Refresh Requests that are due,
+    /// then the answers and advertisements whose binding changes every worker has applied.
+    pub fn poll(
+        &mut self,
+        updates: &mut UpdateSender,
+        toward: &dyn Fn(Ipv6Addr) -> Option<Toward>,
+        mac_of: &dyn Fn(u16, Ipv6Addr) -> Option<[u8; 6]>,
+        (now, at): (SystemTime, Instant),
+        send: &mut dyn FnMut(u16, &[u8]) -> bool,
+    ) {
+        if self.next_expiry.is_some_and(|t| t <= now) {
+            let expired = self.ha.expire(now);
+            self.stats.expiries += expired.len() as u64;
+            let (epoch, changes) = self.apply(updates, expired, toward, None, now);
+            for change in changes {
+                if let Change::Returned(IpAddr::V6(home)) = change {
+                    log::info!("binding of {home} expired");
+                    let mac = link_of(&self.links, IpAddr::V6(home)).and_then(|l| mac_of(l, home));
+                    self.announce_return(home, mac, epoch, at);
+                }
+            }
+            self.next_expiry = self.ha.next_expiry();
+        }
+        self.refresh_due(toward, now, send);
+        let stats = &mut self.stats;
+        self.replies.poll(
+            updates,
+            at,
+            send,
+            ReplyCounters {
+                sent: &mut stats.replies,
+                unsent: &mut stats.replies_unsent,
+                abandoned: &mut stats.replies_abandoned,
+            },
+            "home_agent6.reply_wait_ms",
+        );
+        self.announcer.poll(
+            updates,
+            at,
+            self.ha.config().operation.neighbour_advertisement_interval,
+            send,
+            (
+                &mut stats.neighbour_advertisements,
+                &mut stats.neighbour_advertisements_unsent,
+            ),
+        );
+        self.stats.bindings = self.ha.bindings().len() as u64;
+    }
+
+    /// Sends a Binding Refresh Request for the binding of `home` now (`mipdp ctl refresh
+    /// binding`). RFC 6275 §9.5.5: the home agent may ask at any time.
+    pub fn refresh(
+        &mut self,
+        home: Ipv6Addr,
+        toward: &dyn Fn(Ipv6Addr) -> Option<Toward>,
+        send: &mut dyn FnMut(u16, &[u8]) -> bool,
+    ) -> Result<(), RefreshError> {
+        if self.ha.bindings().get(home).is_none() {
+            return Err(RefreshError::NotBound);
+        }
+        if self.send_refresh(home, toward, None, send) {
+            Ok(())
+        } else {
+            Err(RefreshError::Unsent)
+        }
+    }
+
+    /// Sends the Binding Refresh Requests that are due: one per registration, `refresh
+    /// before` its expiry (at most half its lifetime before), if it is still the binding.
+    fn refresh_due(
+        &mut self,
+        toward: &dyn Fn(Ipv6Addr) -> Option<Toward>,
+        now: SystemTime,
+        send: &mut dyn FnMut(u16, &[u8]) -> bool,
+    ) {
+        while let Some(Reverse((due, home, expires, via))) = self.refreshes.peek().copied() {
+            if due > now {
+                break;
+            }
+            self.refreshes.pop();
+            let current = self
+                .ha
+                .bindings()
+                .get(home)
+                .is_some_and(|b| b.expires == expires);
+            if current {
+                log::info!("binding of {home} nears expiry: Binding Refresh Request");
+                self.send_refresh(home, toward, Some(via), send);
+            }
+        }
+    }
+
+    fn send_refresh(
+        &mut self,
+        home: Ipv6Addr,
+        toward: &dyn Fn(Ipv6Addr) -> Option<Toward>,
+        via: Option<Toward>,
+        send: &mut dyn FnMut(u16, &[u8]) -> bool,
+    ) -> bool {
+        let sent = self
+            .ha
+            .binding_refresh_request(home)
+            .and_then(|packet| self.frame(&packet, toward, via))
+            .is_some_and(|(port, frame)| send(port, &frame));
+        if sent {
+            self.stats.refreshes += 1;
+        } else {
+            self.stats.refreshes_unsent += 1;
+        }
+        sent
+    }
+
+    /// Sends `list` to every worker with the interception profiles, notes when expiry has
+    /// work next and schedules each new registration's Binding Refresh Request.
+    fn apply(
+        &mut self,
+        updates: &mut UpdateSender,
+        list: Vec<Update>,
+        toward: &dyn Fn(Ipv6Addr) -> Option<Toward>,
+        came_from: Option<Toward>,
+        now: SystemTime,
+    ) -> (u64, Vec<Change>) {
+        let before = self.ha.config().operation.refresh_before;
+        for u in &list {
+            let Update::Binding {
+                home: IpAddr::V6(home),
+                ..
+            } = u
+            else {
+                continue;
+            };
+            let Some(b) = self.ha.bindings().get(*home) else {
+                continue;
+            };
+            self.next_expiry = Some(self.next_expiry.map_or(b.expires, |n| n.min(b.expires)));
+            let via = toward(b.care_of).or(came_from);
+            if let (Some(before), Some(via)) = (before, via) {
+                let ahead = before.min(Duration::from_secs(u64::from(b.lifetime / 2)));
+                let due = b.expires.checked_sub(ahead).unwrap_or(now);
+                self.refreshes.push(Reverse((due, *home, b.expires, via)));
+            }
+        }
+        let applied = self.interception.apply(updates, list);
+        self.stats.bindings = self.ha.bindings().len() as u64;
+        applied
+    }
+
+    /// `packet` (a whole IPv6 packet) in an Ethernet frame toward its destination: by
+    /// `toward`, else to `fallback` (where the packet it answers came from).
+    fn frame(
+        &self,
+        packet: &[u8],
+        toward: &dyn Fn(Ipv6Addr) -> Option<Toward>,
+        fallback: Option<Toward>,
+    ) -> Option<(u16, Vec<u8>)> {
+        let destination = address_at(packet, 24)?;
+        let (port, mac) = toward(destination).or(fallback)?;
+        let eth_src = self.port_macs.get(usize::from(port)).copied()?;
+        let mut f = Vec::with_capacity(ETHERNET_LEN + packet.len());
+        f.extend_from_slice(&mac);
+        f.extend_from_slice(&eth_src);
+        f.extend_from_slice(&IPV6);
+        f.extend_from_slice(packet);
+        Some((port, f))
+    }
+
+    /// RFC 6275 §10.4.1: on a binding for a home address that had none, the home agent
+    /// multicasts an unsolicited Neighbor Advertisement on the home link for it with its
+    /// own link-layer address (Override set, Solicited and Router clear), repeated a few
+    /// times; from then on the workers answer solicitations for it (proxy ND).
+    fn announce_takeover(&mut self, home: Ipv6Addr, epoch: u64, at: Instant) {
+        let Some(port) = link_of(&self.links, IpAddr::V6(home)) else {
+            return;
+        };
+        let Some(mac) = self.port_macs.get(usize::from(port)).copied() else {
+            return;
+        };
+        self.schedule(home, port, mac, epoch, at);
+    }
+
+    /// When the binding ends the workers stop answering for the home address, and an
+    /// advertisement gives it back to the mobile node's own MAC when the home agent knows
+    /// it (as Mobile IPv4 does with gratuitous ARP; RFC 6275 §11.5.4 has the mobile node
+    /// send one itself too). Without it nothing is announced: a guessed MAC would be worse
+    /// than the home link's caches going stale.
+    fn announce_return(&mut self, home: Ipv6Addr, mac: Option<[u8; 6]>, epoch: u64, at: Instant) {
+        self.announcer.cancel(IpAddr::V6(home));
+        let (Some(port), Some(mac)) = (link_of(&self.links, IpAddr::V6(home)), mac) else {
+            self.stats.returns_unannounced += 1;
+            log::info!(
+                "home address {home} given back without a Neighbor Advertisement: the mobile node's MAC is not known"
+            );
+            return;
+        };
+        self.schedule(home, port, mac, epoch, at);
+    }
+
+    fn schedule(&mut self, home: Ipv6Addr, port: u16, hardware: [u8; 6], epoch: u64, at: Instant) {
+        let Some(eth_src) = self.port_macs.get(usize::from(port)).copied() else {
+            return;
+        };
+        // RFC 4861 §7.2.4: from an address of the interface it leaves by.
+        let addresses = &self.ha.config().addresses;
+        let Some(source) = addresses
+            .iter()
+            .find(|a| link_of(&self.links, IpAddr::V6(**a)) == Some(port))
+            .or(addresses.first())
+            .copied()
+        else {
+            return;
+        };
+        let op = self.ha.config().operation;
+        self.announcer.schedule(
+            IpAddr::V6(home),
+            port,
+            unsolicited_advertisement(eth_src, source, home, hardware),
+            (epoch, at),
+            op.neighbour_advertisements,
+        );
+    }
+}
+
+/// The sender's MAC and the IPv6 packet of an untagged Ethernet frame.
+fn split(frame: &[u8]) -> Result<([u8; 6], &[u8]), FrameError6> {
+    let (Some(eth), Some(packet)) = (frame.get(..ETHERNET_LEN), frame.get(ETHERNET_LEN..)) else {
+        return Err(FrameError6::Truncated);
+    };
+    if eth[12..14] != IPV6 {
+        return Err(FrameError6::NotIpv6);
+    }
+    if packet.len() < 40 {
+        return Err(FrameError6::Truncated);
+    }
+    let mut mac = [0u8; 6];
+    mac.copy_from_slice(&eth[6..12]);
+    Ok((mac, packet))
+}
+
+/// The IPv6 address at byte `at` of `packet` (8: source, 24: destination).
+fn address_at(packet: &[u8], at: usize) -> Option<Ipv6Addr> {
+    let bytes: [u8; 16] = packet.get(at..at + 16)?.try_into().ok()?;
+    Some(Ipv6Addr::from(bytes))
+}
+
+/// An unsolicited Neighbor Advertisement for `home` to all nodes, from `source`, with
+/// Target Link-Layer Address `hardware`, in a frame from `eth_src`: Override set,
+/// Solicited and Router clear. RFC 6275 §10.4.1, RFC 4861 §4.4, §7.2.6.
+fn unsolicited_advertisement(
+    eth_src: [u8; 6],
+    source: Ipv6Addr,
+    home: Ipv6Addr,
+    hardware: [u8; 6],
+) -> Vec<u8> {
+    let mut f = vec![0u8; ND_FRAME_LEN];
+    let nd = Nd {
+        eth_dst: ALL_NODES_MAC,
+        src: source,
+        dst: ALL_NODES,
+        icmp_type: 136,
+        flags: 0x20,
+        target: home,
+        option: 2,
+    };
+    nd.write(&mut f, hardware);
+    // The option names `hardware`; the frame comes from the home agent's port.
+    f[6..12].copy_from_slice(&eth_src);
+    f
+}
+
+#[cfg(test)]
+mod tests;
