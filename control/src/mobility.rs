@@ -76,6 +76,12 @@ pub const RESOLVE_INTERVAL: Duration = Duration::from_secs(1);
 /// Punted packets waiting for the control thread, from every worker.
 pub const PUNT_QUEUE: usize = 4096;
 
+/// Punted packets the control thread handles at most per tick. Under a flood the workers
+/// refill the queue as fast as it is drained: without a bound one tick would never end,
+/// and the replies, gratuitous ARPs, lifetimes, `mipdp ctl` and the stats waiting for the
+/// next tick would wait for the flood to end.
+pub const PUNT_BUDGET: usize = PUNT_QUEUE;
+
 /// The control side of mobility mode.
 pub struct Control {
     updates: UpdateSender,
@@ -332,8 +338,9 @@ impl Control {
         Ok(())
     }
 
-    /// One pass of the control thread's work.
-    pub fn tick(&mut self, pool: &Mempool, control_tx: &mut [Option<TxQueue>]) {
+    /// One pass of the control thread's work. Returns whether punted packets are left
+    /// over (the next pass should come without a pause).
+    pub fn tick(&mut self, pool: &Mempool, control_tx: &mut [Option<TxQueue>]) -> bool {
         let now = std::time::Instant::now();
         if self.later.iter().any(|(at, _)| *at <= now) {
             let (due, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.later)
@@ -347,7 +354,8 @@ impl Control {
             }
         }
         self.updates.flush();
-        while let Some(m) = self.punts.pop() {
+        for _ in 0..PUNT_BUDGET {
+            let Some(m) = self.punts.pop() else { break };
             self.punted(&m);
         }
         if let Some(r) = &mut self.registrar {
@@ -407,6 +415,7 @@ impl Control {
                 self.stats.unresolved += 1;
             }
         }
+        !self.punts.is_empty()
     }
 
     fn punted(&mut self, m: &Mbuf) {

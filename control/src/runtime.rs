@@ -324,10 +324,15 @@ impl Dataplane {
         } else {
             TICK
         };
+        let mut backlog = false;
         while !self.stop.load(Ordering::Relaxed) {
-            std::thread::sleep(tick);
+            // No pause while punted packets wait: under a flood the control thread works
+            // through them at full speed, a bounded batch per tick.
+            if !backlog {
+                std::thread::sleep(tick);
+            }
             if let Some(c) = &mut self.control {
-                c.tick(&self.pool, &mut self.control_tx);
+                backlog = c.tick(&self.pool, &mut self.control_tx);
             }
             if let Some(ctl) = self.ctl.take() {
                 ctl.serve(|command| self.answer(command));

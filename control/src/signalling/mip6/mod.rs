@@ -30,6 +30,7 @@ pub mod config;
 mod packet;
 pub mod security;
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::SystemTime;
 
@@ -310,6 +311,9 @@ impl Verdict {
 pub struct HomeAgent6 {
     config: HomeAgent6Config,
     associations: Vec<Association>,
+    /// Index into `associations` by (home address, SPI): the lookup of every Binding
+    /// Update (a linear search made 50,000 associations cost 24 µs a message).
+    by_home: HashMap<(Ipv6Addr, u32), usize>,
     bindings: BindingCache6,
 }
 
@@ -324,10 +328,16 @@ impl HomeAgent6 {
                 last_timestamp: None,
             })
             .collect();
+        let mut by_home = HashMap::new();
+        for (i, sa) in config.security_associations.iter().enumerate() {
+            // The first of duplicates wins, as a search in order would find it.
+            by_home.entry((sa.home_address, sa.spi)).or_insert(i);
+        }
         HomeAgent6 {
             bindings: BindingCache6::new(config.max_bindings),
             config,
             associations,
+            by_home,
         }
     }
 
@@ -555,9 +565,7 @@ impl HomeAgent6 {
 
     /// The association for (home address, SPI).
     fn association(&self, home: Ipv6Addr, spi: u32) -> Option<usize> {
-        self.associations
-            .iter()
-            .position(|s| s.sa.home_address == home && s.sa.spi == spi)
+        self.by_home.get(&(home, spi)).copied()
     }
 
     /// RFC 4285 §5.1: the authenticator over `care-of address | home address | MH Data`.
