@@ -219,6 +219,10 @@ pub struct RouteTable {
     v6: Bounded<(u8, u128), Route>,
     lengths4: Lengths,
     lengths6: Lengths,
+    /// The default routes (length 0) also sit here, read without a hash probe: most
+    /// tunnelled traffic leaves by one.
+    default4: Option<Route>,
+    default6: Option<Route>,
 }
 
 impl RouteTable {
@@ -229,6 +233,8 @@ impl RouteTable {
             v6: Bounded::with_limit(limit),
             lengths4: Lengths::new(),
             lengths6: Lengths::new(),
+            default4: None,
+            default6: None,
         }
     }
 
@@ -238,13 +244,17 @@ impl RouteTable {
         match dst {
             IpAddr::V4(a) => {
                 let bits = a.to_bits();
-                self.lengths4
-                    .longest_first(|len| self.v4.get(&(len, mask4(bits, len))))
+                self.lengths4.longest_first(|len| match len {
+                    0 => self.default4.as_ref(),
+                    _ => self.v4.get(&(len, mask4(bits, len))),
+                })
             }
             IpAddr::V6(a) => {
                 let bits = a.to_bits();
-                self.lengths6
-                    .longest_first(|len| self.v6.get(&(len, mask6(bits, len))))
+                self.lengths6.longest_first(|len| match len {
+                    0 => self.default6.as_ref(),
+                    _ => self.v6.get(&(len, mask6(bits, len))),
+                })
             }
         }
     }
@@ -262,10 +272,16 @@ impl RouteTable {
                 if self.v4.insert((prefix.len, a.to_bits()), route)?.is_none() {
                     self.lengths4.add(prefix.len);
                 }
+                if prefix.len == 0 {
+                    self.default4 = Some(route);
+                }
             }
             IpAddr::V6(a) => {
                 if self.v6.insert((prefix.len, a.to_bits()), route)?.is_none() {
                     self.lengths6.add(prefix.len);
+                }
+                if prefix.len == 0 {
+                    self.default6 = Some(route);
                 }
             }
         }
@@ -282,6 +298,12 @@ impl RouteTable {
             match prefix.addr {
                 IpAddr::V4(_) => self.lengths4.remove(prefix.len),
                 IpAddr::V6(_) => self.lengths6.remove(prefix.len),
+            }
+            if prefix.len == 0 {
+                match prefix.addr {
+                    IpAddr::V4(_) => self.default4 = None,
+                    IpAddr::V6(_) => self.default6 = None,
+                }
             }
         }
         removed
@@ -364,6 +386,25 @@ mod tests {
         assert!(p("2001:db8::/32").contains(ip("2001:db8:1::5")));
         assert!(!p("2001:db8::/32").contains(ip("2001:db9::5")));
         assert!(!p("0.0.0.0/0").contains(ip("::1")));
+    }
+
+    #[test]
+    fn default_routes_are_replaced_and_removed() {
+        let mut t = RouteTable::with_limit(4);
+        assert_eq!(t.lookup(ip("8.8.8.8")), None);
+        t.insert(p("0.0.0.0/0"), via(0, Some("192.0.2.254")))
+            .unwrap();
+        t.insert(p("::/0"), via(1, Some("fe80::1"))).unwrap();
+        t.insert(p("0.0.0.0/0"), via(2, Some("192.0.2.253")))
+            .unwrap();
+        assert_eq!(t.lookup(ip("8.8.8.8")).unwrap().port, 2);
+        assert_eq!(t.lookup(ip("2001:db8::1")).unwrap().port, 1);
+        assert!(t.remove(p("0.0.0.0/0")));
+        assert_eq!(t.lookup(ip("8.8.8.8")), None);
+        assert_eq!(t.lookup(ip("2001:db8::1")).unwrap().port, 1);
+        assert!(t.remove(p("::/0")));
+        assert_eq!(t.lookup(ip("2001:db8::1")), None);
+        assert!(t.is_empty());
     }
 
     #[test]

@@ -471,10 +471,46 @@ impl Ipv4Repr {
         self.header_len() + self.payload_len
     }
 
+    /// The 20-byte header without options, checksum filled.
+    #[inline]
+    fn header20(&self) -> [u8; HEADER_LEN] {
+        let flags = (if self.dont_frag { FLAG_DF } else { 0 })
+            | (if self.more_frags { FLAG_MF } else { 0 })
+            | (self.frag_offset & OFFSET_MASK);
+        let total = (HEADER_LEN + self.payload_len) as u16;
+        let mut h = [0u8; HEADER_LEN];
+        h[0] = 0x45;
+        h[1] = (self.dscp << 2) | (self.ecn & 0x03);
+        h[2..4].copy_from_slice(&total.to_be_bytes());
+        h[4..6].copy_from_slice(&self.ident.to_be_bytes());
+        h[6..8].copy_from_slice(&flags.to_be_bytes());
+        h[8] = self.ttl;
+        h[9] = self.protocol.0;
+        h[12..16].copy_from_slice(&self.src_addr.octets());
+        h[16..20].copy_from_slice(&self.dst_addr.octets());
+        let sum = checksum::checksum(&h);
+        h[10..12].copy_from_slice(&sum.to_be_bytes());
+        h
+    }
+
     /// Writes the header (options padded with EOL) and its checksum into `packet`, which
     /// must hold [`header_len`](Self::header_len) bytes. `payload_len` must keep the total
     /// length within 65535. RFC 791 §3.1.
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut Ipv4Packet<T>) {
+        if self.options.padded_len() == 0 {
+            // Every tunnel's outer header: built whole in registers, summed, and stored
+            // once, rather than field by field through the buffer.
+            let header = self.header20();
+            if let Some(out) = packet.buffer.as_mut().get_mut(..HEADER_LEN) {
+                out.copy_from_slice(&header);
+            }
+            return;
+        }
+        self.emit_fields(packet);
+    }
+
+    /// [`Self::emit`] field by field, options included.
+    fn emit_fields<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut Ipv4Packet<T>) {
         let header_len = self.header_len();
         packet.set_version_ihl(4, (header_len / 4) as u8);
         packet.set_dscp_ecn_raw(self.dscp, self.ecn);
@@ -747,6 +783,16 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_whole_header_fast_path_matches_field_by_field(repr in arb_repr()) {
+            let mut fast = vec![0u8; repr.buffer_len()];
+            let mut slow = vec![0xa5u8; repr.buffer_len()];
+            repr.emit(&mut Ipv4Packet::new_unchecked(&mut fast[..]));
+            repr.emit_fields(&mut Ipv4Packet::new_unchecked(&mut slow[..]));
+            let n = repr.header_len();
+            prop_assert_eq!(&fast[..n], &slow[..n]);
+        }
+
         #[test]
         fn parse_of_emit_is_identity(repr in arb_repr()) {
             let mut buf = vec![0u8; repr.buffer_len()];
