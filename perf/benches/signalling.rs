@@ -151,6 +151,8 @@ fn config6(mobiles: usize) -> HomeAgent6Config {
                 timestamp_tolerance: Duration::from_secs(7),
             })
             .collect(),
+        operation: Default::default(),
+        role: mipdp_control::signalling::mip6::Role6::HomeAgent,
     }
 }
 
