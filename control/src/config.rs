@@ -180,6 +180,10 @@ pub struct Config {
     pub home_agent: Option<HomeAgentSection>,
     /// `[home_agent6]`: Mobile IPv6 home registration (mobility mode, role home-agent).
     pub home_agent6: Option<HomeAgent6Section>,
+    /// `[map]`: HMIPv6 local binding updates (mobility mode, role map).
+    pub map: Option<crate::signalling::hmip6::MapSection>,
+    /// `[mma]`: MMA registrations (mobility mode, role mma).
+    pub mma: Option<crate::signalling::mma::MmaSection>,
     /// The frames of each port's `rx_template_pcap`, by port index (loaded and checked
     /// with the configuration; None for a port without one).
     #[serde(skip)]
@@ -404,6 +408,13 @@ impl Config {
                     "mode = \"mobility\" in [dataplane]: the forwarder does not answer registrations",
                 ))
             }
+            (Mode::Forwarder, _) if self.map.is_some() || self.mma.is_some() => {
+                return Err(invalid(
+                    if self.map.is_some() { "map" } else { "mma" },
+                    "(present)".into(),
+                    "mode = \"mobility\" in [dataplane]: the forwarder does not answer binding updates",
+                ))
+            }
             (Mode::Forwarder, _) if self.home_agent6.is_some() => {
                 return Err(invalid(
                     "home_agent6",
@@ -459,7 +470,162 @@ impl Config {
             Some(section) => Some(self.check_home_agent6(node, section, &plan)?),
             None => None,
         };
+        plan.map = match &self.map {
+            Some(section) => Some(self.check_map(node, section, &plan)?),
+            None => None,
+        };
+        plan.mma = match &self.mma {
+            Some(section) => Some(self.check_mma(node, section, &plan)?),
+            None => None,
+        };
         Ok(plan)
+    }
+
+    /// Checks `[map]` against the rest of the file: the role, its addresses among the
+    /// node's (only those have the Mobility Header punted), its RCoA prefixes inside
+    /// `node.rcoa_prefixes`, room on the workers beside the home agents, and no RCoA both
+    /// registered and static.
+    fn check_map(
+        &self,
+        node: &NodeSection,
+        section: &crate::signalling::hmip6::MapSection,
+        plan: &NodePlan,
+    ) -> Result<HomeAgent6Config, crate::node::Bad> {
+        let map = section.check()?;
+        self.check_anchor(
+            node,
+            &map,
+            plan,
+            ("map", "rcoa_prefixes"),
+            &node.rcoa_prefixes,
+        )?;
+        let room = self.registration_room(node, plan);
+        let others = plan.home_agent.as_ref().map_or(0, |h| h.max_bindings)
+            + plan.home_agent6.as_ref().map_or(0, |h| h.max_bindings);
+        if map.max_bindings.saturating_add(others) > room {
+            return Err(crate::node::Bad {
+                key: "map.max_bindings".into(),
+                value: map.max_bindings.to_string(),
+                expected: format!(
+                    "at most {} (each bound RCoA takes a binding and a node-destination profile on every worker, beside the home agents': raise node.max_bindings / node.max_profiles or lower this)",
+                    room.saturating_sub(others)
+                ),
+            });
+        }
+        for (i, sa) in map.security_associations.iter().enumerate() {
+            let rcoa = std::net::IpAddr::V6(sa.home_address);
+            let key = format!("map.security_association[{i}].home_address");
+            if !map.home_prefixes.iter().any(|p| p.contains(rcoa)) {
+                return Err(crate::node::Bad {
+                    key,
+                    value: rcoa.to_string(),
+                    expected: "a regional care-of address inside one of map.rcoa_prefixes".into(),
+                });
+            }
+            if self.bindings.iter().any(|b| b.home == rcoa) {
+                return Err(crate::node::Bad {
+                    key,
+                    value: rcoa.to_string(),
+                    expected: "an RCoA without a static [[binding]]: registration would replace and remove it".into(),
+                });
+            }
+        }
+        Ok(map)
+    }
+
+    /// Checks `[mma]` against the rest of the file: the role, its addresses among the
+    /// node's, its care-of prefixes inside `node.care_of_prefixes` (the tunnels to them
+    /// are decapsulated there), and room in the workers' multicast maps (two entries per
+    /// mobile, beside the static ones).
+    fn check_mma(
+        &self,
+        node: &NodeSection,
+        section: &crate::signalling::mma::MmaSection,
+        plan: &NodePlan,
+    ) -> Result<HomeAgent6Config, crate::node::Bad> {
+        let mma = section.check()?;
+        self.check_anchor(
+            node,
+            &mma,
+            plan,
+            ("mma", "care_of_prefixes"),
+            &node.care_of_prefixes,
+        )?;
+        let room = plan.limits.multicast.saturating_sub(self.multicast.len());
+        if mma.max_bindings.saturating_mul(2) > room {
+            return Err(crate::node::Bad {
+                key: "mma.max_bindings".into(),
+                value: mma.max_bindings.to_string(),
+                expected: format!(
+                    "at most {} (each registered mobile takes two multicast-map entries, home and care-of address, on every worker)",
+                    room / 2
+                ),
+            });
+        }
+        for (i, m) in self.multicast.iter().enumerate() {
+            if let std::net::IpAddr::V6(home) = m.mobile {
+                if mma
+                    .security_associations
+                    .iter()
+                    .any(|sa| sa.home_address == home)
+                {
+                    return Err(crate::node::Bad {
+                        key: format!("multicast[{i}].mobile"),
+                        value: home.to_string(),
+                        expected: "a mobile without an [[mma.security_association]]: registration would replace and remove its static entry".into(),
+                    });
+                }
+            }
+        }
+        Ok(mma)
+    }
+
+    /// What `[map]` and `[mma]` both need: the role in `node.roles`, their addresses
+    /// among the node's, and their prefixes inside the node's prefixes of that name.
+    fn check_anchor(
+        &self,
+        node: &NodeSection,
+        config: &HomeAgent6Config,
+        plan: &NodePlan,
+        (section, prefixes): (&str, &str),
+        node_prefixes: &[String],
+    ) -> Result<(), crate::node::Bad> {
+        use crate::node::Bad;
+        if !node.roles.iter().any(|r| r == section) {
+            return Err(Bad {
+                key: "node.roles".into(),
+                value: format!("{:?}", node.roles),
+                expected: format!(
+                    "\"{section}\" among them: [{section}] answers binding updates for that role"
+                ),
+            });
+        }
+        for (i, a) in config.addresses.iter().enumerate() {
+            if !plan.addrs6.contains(a) {
+                return Err(Bad {
+                    key: format!("{section}.addresses[{i}]"),
+                    value: a.to_string(),
+                    expected: "one of node.addresses too: binding updates are handed to the control thread only for the node's own addresses".into(),
+                });
+            }
+        }
+        let outer: Vec<mipdp_dataplane::tables::Prefix> = node_prefixes
+            .iter()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        for (i, p) in config.home_prefixes.iter().enumerate() {
+            if !outer
+                .iter()
+                .any(|o| o.contains(p.addr()) && o.prefix_len() <= p.prefix_len())
+            {
+                return Err(Bad {
+                    key: format!("{section}.{prefixes}[{i}]"),
+                    value: p.to_string(),
+                    expected: format!("a prefix inside one of node.{prefixes} (the workers' {section} profiles cover those)"),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Room for registered home addresses on every worker: bindings beside the static

@@ -99,6 +99,9 @@ pub struct Control {
     registrar: Option<Registrar>,
     /// The Mobile IPv6 home agent, when `[home_agent6]` is configured.
     registrar6: Option<Registrar6>,
+    /// The HMIPv6 MAP (`[map]`) and the MMA (`[mma]`): the same binding logic in their
+    /// roles, each answering binding updates to its own addresses.
+    anchors: Vec<Registrar6>,
     /// The configured routes, for the frames the control thread originates.
     routes: Vec<(
         mipdp_dataplane::tables::Prefix,
@@ -136,6 +139,8 @@ pub struct ControlStats {
     pub mip4: Option<RegistrationStats>,
     /// The Mobile IPv6 home agent's counters (None: no `[home_agent6]`).
     pub mip6: Option<Registration6Stats>,
+    /// The MAP's and MMA's counters, each with its counter prefix (`map`, `mma`).
+    pub anchors: Vec<(&'static str, Registration6Stats)>,
 }
 
 impl Control {
@@ -190,10 +195,16 @@ impl Control {
         let registrar6 = plan
             .home_agent6
             .clone()
-            .map(|ha| Registrar6::new(ha, port_macs.clone(), links));
+            .map(|ha| Registrar6::new(ha, port_macs.clone(), links.clone()));
+        let anchors: Vec<Registrar6> = [plan.map.clone(), plan.mma.clone()]
+            .into_iter()
+            .flatten()
+            .map(|c| Registrar6::new(c, port_macs.clone(), links.clone()))
+            .collect();
         let stats = ControlStats {
             mip4: registrar.as_ref().map(|r| r.stats),
             mip6: registrar6.as_ref().map(|r| r.stats),
+            anchors: anchors.iter().map(Registrar6::counted).collect(),
             ..ControlStats::default()
         };
         // The configured neighbours are known from the start (the workers have them).
@@ -226,6 +237,7 @@ impl Control {
                 },
                 registrar,
                 registrar6,
+                anchors,
                 routes,
                 stats,
             },
@@ -389,6 +401,21 @@ impl Control {
             );
             self.stats.mip6 = Some(r.stats);
         }
+        for r in &mut self.anchors {
+            let (known, routes, inject) = (&self.known, &self.routes, &self.inject);
+            r.poll(
+                &mut self.updates,
+                &|dst| toward(routes, known, dst),
+                &|port, ip| known.get(&(port, IpAddr::V6(ip))).copied(),
+                (std::time::SystemTime::now(), std::time::Instant::now()),
+                &mut |port, bytes| {
+                    send_frame(pool, control_tx, inject, port, bytes.len(), |f| {
+                        f.copy_from_slice(bytes)
+                    })
+                },
+            );
+        }
+        self.stats.anchors = self.anchors.iter().map(Registrar6::counted).collect();
         let now = std::time::Instant::now();
         while let Some((port, hop)) = self.resolve.pop() {
             // Every packet to an unresolved next hop asks; the wire sees one request per
@@ -458,10 +485,20 @@ impl Control {
         }
     }
 
-    /// Hands a punted Mobility Header message to the Mobile IPv6 home agent, if there is
-    /// one, and learns a mobile node that came home and deregistered.
+    /// Hands a punted Mobility Header message to the MAP or MMA whose address it is sent
+    /// to, else to the Mobile IPv6 home agent, if there is one, and learns a mobile node
+    /// that came home and deregistered.
     fn binding_update(&mut self, m: &Mbuf) {
-        let Some(r) = &mut self.registrar6 else {
+        let destination = m
+            .data()
+            .get(38..54)
+            .and_then(|b| <[u8; 16]>::try_from(b).ok())
+            .map(std::net::Ipv6Addr::from);
+        let anchor = self
+            .anchors
+            .iter_mut()
+            .find(|r| destination.is_some_and(|d| r.home_agent().config().addresses.contains(&d)));
+        let Some(r) = anchor.or(self.registrar6.as_mut()) else {
             return;
         };
         let port = self
@@ -479,7 +516,8 @@ impl Control {
             std::time::SystemTime::now(),
             std::time::Instant::now(),
         );
-        self.stats.mip6 = Some(r.stats);
+        self.stats.mip6 = self.registrar6.as_ref().map(|r| r.stats);
+        self.stats.anchors = self.anchors.iter().map(Registrar6::counted).collect();
         if let Some((port, ip, mac)) = learnt {
             self.learn_on(port, IpAddr::V6(ip), mac);
         }
@@ -879,6 +917,9 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
     }
     if let Some(mip6) = &c.mip6 {
         parts.push(mip6.text());
+    }
+    for (prefix, stats) in &c.anchors {
+        parts.push(stats.text_as(prefix));
     }
     parts.join(" ")
 }

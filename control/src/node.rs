@@ -297,6 +297,10 @@ pub struct NodePlan {
     pub home_agent: Option<crate::signalling::mip4::HomeAgentConfig>,
     /// The Mobile IPv6 home agent (`[home_agent6]`), when binding updates are answered.
     pub home_agent6: Option<crate::signalling::mip6::HomeAgent6Config>,
+    /// The HMIPv6 mobility anchor point (`[map]`), when local binding updates are.
+    pub map: Option<crate::signalling::mip6::HomeAgent6Config>,
+    /// The multicast mobility management agent (`[mma]`), when MMA registrations are.
+    pub mma: Option<crate::signalling::mip6::HomeAgent6Config>,
 }
 
 /// A configuration entry that cannot be used: key, value, what is expected.
@@ -779,6 +783,8 @@ impl NodeSection {
             later,
             home_agent: None,
             home_agent6: None,
+            map: None,
+            mma: None,
         })
     }
 }

@@ -35,6 +35,11 @@ pub const FIRST_PROFILE: u32 = 1 << 24;
 /// together bind at most `node.max_profiles` home addresses.
 pub const FIRST_PROFILE6: u32 = 2 << 24;
 
+/// The first profile number of regional care-of addresses bound by HMIPv6 local binding
+/// updates at a MAP (RFC 5380): clear of the home agents' numbers as those are of each
+/// other's.
+pub const FIRST_PROFILE_MAP: u32 = 3 << 24;
+
 /// Bytes of the Ethernet header of the frames handled here (untagged).
 const ETHERNET_LEN: usize = 14;
 /// The shortest Ethernet frame without its FCS; shorter frames are padded with zeros.

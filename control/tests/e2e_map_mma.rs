@@ -644,3 +644,337 @@ fn addr(bytes: &[u8]) -> Ipv6Addr {
     let octets: [u8; 16] = bytes.try_into().expect("16 bytes");
     Ipv6Addr::from(octets)
 }
+
+// Registration by signalling: a scapy mobile (tests/peers/mip6_mobile.py) sends the
+// binding updates, authenticated with Python's hmac (RFC 4285 MN-HA option).
+
+/// The key of the mobiles' security associations with the MAP and the MMA.
+const MOBILE_KEY: &str = "00112233445566778899aabbccddeeff";
+/// The SPI.
+const MOBILE_SPI: &str = "256";
+/// The address the mobile registers with the MMA from, on the site's network.
+const SITE_MOBILE: &str = "2001:db8:dd::7";
+/// Seconds the MMA forwards to the new MMA at most (the mobile asks for more).
+const MAX_FORWARD_S: u64 = 3;
+
+/// One binding update from mip6_mobile.py and what it printed.
+#[allow(clippy::too_many_arguments)]
+fn register(
+    topo: &Topology,
+    (src_mac, dst_mac): ([u8; 6], [u8; 6]),
+    src: &str,
+    agent: &str,
+    home: &str,
+    (seq, lifetime): (u16, u16),
+    flags: &str,
+    vendor: Option<String>,
+) -> std::collections::HashMap<String, String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/mip6_mobile.py");
+    let script = script.to_string_lossy();
+    let (src_mac, dst_mac) = (mac_text(src_mac), mac_text(dst_mac));
+    let (seq, lifetime) = (seq.to_string(), lifetime.to_string());
+    let mut args = vec![
+        "python3",
+        &script,
+        "--iface",
+        &topo.tap_a,
+        "--src-mac",
+        &src_mac,
+        "--dst-mac",
+        &dst_mac,
+        "--src",
+        src,
+        "--home-agent",
+        agent,
+        "--home",
+        home,
+        "--seq",
+        &seq,
+        "--lifetime",
+        &lifetime,
+        "--spi",
+        MOBILE_SPI,
+        "--key",
+        MOBILE_KEY,
+        "--flags",
+        flags,
+        "--timeout",
+        "30",
+    ];
+    let vendor = vendor.unwrap_or_default();
+    if !vendor.is_empty() {
+        args.extend(["--vendor", vendor.as_str()]);
+    }
+    let out = topo.ns_output(&topo.ns_a, &args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "mip6_mobile.py failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("seq_sent="))
+        .unwrap_or_else(|| panic!("mip6_mobile.py printed no result: {stdout}"));
+    common::key_values(line)
+}
+
+fn registered_map_config(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(map_config(dir)).expect("MAP configuration");
+    let start = text
+        .find("# The local binding")
+        .expect("the static binding");
+    let text = format!(
+        r#"{}
+[map]
+addresses = ["{MAP}"]
+rcoa_prefixes = ["2001:db8:aaaa::/64"]
+
+[[map.security_association]]
+home_address = "{RCOA}"
+spi = {MOBILE_SPI}
+key = "{MOBILE_KEY}"
+"#,
+        &text[..start]
+    );
+    let path = dir.join("map-registered.toml");
+    std::fs::write(&path, text).expect("write the configuration");
+    path
+}
+
+#[test]
+fn mobile_registers_with_the_map_and_traffic_to_its_rcoa_reaches_the_lcoa_tunnelled() {
+    require_tools("mobile_registers_with_the_map");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = registered_map_config(dir.path());
+    let mut topo = Topology::new("mapreg");
+    let [access_mac, _] = start(&mut topo, &config, MAC_MOBILE, MAC_CN);
+    set_up_mobile(&topo, &mac_text(access_mac));
+    set_up_correspondent(&topo);
+
+    let mut failures = Vec::new();
+    // Before the binding: the RCoA is not reachable (a fault drop at the MAP).
+    if topo.ping(&topo.ns_b, RCOA, 1).is_ok() {
+        failures.push(format!("{RCOA} answered before the mobile registered"));
+    }
+    let ack = register(
+        &topo,
+        (MAC_MOBILE, access_mac),
+        LCOA,
+        MAP,
+        RCOA,
+        (1, 100),
+        "AM",
+        None,
+    );
+    let want = [
+        ("status", "0"),
+        ("seq", "1"),
+        ("lifetime", "100"),
+        ("authentic", "True"),
+        ("checksum_ok", "True"),
+        ("reply_src", MAP),
+        ("reply_dst", LCOA),
+        ("routing_home", RCOA),
+    ];
+    for (k, v) in want {
+        if ack.get(k).map(String::as_str) != Some(v) {
+            failures.push(format!(
+                "acknowledgement {k}={:?}, want {v}: {ack:?}",
+                ack.get(k)
+            ));
+        }
+    }
+    let capture_path = dir.path().join("access.pcap");
+    let (ns_a, tap_a) = (topo.ns_a.clone(), topo.tap_a.clone());
+    let capture = topo.capture(&ns_a, &tap_a, &capture_path);
+    if let Err(e) = topo.ping(&topo.ns_b, RCOA, COUNT) {
+        failures.push(format!("ping {RCOA} after the registration failed:\n{e}"));
+    }
+    let frames = topo.finish_capture(&capture, 2 * COUNT as usize, Duration::from_secs(5));
+    check_access_link(&frames, access_mac, &mut failures);
+
+    let finished = topo.stop_mipdp();
+    finished.assert_success();
+    let engine = finished.final_engine();
+    for (key, want) in [
+        ("map_registered", 1),
+        ("encap_ip6ip6", COUNT),
+        ("map_replies", 1),
+    ] {
+        let n = counter(engine, key);
+        if n < want {
+            failures.push(format!("mipdp {key}={n}, want >= {want}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n--- access link capture ---\n{}\n{}",
+        failures.join("\n"),
+        capture.text(),
+        finished.transcript()
+    );
+}
+
+fn registered_mma_config(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(mma_config(dir)).expect("MMA configuration");
+    // The group mobile registers instead of being configured.
+    let static_entry = format!("[[multicast]]\nmobile = \"{GROUP_MOBILE}\"\ngroup = \"{GROUP}\"\n");
+    assert!(text.contains(&static_entry), "the static entry");
+    let text = format!(
+        r#"{}
+[mma]
+addresses = ["{MMA}"]
+care_of_prefixes = ["2001:db8:cc:1::/64"]
+max_forward_s = {MAX_FORWARD_S}
+
+[[mma.security_association]]
+home_address = "{GROUP_MOBILE}"
+spi = {MOBILE_SPI}
+key = "{MOBILE_KEY}"
+"#,
+        text.replace(&static_entry, "")
+    );
+    let path = dir.join("mma-registered.toml");
+    std::fs::write(&path, text).expect("write the configuration");
+    path
+}
+
+/// Frames on the site's network tunnelled from the MMA to `outer_dst` carrying a packet
+/// for `inner_dst`, and sent to `mac`.
+fn tunnelled_to(frames: &[Vec<u8>], outer_dst: &str, inner_dst: &str, mac: [u8; 6]) -> usize {
+    frames
+        .iter()
+        .filter_map(|f| Tunnelled::parse(f))
+        .filter(|t| {
+            (t.outer_src, t.outer_dst, t.eth_dst) == (ip6(MMA), ip6(outer_dst), mac)
+                && Inner::parse(&t.inner).dst == ip6(inner_dst)
+        })
+        .count()
+}
+
+#[test]
+fn mobile_registers_with_the_mma_its_group_gets_its_traffic_and_a_handover_forwards_for_a_while() {
+    require_tools("mobile_registers_with_the_mma");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = registered_mma_config(dir.path());
+    let mut topo = Topology::new("mmareg");
+    let [site_mac, ha_side_mac] = start(&mut topo, &config, MAC_SITE, MAC_HA);
+    set_up_home_agent(&topo, &mac_text(ha_side_mac));
+    let mut failures = Vec::new();
+
+    // Registration: the group in the vendor-specific option, sub-type 1.
+    let group: Ipv6Addr = ip6(GROUP);
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let ack = register(
+        &topo,
+        (MAC_SITE, site_mac),
+        SITE_MOBILE,
+        MMA,
+        GROUP_MOBILE,
+        (1, 100),
+        "AH",
+        Some(format!("1:{}", hex(&group.octets()))),
+    );
+    let assigned = hex(&ip6(GROUP_CARE_OF).octets());
+    for (k, v) in [
+        ("status", "0"),
+        ("authentic", "True"),
+        ("checksum_ok", "True"),
+        ("reply_src", MMA),
+        ("reply_dst", SITE_MOBILE),
+        ("vendor_2", assigned.as_str()),
+    ] {
+        if ack.get(k).map(String::as_str) != Some(v) {
+            failures.push(format!(
+                "registration acknowledgement {k}={:?}, want {v}: {ack:?}",
+                ack.get(k)
+            ));
+        }
+    }
+
+    // The home agent's tunnels to the assigned care-of address leave on the group.
+    let (ns_a, tap_a) = (topo.ns_a.clone(), topo.tap_a.clone());
+    let (ns_b, tap_b) = (topo.ns_b.clone(), topo.tap_b.clone());
+    let site = topo.capture(&ns_a, &tap_a, &dir.path().join("site.pcap"));
+    let home_agent = topo.capture(&ns_b, &tap_b, &dir.path().join("home-agent.pcap"));
+    send_datagrams(&topo);
+    let all = 2 * COUNT as usize;
+    let delivered = topo.finish_capture(&site, all, Duration::from_secs(10));
+    let sent = topo.finish_capture(&home_agent, all, Duration::from_secs(5));
+    check_mma_output(&sent, &delivered, site_mac, &mut failures);
+
+    // Handover: the de-registration names the new MMA and asks for an hour; the MMA
+    // forwards for MAX_FORWARD_S.
+    let mut moved = ip6(NEW_MMA).octets().to_vec();
+    moved.extend_from_slice(&3600u32.to_be_bytes());
+    let ack = register(
+        &topo,
+        (MAC_SITE, site_mac),
+        SITE_MOBILE,
+        MMA,
+        GROUP_MOBILE,
+        (2, 0),
+        "AH",
+        Some(format!("3:{}", hex(&moved))),
+    );
+    if ack.get("status").map(String::as_str) != Some("0") || ack.contains_key("vendor_2") {
+        failures.push(format!("de-registration acknowledgement: {ack:?}"));
+    }
+    let handed_over = std::time::Instant::now();
+    let forwarded = topo.capture(&ns_a, &tap_a, &dir.path().join("forwarded.pcap"));
+    send_datagrams(&topo);
+    let frames = topo.finish_capture(&forwarded, all, Duration::from_secs(10));
+    let n = tunnelled_to(&frames, NEW_MMA, GROUP_MOBILE, MAC_SITE);
+    if n != COUNT as usize {
+        failures.push(format!(
+            "{n} packets for {GROUP_MOBILE} forwarded to the new MMA {NEW_MMA}, want {COUNT}"
+        ));
+    }
+    if tunnelled_to(&frames, GROUP, GROUP_MOBILE, GROUP_MAC) != 0 {
+        failures.push("the group still got packets after the handover".into());
+    }
+    if handed_over.elapsed() >= Duration::from_secs(MAX_FORWARD_S) {
+        failures.push("the forwarding period was over before its packets were sent: too slow a machine for this check".into());
+    }
+
+    // After the period: nothing for the mobile leaves any more.
+    let left = Duration::from_secs(MAX_FORWARD_S + 1).saturating_sub(handed_over.elapsed());
+    std::thread::sleep(left);
+    let after = topo.capture(&ns_a, &tap_a, &dir.path().join("after.pcap"));
+    send_datagrams(&topo);
+    std::thread::sleep(Duration::from_secs(1));
+    let frames = topo.finish_capture(&after, COUNT as usize, Duration::from_secs(2));
+    let stray = tunnelled_to(&frames, NEW_MMA, GROUP_MOBILE, MAC_SITE)
+        + tunnelled_to(&frames, GROUP, GROUP_MOBILE, GROUP_MAC);
+    if stray != 0 {
+        failures.push(format!(
+            "{stray} packets for {GROUP_MOBILE} left after the forwarding period"
+        ));
+    }
+    // The moved mobile's static entry still forwards.
+    if tunnelled_to(&frames, NEW_MMA, MOVED_MOBILE, MAC_SITE) != COUNT as usize {
+        failures.push("the static new-MMA entry stopped forwarding".into());
+    }
+
+    let finished = topo.stop_mipdp();
+    finished.assert_success();
+    let engine = finished.final_engine();
+    for (key, want) in [
+        ("mma_registered", 1),
+        ("mma_forwarding_to_new_mma", 1),
+        ("mma_replies", 2),
+    ] {
+        let n = counter(engine, key);
+        if n != want {
+            failures.push(format!("mipdp {key}={n}, want {want}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n--- site capture ---\n{}\n{}",
+        failures.join("\n"),
+        site.text(),
+        finished.transcript()
+    );
+}

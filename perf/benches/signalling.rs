@@ -31,9 +31,7 @@ use mipdp_control::signalling::mip4::config::{
 };
 use mipdp_control::signalling::mip4::security::{authenticator, ntp_timestamp};
 use mipdp_control::signalling::mip4::{HomeAgent, Reason};
-use mipdp_control::signalling::mip6::{
-    self, HomeAgent6, HomeAgent6Config, Operation6, SecurityAssociation6,
-};
+use mipdp_control::signalling::mip6::{self, HomeAgent6, HomeAgent6Config, SecurityAssociation6};
 use mipdp_dataplane::wire::ipv6::{next_header, Ipv6Packet, Ipv6Repr};
 use mipdp_dataplane::wire::ipv6ext::{Ipv6OptionsHeader, Ipv6OptionsRepr};
 use mipdp_dataplane::wire::mh::{BindingUpdate, MhRepr, MobilityHeader};
@@ -153,7 +151,8 @@ fn config6(mobiles: usize) -> HomeAgent6Config {
                 timestamp_tolerance: Duration::from_secs(7),
             })
             .collect(),
-        operation: Operation6::default(),
+        operation: Default::default(),
+        role: mipdp_control::signalling::mip6::Role6::HomeAgent,
     }
 }
 

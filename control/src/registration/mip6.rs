@@ -22,10 +22,10 @@ use mipdp_dataplane::update::{Update, UpdateSender};
 
 use super::{
     link_of, Announcer, Change, HeldReplies, Interception, ReplyCounters, TokenBucket,
-    FIRST_PROFILE6,
+    FIRST_PROFILE6, FIRST_PROFILE_MAP,
 };
 use crate::mobility::{Nd, ND_FRAME_LEN};
-use crate::signalling::mip6::{Answer, HomeAgent6, HomeAgent6Config, Reason};
+use crate::signalling::mip6::{Answer, HomeAgent6, HomeAgent6Config, Reason, Role6};
 
 /// Bytes of the Ethernet header of the frames handled here (untagged).
 const ETHERNET_LEN: usize = 14;
@@ -101,31 +101,37 @@ pub struct Registration6Stats {
 }
 
 impl Registration6Stats {
-    /// The counters as `key=value` words.
+    /// The counters as `key=value` words, each key starting `mip6_`.
     pub fn text(&self) -> String {
+        self.text_as("mip6")
+    }
+
+    /// The same with another prefix than `mip6` (the MAP's `map`, the MMA's `mma`:
+    /// [`Role6::counter_prefix`]).
+    pub fn text_as(&self, p: &str) -> String {
         let mut parts = Vec::new();
         for r in Reason::ALL {
-            parts.push(format!("mip6_{}={}", r.name(), self.reasons[r as usize]));
+            parts.push(format!("{p}_{}={}", r.name(), self.reasons[r as usize]));
         }
         for e in FrameError6::ALL {
             parts.push(format!(
-                "mip6_frame_{}={}",
+                "{p}_frame_{}={}",
                 e.name(),
                 self.frame_errors[e as usize]
             ));
         }
         parts.push(format!(
-            "mip6_replies={} mip6_replies_limited={} mip6_replies_unsent={} mip6_replies_abandoned={}",
+            "{p}_replies={} {p}_replies_limited={} {p}_replies_unsent={} {p}_replies_abandoned={}",
             self.replies, self.replies_limited, self.replies_unsent, self.replies_abandoned
         ));
         parts.push(format!(
-            "mip6_neighbour_advertisements={} mip6_neighbour_advertisements_unsent={} mip6_returns_unannounced={}",
+            "{p}_neighbour_advertisements={} {p}_neighbour_advertisements_unsent={} {p}_returns_unannounced={}",
             self.neighbour_advertisements,
             self.neighbour_advertisements_unsent,
             self.returns_unannounced
         ));
         parts.push(format!(
-            "mip6_expiries={} mip6_refreshes={} mip6_refreshes_unsent={} mip6_bindings={}",
+            "{p}_expiries={} {p}_refreshes={} {p}_refreshes_unsent={} {p}_bindings={}",
             self.expiries, self.refreshes, self.refreshes_unsent, self.bindings
         ));
         parts.join(" ")
@@ -166,6 +172,8 @@ pub struct Registrar6 {
     /// When expiry may have work next (never later than the true next expiry).
     next_expiry: Option<SystemTime>,
     refreshes: BinaryHeap<Refresh>,
+    /// `<section>.reply_wait_ms`, for the log of an abandoned reply.
+    reply_wait_key: String,
     /// The counters.
     pub stats: Registration6Stats,
 }
@@ -178,14 +186,21 @@ impl Registrar6 {
         port_macs: Vec<[u8; 6]>,
         links: Vec<(Prefix, u16)>,
     ) -> Registrar6 {
+        // Each role numbers its interception profiles apart (an MMA installs none: its
+        // tunnel ends and multicast map do the work).
+        let first = match config.role {
+            Role6::HomeAgent => FIRST_PROFILE6,
+            Role6::MobilityAnchorPoint | Role6::MulticastAgent(_) => FIRST_PROFILE_MAP,
+        };
         Registrar6 {
+            reply_wait_key: format!("{}.reply_wait_ms", config.role.section()),
             limiter: TokenBucket::new(config.operation.error_replies),
             ha: HomeAgent6::new(config),
             port_macs,
             links,
             replies: HeldReplies::default(),
             announcer: Announcer::default(),
-            interception: Interception::new(FIRST_PROFILE6),
+            interception: Interception::new(first),
             next_expiry: None,
             refreshes: BinaryHeap::new(),
             stats: Registration6Stats::default(),
@@ -195,6 +210,11 @@ impl Registrar6 {
     /// The home agent (its bindings, its configuration).
     pub fn home_agent(&self) -> &HomeAgent6 {
         &self.ha
+    }
+
+    /// The counters with the prefix of its role (`mip6`, `map`, `mma`).
+    pub fn counted(&self) -> (&'static str, Registration6Stats) {
+        (self.ha.config().role.counter_prefix(), self.stats)
     }
 
     /// Handles one punted frame carrying a Mobility Header that arrived on port index
@@ -305,7 +325,7 @@ impl Registrar6 {
                 unsent: &mut stats.replies_unsent,
                 abandoned: &mut stats.replies_abandoned,
             },
-            "home_agent6.reply_wait_ms",
+            &self.reply_wait_key,
         );
         self.announcer.poll(
             updates,
@@ -395,6 +415,17 @@ impl Registrar6 {
     ) -> (u64, Vec<Change>) {
         let before = self.ha.config().operation.refresh_before;
         for u in &list {
+            // An MMA's registrations and forwarding to a new MMA lapse too.
+            if let Update::Multicast {
+                key: IpAddr::V6(key),
+                ..
+            } = u
+            {
+                let until = self.ha.bindings().get(*key).map(|b| b.expires);
+                if let Some(t) = until.or_else(|| self.ha.forwarding_until(*key)) {
+                    self.next_expiry = Some(self.next_expiry.map_or(t, |n| n.min(t)));
+                }
+            }
             let Update::Binding {
                 home: IpAddr::V6(home),
                 ..

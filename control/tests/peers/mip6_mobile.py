@@ -15,6 +15,11 @@ checksum and its authenticator are checked here the same way.
     mip6_mobile.py --iface IF --src-mac MAC --dst-mac MAC --src IP --home-agent IP \
         --home IP --seq N --lifetime UNITS --spi N --key HEX [--at-home] [--timeout S]
 
+--flags (default AH; AM for a MAP's local binding update) and --vendor SUBTYPE:HEX (one
+vendor-specific option of vendor 32473, docs/mma-registration.md) make it a MAP or an MMA
+registration; the acknowledgement's vendor options of that vendor are printed as
+vendor_<subtype>=<hex>.
+
 --at-home: sent from the home address without the Home Address option (the care-of
 address is then the home address: a deregistration, RFC 6275 §11.5.4). Prints one line
 of key=value words: the acknowledgement's status, sequence, lifetime (4-second units),
@@ -34,12 +39,13 @@ import time
 
 from scapy.all import Ether, conf
 from scapy.layers.inet6 import (HAO, IPv6, IPv6ExtHdrDestOpt, MIP6MH_BU,
-                                MIP6OptMsgAuth, MIP6OptReplayProtection)
+                                MIP6OptMsgAuth, MIP6OptReplayProtection, MIP6OptUnknown)
 
 NTP_UNIX_OFFSET = 2208988800
 AUTH_TYPE, AUTH_LEN, MN_HA = 9, 17, 1
 MH, ROUTING, DEST_OPTS, HOP_BY_HOP = 135, 43, 60, 0
 BINDING_ACK = 6
+VENDOR_TYPE, VENDOR_ID = 19, 32473
 
 
 def ntp_now():
@@ -58,11 +64,17 @@ def authenticator(key, care_of, home, covered):
 
 
 def binding_update(args, key):
-    options = [
+    options = []
+    if args.vendor:
+        # RFC 5094 §3: Type 19, Length, Vendor ID, Sub-Type, Data (docs/mma-registration.md).
+        subtype, data = args.vendor.split(":")
+        options.append(MIP6OptUnknown(
+            otype=19, odata=struct.pack("!IB", VENDOR_ID, int(subtype)) + bytes.fromhex(data)))
+    options += [
         MIP6OptReplayProtection(timestamp=ntp_now()),
         MIP6OptMsgAuth(subtype=MN_HA, mspi=args.spi, authdata=bytes(12)),
     ]
-    bu = MIP6MH_BU(seq=args.seq, flags="AH", mhtime=args.lifetime, options=options)
+    bu = MIP6MH_BU(seq=args.seq, flags=args.flags, mhtime=args.lifetime, options=options)
     if args.at_home:
         p = IPv6(src=args.src, dst=args.home_agent, hlim=64) / bu
     else:
@@ -116,6 +128,7 @@ def parse_ack(packet, key):
     checksum_ok = ones_complement_sum(pseudo + mh) == 0xFFFF
     status, seq, lifetime = mh[6], struct.unpack("!H", mh[8:10])[0], struct.unpack("!H", mh[10:12])[0]
     authentic = False
+    vendor = {}
     o = 12
     while o < len(mh):
         if mh[o] == 0:  # Pad1
@@ -132,6 +145,9 @@ def parse_ack(packet, key):
             home_address = str(ipaddress.IPv6Address(final))
             authentic = hmac.compare_digest(
                 authenticator(key, care_of, home_address, bytes(covered)), tag)
+        if kind == VENDOR_TYPE and length >= 5 and \
+                struct.unpack("!I", mh[o + 2: o + 6])[0] == VENDOR_ID:
+            vendor[f"vendor_{mh[o + 6]}"] = mh[o + 7: o + 2 + length].hex()
         o += 2 + length
     return dict(
         status=status,
@@ -142,6 +158,7 @@ def parse_ack(packet, key):
         reply_src=str(ipaddress.IPv6Address(src)),
         reply_dst=str(ipaddress.IPv6Address(dst)),
         routing_home=str(ipaddress.IPv6Address(home)) if home else "none",
+        **vendor,
     )
 
 
@@ -153,6 +170,9 @@ def main():
     p.add_argument("--lifetime", type=int, required=True, help="4-second units")
     p.add_argument("--spi", type=int, required=True)
     p.add_argument("--at-home", action="store_true")
+    p.add_argument("--flags", default="AH",
+                   help="Binding Update flags: AH (home registration, MMA), AM (MAP)")
+    p.add_argument("--vendor", help="SUBTYPE:HEX, a vendor-specific option of vendor 32473")
     p.add_argument("--timeout", type=float, default=20.0)
     args = p.parse_args()
     key = bytes.fromhex(args.key)

@@ -57,6 +57,76 @@ pub struct HomeAgent6Config {
     pub security_associations: Vec<SecurityAssociation6>,
     /// How the control thread runs it.
     pub operation: Operation6,
+    /// Which binding updates it answers and what an accepted one installs.
+    pub role: Role6,
+}
+
+/// The roles that answer Mobile IPv6 Binding Updates with the same binding logic
+/// (authentication, replay protection, sequence numbers, lifetimes, acknowledgements):
+/// they differ in which updates they take and what an accepted one installs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role6 {
+    /// Home agent: home registrations (H set), home address on a home prefix (else
+    /// status 132), an IPv6-in-IPv6 binding. RFC 6275 §10.3.
+    HomeAgent,
+    /// HMIPv6 mobility anchor point: local binding updates (M set) binding a regional
+    /// care-of address in the MAP's prefixes (else status 129) to the on-link care-of
+    /// address, an IPv6-in-IPv6 binding. RFC 5380 §6.1, §10.
+    MobilityAnchorPoint,
+    /// Multicast mobility management agent: the binding update names the mobile's
+    /// multicast group (vendor-specific option, docs/mma-registration.md); the MMA
+    /// assigns a care-of address from its prefixes and installs the multicast map.
+    MulticastAgent(MmaSettings),
+}
+
+impl Role6 {
+    /// The configuration section the role is set up by (for error messages and logs).
+    pub fn section(&self) -> &'static str {
+        match self {
+            Role6::HomeAgent => "home_agent6",
+            Role6::MobilityAnchorPoint => "map",
+            Role6::MulticastAgent(_) => "mma",
+        }
+    }
+
+    /// The prefix of its counters in `mipdp ctl show stats`.
+    pub fn counter_prefix(&self) -> &'static str {
+        match self {
+            Role6::HomeAgent => "mip6",
+            Role6::MobilityAnchorPoint => "map",
+            Role6::MulticastAgent(_) => "mma",
+        }
+    }
+}
+
+/// What only a multicast mobility management agent has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MmaSettings {
+    /// The longest time packets for a mobile that moved are forwarded to its new MMA
+    /// (the de-registration asks for a time; it is capped to this).
+    pub max_forward: Duration,
+    /// The other MMAs of the site: tunnelled packets from them are forwarded packets of
+    /// mobiles that moved here.
+    pub peers: Vec<Ipv6Addr>,
+    /// Keys shared with correspondents, for the binding updates that tell them to send
+    /// to this MMA directly.
+    pub correspondents: Vec<CorrespondentKey>,
+    /// The least time between two binding updates to one correspondent for one home
+    /// address.
+    pub correspondent_interval: Duration,
+    /// The lifetime those binding updates ask for, seconds.
+    pub correspondent_lifetime: u32,
+}
+
+/// An MMA–correspondent key: RFC 4285-style authentication under `spi`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrespondentKey {
+    /// The correspondent's address.
+    pub address: Ipv6Addr,
+    /// The SPI the authentication option carries (≥ 256).
+    pub spi: u32,
+    /// The shared key.
+    pub key: Key,
 }
 
 /// How the control thread runs the Mobile IPv6 home agent: what RFC 6275 leaves to the
@@ -154,7 +224,7 @@ fn default_neighbour_advertisement_interval() -> u64 {
 fn default_reply_wait() -> u64 {
     1000
 }
-fn default_refresh_before() -> u32 {
+pub(crate) fn default_refresh_before() -> u32 {
     30
 }
 
@@ -207,8 +277,8 @@ fn unicast6(key: &str, a: IpAddr) -> Result<Ipv6Addr, Bad> {
 }
 
 impl SecurityAssociation6Section {
-    fn check(&self, i: usize) -> Result<SecurityAssociation6, Bad> {
-        let key = |k: &str| format!("home_agent6.security_association[{i}].{k}");
+    fn check(&self, section: &str, i: usize) -> Result<SecurityAssociation6, Bad> {
+        let key = |k: &str| format!("{section}.security_association[{i}].{k}");
         if self.algorithm != "hmac-sha1" {
             return Err(bad(
                 key("algorithm"),
@@ -243,24 +313,31 @@ impl SecurityAssociation6Section {
 impl HomeAgent6Section {
     /// Checks the section into the home agent's configuration.
     pub fn check(&self) -> Result<HomeAgent6Config, Bad> {
+        self.check_as(Role6::HomeAgent, "home_prefixes")
+    }
+
+    /// Checks the section as the `[role.section()]` of `role`, whose prefixes are under
+    /// the key `prefixes`: the same checks for every role, with its keys named.
+    pub(crate) fn check_as(&self, role: Role6, prefixes: &str) -> Result<HomeAgent6Config, Bad> {
+        let section = role.section();
         if self.addresses.is_empty() {
             return Err(bad(
-                "home_agent6.addresses",
+                format!("{section}.addresses"),
                 "[]",
-                "at least one IPv6 address of the home agent",
+                "at least one IPv6 address of the node for this role",
             ));
         }
         let addresses = self
             .addresses
             .iter()
             .enumerate()
-            .map(|(i, a)| unicast6(&format!("home_agent6.addresses[{i}]"), *a))
+            .map(|(i, a)| unicast6(&format!("{section}.addresses[{i}]"), *a))
             .collect::<Result<Vec<_>, _>>()?;
         if self.home_prefixes.is_empty() {
             return Err(bad(
-                "home_agent6.home_prefixes",
+                format!("{section}.{prefixes}"),
                 "[]",
-                "at least one home subnet prefix, e.g. \"2001:db8:1::/64\"",
+                "at least one IPv6 prefix, e.g. \"2001:db8:1::/64\"",
             ));
         }
         let home_prefixes = self
@@ -268,7 +345,7 @@ impl HomeAgent6Section {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let key = format!("home_agent6.home_prefixes[{i}]");
+                let key = format!("{section}.{prefixes}[{i}]");
                 match p.parse::<Prefix>() {
                     Ok(prefix) if prefix.addr().is_ipv6() => Ok(prefix),
                     Ok(_) => Err(bad(key, format!("{p:?}"), "an IPv6 prefix")),
@@ -278,7 +355,7 @@ impl HomeAgent6Section {
             .collect::<Result<Vec<_>, _>>()?;
         if !(4..=MAX_LIFETIME_SECONDS).contains(&self.max_lifetime) {
             return Err(bad(
-                "home_agent6.max_lifetime",
+                format!("{section}.max_lifetime"),
                 self.max_lifetime,
                 format!(
                     "4 to {MAX_LIFETIME_SECONDS} seconds (the lifetime is sent in 4-second units)"
@@ -286,19 +363,19 @@ impl HomeAgent6Section {
             ));
         }
         if self.max_bindings == 0 {
-            return Err(bad("home_agent6.max_bindings", 0, "at least 1"));
+            return Err(bad(format!("{section}.max_bindings"), 0, "at least 1"));
         }
         let security_associations = self
             .security_associations
             .iter()
             .enumerate()
-            .map(|(i, s)| s.check(i))
+            .map(|(i, s)| s.check(section, i))
             .collect::<Result<Vec<_>, _>>()?;
         let mut seen = HashSet::new();
         for (i, sa) in security_associations.iter().enumerate() {
             if !seen.insert((sa.home_address, sa.spi)) {
                 return Err(bad(
-                    format!("home_agent6.security_association[{i}].spi"),
+                    format!("{section}.security_association[{i}].spi"),
                     sa.spi,
                     "an SPI not used by another association of the same home address",
                 ));
@@ -310,46 +387,47 @@ impl HomeAgent6Section {
             max_lifetime: self.max_lifetime,
             max_bindings: self.max_bindings,
             security_associations,
-            operation: self.check_operation()?,
+            operation: self.check_operation(section)?,
+            role,
         })
     }
 
-    /// The keys that say how the control thread runs the home agent.
-    fn check_operation(&self) -> Result<Operation6, Bad> {
+    /// The keys that say how the control thread runs the role.
+    fn check_operation(&self, section: &str) -> Result<Operation6, Bad> {
         if self.error_replies_per_second > 0 && self.error_reply_burst == 0 {
             return Err(bad(
-                "home_agent6.error_reply_burst",
+                format!("{section}.error_reply_burst"),
                 0,
-                "at least 1 while home_agent6.error_replies_per_second is above 0",
+                format!("at least 1 while {section}.error_replies_per_second is above 0"),
             ));
         }
         if !(1..=MAX_NEIGHBOR_ADVERTISEMENT).contains(&self.neighbour_advertisements) {
             return Err(bad(
-                "home_agent6.neighbour_advertisements",
+                format!("{section}.neighbour_advertisements"),
                 self.neighbour_advertisements,
                 "1 to 3 (RFC 6275 §10.4.1: up to MAX_NEIGHBOR_ADVERTISEMENT, RFC 4861 §10: 3)",
             ));
         }
         if !(100..=10_000).contains(&self.neighbour_advertisement_interval_ms) {
             return Err(bad(
-                "home_agent6.neighbour_advertisement_interval_ms",
+                format!("{section}.neighbour_advertisement_interval_ms"),
                 self.neighbour_advertisement_interval_ms,
                 "100 to 10000 milliseconds",
             ));
         }
         if !(10..=60_000).contains(&self.reply_wait_ms) {
             return Err(bad(
-                "home_agent6.reply_wait_ms",
+                format!("{section}.reply_wait_ms"),
                 self.reply_wait_ms,
                 "10 to 60000 milliseconds",
             ));
         }
         if self.binding_refresh_before_s >= self.max_lifetime {
             return Err(bad(
-                "home_agent6.binding_refresh_before_s",
+                format!("{section}.binding_refresh_before_s"),
                 self.binding_refresh_before_s,
                 format!(
-                    "0 (never) or less than home_agent6.max_lifetime ({} s)",
+                    "0 (never) or less than {section}.max_lifetime ({} s)",
                     self.max_lifetime
                 ),
             ));

@@ -27,7 +27,7 @@
 //! and says so beside the rule.
 
 pub mod config;
-mod packet;
+pub(crate) mod packet;
 pub mod security;
 
 use std::collections::HashMap;
@@ -46,11 +46,14 @@ use mipdp_dataplane::wire::mh_options::{
     authentication_subtype, MessageAuthentication, MobilityOption, MobilityOptionsRepr,
 };
 
+use mipdp_dataplane::tables::{Encap, MulticastEntry};
+
 use crate::signalling::mip4::security::{ntp_difference, ntp_duration, ntp_timestamp};
+use crate::signalling::mma;
 use crate::state::{BindingCache6, HomeRegistration, Refusal6};
 pub use config::{
-    HomeAgent6Config, HomeAgent6Section, Operation6, SecurityAssociation6,
-    SecurityAssociation6Section,
+    CorrespondentKey, HomeAgent6Config, HomeAgent6Section, MmaSettings, Operation6, Role6,
+    SecurityAssociation6, SecurityAssociation6Section,
 };
 use security::AUTHENTICATOR_LEN;
 
@@ -137,11 +140,26 @@ pub enum Reason {
     /// home agent's own addresses) (status 128). RFC 6275 §10.3.1 ("reject ... for any
     /// other reason").
     UnusableCareOf,
+    /// To a MAP, a Binding Update without the M flag: not a local binding update (the
+    /// MAP is no home agent); silently discarded. RFC 5380 §6.1.
+    NotLocalBindingUpdate,
+    /// To a MAP, a regional care-of address outside its prefixes (status 129,
+    /// administratively prohibited). RFC 5380 §10.
+    NotMapPrefix,
+    /// To an MMA, a registration without the multicast group option (status 128).
+    /// docs/mma-registration.md.
+    MissingMulticastGroup,
+    /// To an MMA, a group that is not a routable multicast address (status 128).
+    UnusableMulticastGroup,
+    /// The MMA found no free care-of address in its prefixes (status 130).
+    NoCareOfAddress,
+    /// An MMA de-registration that names a new MMA: forwarding to it (status 0).
+    ForwardingToNewMma,
 }
 
 impl Reason {
     /// Every reason, in counter order (`reason as usize` indexes it).
-    pub const ALL: [Reason; 25] = [
+    pub const ALL: [Reason; 31] = [
         Reason::Registered,
         Reason::Deregistered,
         Reason::NotIpv6,
@@ -167,6 +185,12 @@ impl Reason {
         Reason::NotHomeAgentForThisMobileNode,
         Reason::InsufficientResources,
         Reason::UnusableCareOf,
+        Reason::NotLocalBindingUpdate,
+        Reason::NotMapPrefix,
+        Reason::MissingMulticastGroup,
+        Reason::UnusableMulticastGroup,
+        Reason::NoCareOfAddress,
+        Reason::ForwardingToNewMma,
     ];
 
     /// Name for counters and logs.
@@ -197,6 +221,12 @@ impl Reason {
             Reason::NotHomeAgentForThisMobileNode => "not_home_agent_for_this_mobile_node",
             Reason::InsufficientResources => "insufficient_resources",
             Reason::UnusableCareOf => "unusable_care_of",
+            Reason::NotLocalBindingUpdate => "not_local_binding_update",
+            Reason::NotMapPrefix => "not_map_prefix",
+            Reason::MissingMulticastGroup => "missing_multicast_group",
+            Reason::UnusableMulticastGroup => "unusable_multicast_group",
+            Reason::NoCareOfAddress => "no_care_of_address",
+            Reason::ForwardingToNewMma => "forwarding_to_new_mma",
         }
     }
 
@@ -206,7 +236,7 @@ impl Reason {
         use binding_ack_status::*;
         let ack = Answer::Acknowledgement;
         match self {
-            Reason::Registered | Reason::Deregistered => ack(ACCEPTED),
+            Reason::Registered | Reason::Deregistered | Reason::ForwardingToNewMma => ack(ACCEPTED),
             Reason::UnknownMessageType => Answer::Error(binding_error_status::UNRECOGNIZED_MH_TYPE),
             Reason::NotIpv6
             | Reason::UnusableSource
@@ -217,6 +247,7 @@ impl Reason {
             | Reason::BadChecksum
             | Reason::NotABindingUpdate
             | Reason::CorrespondentRegistration
+            | Reason::NotLocalBindingUpdate
             | Reason::NonceIndicesInHomeRegistration
             | Reason::UnroutableHomeAddress
             | Reason::MissingAuthentication => Answer::Nothing,
@@ -229,7 +260,11 @@ impl Reason {
             Reason::NotHomeSubnet => ack(NOT_HOME_SUBNET),
             Reason::NotHomeAgentForThisMobileNode => ack(NOT_HOME_AGENT_FOR_THIS_MOBILE_NODE),
             Reason::InsufficientResources => ack(INSUFFICIENT_RESOURCES),
-            Reason::UnusableCareOf => ack(REASON_UNSPECIFIED),
+            Reason::UnusableCareOf
+            | Reason::MissingMulticastGroup
+            | Reason::UnusableMulticastGroup => ack(REASON_UNSPECIFIED),
+            Reason::NotMapPrefix => ack(ADMINISTRATIVELY_PROHIBITED),
+            Reason::NoCareOfAddress => ack(INSUFFICIENT_RESOURCES),
         }
     }
 }
@@ -293,6 +328,8 @@ struct Verdict {
     timestamp: Option<u64>,
     /// The association whose key authenticates the acknowledgement, once known.
     association: Option<usize>,
+    /// The care-of address an MMA assigned, for the acknowledgement to carry.
+    assigned: Option<Ipv6Addr>,
     updates: Vec<Update>,
 }
 
@@ -300,6 +337,7 @@ impl Verdict {
     fn deny(mut self, reason: Reason) -> Verdict {
         self.reason = reason;
         self.lifetime = 0;
+        self.assigned = None;
         self.updates.clear();
         self
     }
@@ -315,6 +353,12 @@ pub struct HomeAgent6 {
     /// Update (a linear search made 50,000 associations cost 24 µs a message).
     by_home: HashMap<(Ipv6Addr, u32), usize>,
     bindings: BindingCache6,
+    /// MMA: each care-of address handed out (bound, or still forwarded to a new MMA)
+    /// → the home address it is for.
+    care_of_in_use: HashMap<Ipv6Addr, Ipv6Addr>,
+    /// MMA: home addresses forwarded to their new MMA → until when, and the care-of
+    /// address they had here.
+    forwarding: HashMap<Ipv6Addr, (SystemTime, Ipv6Addr)>,
 }
 
 impl HomeAgent6 {
@@ -338,6 +382,8 @@ impl HomeAgent6 {
             config,
             associations,
             by_home,
+            care_of_in_use: HashMap::new(),
+            forwarding: HashMap::new(),
         }
     }
 
@@ -353,13 +399,56 @@ impl HomeAgent6 {
 
     /// Removes the bindings whose lifetime lapsed at `now`; the updates take them off
     /// every worker. RFC 6275 §10.3.1.
+    /// An MMA's lapsed registrations take their multicast-map entries with them, and
+    /// its forwarding to a new MMA ends when its time is up.
     pub fn expire(&mut self, now: SystemTime) -> Vec<Update> {
-        self.bindings.expire(now)
+        if !matches!(self.config.role, Role6::MulticastAgent(_)) {
+            return self.bindings.expire(now);
+        }
+        let lapsed: Vec<(Ipv6Addr, Ipv6Addr)> = self
+            .bindings
+            .iter()
+            .filter(|(_, b)| b.expires <= now)
+            .map(|(home, b)| (*home, b.care_of))
+            .collect();
+        self.bindings.expire(now);
+        let ended: Vec<(Ipv6Addr, Ipv6Addr)> = self
+            .forwarding
+            .iter()
+            .filter(|(_, (until, _))| *until <= now)
+            .map(|(home, (_, care_of))| (*home, *care_of))
+            .collect();
+        let mut updates = Vec::new();
+        for (home, care_of) in lapsed.into_iter().chain(ended) {
+            self.forwarding.remove(&home);
+            if self.care_of_in_use.get(&care_of) == Some(&home) {
+                self.care_of_in_use.remove(&care_of);
+            }
+            updates.extend(multicast_removal(home, care_of));
+        }
+        updates
     }
 
     /// When [`expire`](Self::expire) has work next.
     pub fn next_expiry(&self) -> Option<SystemTime> {
-        self.bindings.next_expiry()
+        let forwarding = self.forwarding.values().map(|(until, _)| *until).min();
+        match (self.bindings.next_expiry(), forwarding) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// When forwarding `home` to its new MMA ends (MMA).
+    pub fn forwarding_until(&self, home: Ipv6Addr) -> Option<SystemTime> {
+        self.forwarding.get(&home).map(|(until, _)| *until)
+    }
+
+    /// The care-of address an MMA assigned to a registered home address.
+    pub fn assigned_care_of(&self, home: Ipv6Addr) -> Option<Ipv6Addr> {
+        match self.config.role {
+            Role6::MulticastAgent(_) => self.bindings.get(home).map(|b| b.care_of),
+            _ => None,
+        }
     }
 
     /// The Binding Refresh Request for the binding of `home`, None when it has none.
@@ -449,8 +538,16 @@ impl HomeAgent6 {
         a: &Addresses,
         now: SystemTime,
     ) -> Outcome {
-        if !bu.home_registration {
-            return Outcome::dropped(Reason::CorrespondentRegistration);
+        // RFC 5380 §6.1: a MAP takes local binding updates (M set); the home agent and
+        // the MMA (docs/mma-registration.md) home registrations (H set).
+        match self.config.role {
+            Role6::MobilityAnchorPoint if !bu.map_registration => {
+                return Outcome::dropped(Reason::NotLocalBindingUpdate);
+            }
+            Role6::HomeAgent | Role6::MulticastAgent(_) if !bu.home_registration => {
+                return Outcome::dropped(Reason::CorrespondentRegistration);
+            }
+            _ => {}
         }
         if bu.options.nonce_indices.is_some() {
             return Outcome::dropped(Reason::NonceIndicesInHomeRegistration);
@@ -487,6 +584,7 @@ impl HomeAgent6 {
             lifetime: 0,
             timestamp: bu.options.replay_protection,
             association: None,
+            assigned: None,
             updates: Vec::new(),
         };
         let Some(index) = self.association(a.home, auth.spi) else {
@@ -508,6 +606,10 @@ impl HomeAgent6 {
         // RFC 6275 §9.5.1: lifetime zero, or a care-of address equal to the home
         // address, asks for the binding to be deleted.
         if bu.lifetime == 0 || a.care_of == a.home {
+            if let Role6::MulticastAgent(settings) = &self.config.role {
+                let cap = settings.max_forward;
+                return self.mma_deregister(v, header, a, cap, now);
+            }
             return match self.bindings.deregister(a.home) {
                 Some(update) => {
                     v.updates.push(update);
@@ -517,26 +619,78 @@ impl HomeAgent6 {
                 None => v.deny(Reason::NotHomeAgentForThisMobileNode),
             };
         }
-        self.register(v, bu, index, a, now)
+        self.register(v, header, bu, index, a, now)
+    }
+
+    /// An MMA de-registration: the multicast-map entries go at once, or, when it names
+    /// the new MMA (docs/mma-registration.md), point at the new MMA until the time asked
+    /// for (capped at `cap`) is up.
+    fn mma_deregister(
+        &mut self,
+        mut v: Verdict,
+        header: &MobilityHeader<&[u8]>,
+        a: &Addresses,
+        cap: std::time::Duration,
+        now: SystemTime,
+    ) -> Verdict {
+        let Some(care_of) = self.bindings.get(a.home).map(|b| b.care_of) else {
+            return v.deny(Reason::NotHomeAgentForThisMobileNode);
+        };
+        self.bindings.deregister(a.home);
+        let moved = mma::new_mma(header).filter(|n| {
+            is_unicast_routable(n.address)
+                && n.seconds > 0
+                && !self.config.addresses.contains(&n.address)
+        });
+        let forward = moved.and_then(|n| {
+            let time = std::time::Duration::from_secs(u64::from(n.seconds)).min(cap);
+            Some((n.address, now.checked_add(time)?))
+        });
+        match forward {
+            Some((new_mma, until)) => {
+                let entry = MulticastEntry::to_new_mma(IpAddr::V6(new_mma), Encap::IpInIp);
+                for key in [a.home, care_of] {
+                    v.updates.push(Update::Multicast {
+                        key: IpAddr::V6(key),
+                        entry,
+                    });
+                }
+                self.forwarding.insert(a.home, (until, care_of));
+                v.reason = Reason::ForwardingToNewMma;
+            }
+            None => {
+                self.care_of_in_use.remove(&care_of);
+                v.updates.extend(multicast_removal(a.home, care_of));
+                v.reason = Reason::Deregistered;
+            }
+        }
+        v
     }
 
     /// RFC 6275 §10.3.1: the home address must be on a home subnet prefix; the lifetime
     /// granted is the one asked for, clamped to the configured maximum.
+    ///
+    /// A MAP: the RCoA must be in the MAP's prefixes (RFC 5380 §10, status 129). An MMA
+    /// binds the home address to a care-of address of its own ([`Self::mma_register`]).
     fn register(
         &mut self,
         mut v: Verdict,
+        header: &MobilityHeader<&[u8]>,
         bu: &BindingUpdate<'_>,
         index: usize,
         a: &Addresses,
         now: SystemTime,
     ) -> Verdict {
-        let on_home_subnet = self
+        let on_prefix = self
             .config
             .home_prefixes
             .iter()
             .any(|p| p.contains(IpAddr::V6(a.home)));
-        if !on_home_subnet {
-            return v.deny(Reason::NotHomeSubnet);
+        match self.config.role {
+            Role6::HomeAgent if !on_prefix => return v.deny(Reason::NotHomeSubnet),
+            Role6::MobilityAnchorPoint if !on_prefix => return v.deny(Reason::NotMapPrefix),
+            Role6::MulticastAgent(_) => return self.mma_register(v, header, bu, index, a, now),
+            _ => {}
         }
         if !is_unicast_routable(a.care_of) || self.config.addresses.contains(&a.care_of) {
             return v.deny(Reason::UnusableCareOf);
@@ -561,6 +715,88 @@ impl HomeAgent6 {
             Err(Refusal6::Full) => v.deny(Reason::InsufficientResources),
             Err(Refusal6::Invalid) => v.deny(Reason::UnusableCareOf),
         }
+    }
+
+    /// An MMA registration: the group from the vendor-specific option, a care-of address
+    /// from the MMA's prefixes (the one the home address has, else a free one), the
+    /// binding cache entry (home → assigned care-of address, for sequence numbers and
+    /// lifetime), and the multicast map: home and care-of address → the group.
+    fn mma_register(
+        &mut self,
+        mut v: Verdict,
+        header: &MobilityHeader<&[u8]>,
+        bu: &BindingUpdate<'_>,
+        index: usize,
+        a: &Addresses,
+        now: SystemTime,
+    ) -> Verdict {
+        let Some(group) = mma::multicast_group(header) else {
+            return v.deny(Reason::MissingMulticastGroup);
+        };
+        let Some(entry) = mma::usable_group(group)
+            .then(|| MulticastEntry::to_group(IpAddr::V6(group), Encap::IpInIp))
+            .flatten()
+        else {
+            return v.deny(Reason::UnusableMulticastGroup);
+        };
+        let Some(care_of) = self.free_care_of(a.home) else {
+            return v.deny(Reason::NoCareOfAddress);
+        };
+        let lifetime = bu.lifetime.min(self.config.max_lifetime_units());
+        let registration = HomeRegistration {
+            home: a.home,
+            care_of,
+            home_agent: a.destination,
+            lifetime: u32::from(lifetime) * 4,
+            sequence: bu.sequence,
+            link_local_compatibility: bu.link_local_compatibility,
+            spi: self.associations.get(index).map_or(0, |s| s.sa.spi),
+        };
+        let previous = self.bindings.get(a.home).map(|b| b.care_of);
+        match self.bindings.register(&registration, now) {
+            Ok(_) => {}
+            Err(Refusal6::Full) => return v.deny(Reason::InsufficientResources),
+            Err(Refusal6::Invalid) => return v.deny(Reason::NoCareOfAddress),
+        }
+        self.forwarding.remove(&a.home);
+        self.care_of_in_use.insert(care_of, a.home);
+        if let Some(old) = previous.filter(|old| *old != care_of) {
+            self.care_of_in_use.remove(&old);
+            v.updates.push(Update::RemoveMulticast {
+                key: IpAddr::V6(old),
+            });
+        }
+        for key in [a.home, care_of] {
+            v.updates.push(Update::Multicast {
+                key: IpAddr::V6(key),
+                entry,
+            });
+        }
+        v.lifetime = lifetime;
+        v.assigned = Some(care_of);
+        v.reason = Reason::Registered;
+        v
+    }
+
+    /// The care-of address for `home` at an MMA: the one it has (bound, or kept while
+    /// forwarding), else the first free candidate ([`mma::care_of_candidate`]) of the
+    /// MMA's prefixes, none of its own addresses.
+    fn free_care_of(&self, home: Ipv6Addr) -> Option<Ipv6Addr> {
+        if let Some(b) = self.bindings.get(home) {
+            return Some(b.care_of);
+        }
+        if let Some((_, care_of)) = self.forwarding.get(&home) {
+            return Some(*care_of);
+        }
+        /// Candidates tried per prefix: a bounded search, never a scan of the prefix.
+        const PROBES: u32 = 64;
+        self.config.home_prefixes.iter().find_map(|p| {
+            (0..PROBES)
+                .filter_map(|probe| mma::care_of_candidate(*p, home, probe))
+                .find(|c| {
+                    !self.care_of_in_use.contains_key(c) && !self.config.addresses.contains(c)
+                })
+        })
     }
 
     /// The association for (home address, SPI).
@@ -632,12 +868,17 @@ impl HomeAgent6 {
         };
         let association = v.association.and_then(|i| self.associations.get(i));
         let placeholder = [0u8; AUTHENTICATOR_LEN];
+        let assigned = v.assigned.map(|c| c.octets());
         let ba = MhRepr::BindingAcknowledgement(BindingAcknowledgement {
             status,
             key_management_mobility_capability: false,
             sequence: v.sequence,
             lifetime: v.lifetime,
             options: MobilityOptionsRepr {
+                // An MMA's assigned care-of address (docs/mma-registration.md).
+                vendor_specific: assigned
+                    .as_ref()
+                    .map(|c| mma::option(mma::subtype::ASSIGNED_CARE_OF, c)),
                 replay_protection: v.timestamp,
                 message_authentication: association.map(|_| MessageAuthentication {
                     subtype: authentication_subtype::MN_HA,
@@ -688,6 +929,19 @@ impl HomeAgent6 {
 pub fn sequence_greater(a: u16, b: u16) -> bool {
     let ahead = a.wrapping_sub(b);
     ahead != 0 && ahead < 0x8000
+}
+
+/// The updates that take an MMA's multicast-map entries for `home` and `care_of` off
+/// every worker.
+fn multicast_removal(home: Ipv6Addr, care_of: Ipv6Addr) -> [Update; 2] {
+    [
+        Update::RemoveMulticast {
+            key: IpAddr::V6(home),
+        },
+        Update::RemoveMulticast {
+            key: IpAddr::V6(care_of),
+        },
+    ]
 }
 
 /// Unicast and routable: not unspecified, loopback, multicast or link-local. RFC 6275

@@ -54,6 +54,7 @@ fn config() -> HomeAgent6Config {
         max_bindings: 16,
         security_associations: vec![sa(home()), sa(off_net())],
         operation: Default::default(),
+        role: Role6::HomeAgent,
     }
 }
 
@@ -73,6 +74,10 @@ struct Bu {
     nonce_indices: bool,
     /// (SPI, key) of the authentication option; None: no option.
     auth: Option<(u32, &'static [u8])>,
+    /// The M flag (HMIPv6 local binding update).
+    map_registration: bool,
+    /// A vendor-specific option of mipdp's vendor id: (sub-type, data).
+    vendor: Option<(u8, Vec<u8>)>,
 }
 
 impl Bu {
@@ -88,6 +93,8 @@ impl Bu {
             timestamp: Some(ntp(at) | 0x1234),
             nonce_indices: false,
             auth: Some((SPI, KEY)),
+            map_registration: false,
+            vendor: None,
         }
     }
 
@@ -99,8 +106,13 @@ impl Bu {
             sequence: self.sequence,
             acknowledge: true,
             home_registration: self.home_registration,
+            map_registration: self.map_registration,
             lifetime: self.lifetime,
             options: MobilityOptionsRepr {
+                vendor_specific: self
+                    .vendor
+                    .as_ref()
+                    .map(|(subtype, data)| crate::signalling::mma::option(*subtype, data)),
                 alternate_care_of_address: self.alternate_care_of,
                 nonce_indices: self.nonce_indices.then_some(NonceIndices {
                     home_nonce_index: 1,
@@ -568,4 +580,277 @@ proptest! {
             prop_assert!(o.updates.is_empty() && ha.bindings().is_empty());
         }
     }
+}
+
+// The same binding logic in the MAP and MMA roles.
+
+fn map_config() -> HomeAgent6Config {
+    HomeAgent6Config {
+        addresses: vec![addr("2001:db8:aaaa::1")],
+        home_prefixes: vec!["2001:db8:aaaa::/64".parse().unwrap()],
+        security_associations: vec![sa(addr("2001:db8:aaaa::42")), sa(addr("2001:db8:bbbb::42"))],
+        role: Role6::MobilityAnchorPoint,
+        ..config()
+    }
+}
+
+/// A local binding update: RCoA in the Home Address option, from the LCoA, M set.
+fn local_bu(rcoa: &str, sequence: u16, lifetime: u16, at: u64) -> Bu {
+    Bu {
+        destination: addr("2001:db8:aaaa::1"),
+        hoa: Some(addr(rcoa)),
+        source: addr("2001:db8:10::42"),
+        map_registration: true,
+        ..Bu::new(sequence, lifetime, at)
+    }
+}
+
+#[test]
+fn a_map_binds_the_rcoa_to_the_lcoa_and_tunnels_from_its_own_address() {
+    let mut map = HomeAgent6::new(map_config());
+    let rcoa = addr("2001:db8:aaaa::42");
+    let o = map.handle_binding_update(&local_bu("2001:db8:aaaa::42", 1, 50, 0).bytes(), t(0));
+    assert_eq!(o.reason, Reason::Registered);
+    let Some(Update::Binding { home, binding }) = o.updates.first() else {
+        panic!("no binding: {:?}", o.updates);
+    };
+    assert_eq!(*home, IpAddr::V6(rcoa));
+    assert_eq!(binding.source, IpAddr::V6(addr("2001:db8:aaaa::1")));
+    assert_eq!(
+        binding.care_of.as_slice(),
+        &[IpAddr::V6(addr("2001:db8:10::42"))]
+    );
+    let ip = Ipv6Packet::new_checked(o.reply.as_deref().unwrap()).unwrap();
+    let chain = walk_chain(ip.next_header(), ip.payload()).unwrap();
+    assert_eq!(ip.dst_addr(), addr("2001:db8:10::42"), "to the LCoA");
+    assert_eq!(chain.type2_home_address, Some(rcoa));
+    // Deregistration removes it.
+    let o = map.handle_binding_update(&local_bu("2001:db8:aaaa::42", 2, 0, 1).bytes(), t(1));
+    assert_eq!(o.reason, Reason::Deregistered);
+    assert_eq!(
+        o.updates,
+        vec![Update::RemoveBinding {
+            home: IpAddr::V6(rcoa)
+        }]
+    );
+}
+
+#[test]
+fn a_map_takes_only_local_binding_updates_for_rcoas_in_its_prefixes() {
+    let mut map = HomeAgent6::new(map_config());
+    let mut plain = local_bu("2001:db8:aaaa::42", 1, 50, 0);
+    plain.map_registration = false;
+    let o = map.handle_binding_update(&plain.bytes(), t(0));
+    assert_eq!(
+        (o.reason, o.reply.is_none()),
+        (Reason::NotLocalBindingUpdate, true)
+    );
+    let o = map.handle_binding_update(&local_bu("2001:db8:bbbb::42", 1, 50, 0).bytes(), t(0));
+    assert_eq!(o.reason, Reason::NotMapPrefix);
+    assert_eq!(read_ba_status(o.reply.as_deref().unwrap()), 129);
+    assert!(o.updates.is_empty() && map.bindings().is_empty());
+    // Keys and sequence numbers are checked as the home agent checks them.
+    let mut forged = local_bu("2001:db8:aaaa::42", 1, 50, 1);
+    forged.auth = Some((SPI, b"not the key"));
+    let o = map.handle_binding_update(&forged.bytes(), t(1));
+    assert_eq!(o.reason, Reason::FailedAuthentication);
+    assert!(map.bindings().is_empty());
+}
+
+fn read_ba_status(bytes: &[u8]) -> u8 {
+    let ip = Ipv6Packet::new_checked(bytes).unwrap();
+    let chain = walk_chain(ip.next_header(), ip.payload()).unwrap();
+    let header = MobilityHeader::new_checked(&ip.payload()[chain.upper_layer_offset..]).unwrap();
+    match MhRepr::parse(
+        &ip.src_addr(),
+        &ip.dst_addr(),
+        &header,
+        ChecksumMode::Ignore,
+    ) {
+        Ok(MhRepr::BindingAcknowledgement(ba)) => ba.status,
+        other => panic!("not a BA: {other:?}"),
+    }
+}
+
+fn mma_config() -> HomeAgent6Config {
+    HomeAgent6Config {
+        addresses: vec![addr("2001:db8:cc::1")],
+        home_prefixes: vec!["2001:db8:cc::/64".parse().unwrap()],
+        security_associations: vec![sa(addr("2001:db8:1::100")), sa(addr("2001:db8:1::101"))],
+        role: Role6::MulticastAgent(MmaSettings {
+            max_forward: Duration::from_secs(30),
+            peers: vec![],
+            correspondents: vec![],
+            correspondent_interval: Duration::from_secs(10),
+            correspondent_lifetime: 300,
+        }),
+        ..config()
+    }
+}
+
+const GROUP: &str = "ff3e:30:2001:db8:211:22ff:fe33:4455";
+
+fn mma_bu(home: &str, sequence: u16, lifetime: u16, at: u64, vendor: Option<(u8, Vec<u8>)>) -> Bu {
+    Bu {
+        destination: addr("2001:db8:cc::1"),
+        hoa: Some(addr(home)),
+        source: addr("2001:db8:cc:f::7"),
+        vendor,
+        ..Bu::new(sequence, lifetime, at)
+    }
+}
+
+fn group_option() -> Option<(u8, Vec<u8>)> {
+    Some((
+        crate::signalling::mma::subtype::MULTICAST_GROUP,
+        addr(GROUP).octets().to_vec(),
+    ))
+}
+
+/// The care-of address in a BA's vendor-specific option.
+fn assigned_in(bytes: &[u8]) -> Option<Ipv6Addr> {
+    let ip = Ipv6Packet::new_checked(bytes).unwrap();
+    let chain = walk_chain(ip.next_header(), ip.payload()).unwrap();
+    let header = MobilityHeader::new_checked(&ip.payload()[chain.upper_layer_offset..]).unwrap();
+    let v = MhRepr::parse(
+        &ip.src_addr(),
+        &ip.dst_addr(),
+        &header,
+        ChecksumMode::Ignore,
+    )
+    .ok()
+    .and_then(|m| match m {
+        MhRepr::BindingAcknowledgement(ba) => ba.options.vendor_specific,
+        _ => None,
+    })?;
+    assert_eq!(
+        (v.vendor_id, v.subtype),
+        (crate::signalling::mma::VENDOR_ID, 2)
+    );
+    Some(Ipv6Addr::from(<[u8; 16]>::try_from(v.data).ok()?))
+}
+
+fn multicast(key: &str, target: mipdp_dataplane::tables::MulticastTarget) -> Update {
+    Update::Multicast {
+        key: IpAddr::V6(addr(key)),
+        entry: mipdp_dataplane::tables::MulticastEntry {
+            target,
+            encap: Encap::IpInIp,
+        },
+    }
+}
+
+#[test]
+fn an_mma_assigns_a_care_of_address_and_maps_home_and_care_of_to_the_group() {
+    use mipdp_dataplane::tables::MulticastTarget::Group;
+    let mut mma = HomeAgent6::new(mma_config());
+    let o = mma.handle_binding_update(
+        &mma_bu("2001:db8:1::100", 1, 50, 0, group_option()).bytes(),
+        t(0),
+    );
+    assert_eq!(o.reason, Reason::Registered);
+    let reply = o.reply.as_deref().unwrap();
+    assert_eq!(read_ba_status(reply), 0);
+    assert_eq!(assigned_in(reply), Some(addr("2001:db8:cc::100")));
+    let group = Group(IpAddr::V6(addr(GROUP)));
+    assert_eq!(
+        o.updates,
+        vec![
+            multicast("2001:db8:1::100", group),
+            multicast("2001:db8:cc::100", group)
+        ]
+    );
+    assert_eq!(
+        mma.assigned_care_of(addr("2001:db8:1::100")),
+        Some(addr("2001:db8:cc::100"))
+    );
+    // A second mobile whose host bits collide gets the next free address.
+    let o = mma.handle_binding_update(
+        &{
+            let mut b = mma_bu("2001:db8:1::101", 1, 50, 1, group_option());
+            b.hoa = Some(addr("2001:db8:1::101"));
+            b
+        }
+        .bytes(),
+        t(1),
+    );
+    assert_eq!(
+        assigned_in(o.reply.as_deref().unwrap()),
+        Some(addr("2001:db8:cc::101"))
+    );
+    // Re-registering keeps the care-of address.
+    let o = mma.handle_binding_update(
+        &mma_bu("2001:db8:1::100", 2, 50, 2, group_option()).bytes(),
+        t(2),
+    );
+    assert_eq!(
+        assigned_in(o.reply.as_deref().unwrap()),
+        Some(addr("2001:db8:cc::100"))
+    );
+    // The lifetime ends it: both entries go.
+    assert_eq!(mma.next_expiry(), Some(t(201)), "the second mobile's");
+    let gone = mma.expire(t(202));
+    assert!(gone.contains(&Update::RemoveMulticast {
+        key: IpAddr::V6(addr("2001:db8:1::100"))
+    }));
+    assert!(gone.contains(&Update::RemoveMulticast {
+        key: IpAddr::V6(addr("2001:db8:cc::100"))
+    }));
+}
+
+#[test]
+fn an_mma_registration_without_a_usable_group_is_refused_with_128() {
+    let mut mma = HomeAgent6::new(mma_config());
+    let o = mma.handle_binding_update(&mma_bu("2001:db8:1::100", 1, 50, 0, None).bytes(), t(0));
+    assert_eq!(o.reason, Reason::MissingMulticastGroup);
+    assert_eq!(read_ba_status(o.reply.as_deref().unwrap()), 128);
+    let link_local = Some((1u8, addr("ff02::1").octets().to_vec()));
+    let o = mma.handle_binding_update(
+        &mma_bu("2001:db8:1::100", 2, 50, 1, link_local).bytes(),
+        t(1),
+    );
+    assert_eq!(o.reason, Reason::UnusableMulticastGroup);
+    let short = Some((1u8, vec![0xff; 15]));
+    let o = mma.handle_binding_update(&mma_bu("2001:db8:1::100", 3, 50, 2, short).bytes(), t(2));
+    assert_eq!(o.reason, Reason::MissingMulticastGroup);
+    assert!(mma.bindings().is_empty() && o.updates.is_empty());
+}
+
+#[test]
+fn a_deregistration_naming_the_new_mma_forwards_for_the_capped_time_then_removes() {
+    use mipdp_dataplane::tables::MulticastTarget::NewMma;
+    let mut mma = HomeAgent6::new(mma_config());
+    mma.handle_binding_update(
+        &mma_bu("2001:db8:1::100", 1, 50, 0, group_option()).bytes(),
+        t(0),
+    );
+    let mut data = addr("2001:db8:dd::1").octets().to_vec();
+    data.extend_from_slice(&3600u32.to_be_bytes());
+    let moved = Some((crate::signalling::mma::subtype::NEW_MMA, data));
+    let o = mma.handle_binding_update(&mma_bu("2001:db8:1::100", 2, 0, 1, moved).bytes(), t(1));
+    assert_eq!(o.reason, Reason::ForwardingToNewMma);
+    assert_eq!(read_ba_status(o.reply.as_deref().unwrap()), 0);
+    let to = NewMma(IpAddr::V6(addr("2001:db8:dd::1")));
+    assert_eq!(
+        o.updates,
+        vec![
+            multicast("2001:db8:1::100", to),
+            multicast("2001:db8:cc::100", to)
+        ]
+    );
+    // 3600 s asked, capped at mma.max_forward (30 s).
+    assert_eq!(mma.forwarding_until(addr("2001:db8:1::100")), Some(t(31)));
+    assert_eq!(mma.next_expiry(), Some(t(31)));
+    assert!(mma.expire(t(30)).is_empty());
+    assert_eq!(mma.expire(t(31)).len(), 2);
+    assert_eq!(mma.next_expiry(), None);
+    // Without the option the entries go at once.
+    mma.handle_binding_update(
+        &mma_bu("2001:db8:1::100", 3, 50, 40, group_option()).bytes(),
+        t(40),
+    );
+    let o = mma.handle_binding_update(&mma_bu("2001:db8:1::100", 4, 0, 41, None).bytes(), t(41));
+    assert_eq!(o.reason, Reason::Deregistered);
+    assert_eq!(o.updates.len(), 2);
+    assert!(matches!(o.updates[0], Update::RemoveMulticast { .. }));
 }
