@@ -27,7 +27,7 @@
 //! and says so beside the rule.
 
 pub mod config;
-mod packet;
+pub(crate) mod packet;
 pub mod security;
 
 use std::collections::HashMap;
