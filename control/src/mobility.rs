@@ -21,6 +21,7 @@ use mipdp_dataplane::{Action, Forwarder, PacketBuf};
 use mipdp_dpdk::{Mbuf, MbufBatch, Mempool, TxQueue};
 
 use crate::node::NodePlan;
+use crate::registration::cn::{CorrespondentRegistrar, CorrespondentStats};
 use crate::registration::mip6::{RefreshError, Registrar6, Registration6Stats, Toward};
 use crate::registration::{Registrar, RegistrationStats};
 
@@ -99,6 +100,8 @@ pub struct Control {
     registrar: Option<Registrar>,
     /// The Mobile IPv6 home agent, when `[home_agent6]` is configured.
     registrar6: Option<Registrar6>,
+    /// The correspondent node, when `[correspondent]` is configured.
+    correspondent: Option<CorrespondentRegistrar>,
     /// The configured routes, for the frames the control thread originates.
     routes: Vec<(
         mipdp_dataplane::tables::Prefix,
@@ -136,6 +139,8 @@ pub struct ControlStats {
     pub mip4: Option<RegistrationStats>,
     /// The Mobile IPv6 home agent's counters (None: no `[home_agent6]`).
     pub mip6: Option<Registration6Stats>,
+    /// The correspondent node's counters (None: no `[correspondent]`).
+    pub cn: Option<CorrespondentStats>,
 }
 
 impl Control {
@@ -191,9 +196,17 @@ impl Control {
             .home_agent6
             .clone()
             .map(|ha| Registrar6::new(ha, port_macs.clone(), links));
+        let correspondent = plan.correspondent.clone().map(|c| {
+            CorrespondentRegistrar::new(
+                c,
+                crate::signalling::cn::Secrets::generate(),
+                port_macs.clone(),
+            )
+        });
         let stats = ControlStats {
             mip4: registrar.as_ref().map(|r| r.stats),
             mip6: registrar6.as_ref().map(|r| r.stats),
+            cn: correspondent.as_ref().map(|r| r.stats),
             ..ControlStats::default()
         };
         // The configured neighbours are known from the start (the workers have them).
@@ -226,6 +239,7 @@ impl Control {
                 },
                 registrar,
                 registrar6,
+                correspondent,
                 routes,
                 stats,
             },
@@ -389,6 +403,19 @@ impl Control {
             );
             self.stats.mip6 = Some(r.stats);
         }
+        if let Some(r) = &mut self.correspondent {
+            let inject = &self.inject;
+            r.poll(
+                &mut self.updates,
+                (std::time::SystemTime::now(), std::time::Instant::now()),
+                &mut |port, bytes| {
+                    send_frame(pool, control_tx, inject, port, bytes.len(), |f| {
+                        f.copy_from_slice(bytes)
+                    })
+                },
+            );
+            self.stats.cn = Some(r.stats);
+        }
         let now = std::time::Instant::now();
         while let Some((port, hop)) = self.resolve.pop() {
             // Every packet to an unresolved next hop asks; the wire sees one request per
@@ -458,9 +485,48 @@ impl Control {
         }
     }
 
+    /// Hands a punted Mobility Header message to the correspondent node when it is one
+    /// of its messages (or there is no home agent), else to the Mobile IPv6 home agent.
+    fn binding_update(&mut self, m: &Mbuf) {
+        if self.correspondent.is_some()
+            && (self.registrar6.is_none()
+                || m.data().get(14..).is_some_and(crate::signalling::cn::wants))
+        {
+            self.correspondent_message(m);
+            return;
+        }
+        self.home_agent_message(m);
+    }
+
+    /// Hands a punted Mobility Header message to the correspondent node.
+    fn correspondent_message(&mut self, m: &Mbuf) {
+        let Some(r) = &mut self.correspondent else {
+            return;
+        };
+        let port = self
+            .port_ids
+            .iter()
+            .position(|p| *p == m.port())
+            .map_or(u16::MAX, |p| p as u16);
+        let (known, routes, ha) = (&self.known, &self.routes, &self.registrar6);
+        r.handle(
+            m.data(),
+            port,
+            &mut self.updates,
+            &|dst| toward(routes, known, dst),
+            &|home| {
+                ha.as_ref()
+                    .is_some_and(|h| h.home_agent().bindings().get(home).is_some())
+            },
+            std::time::SystemTime::now(),
+            std::time::Instant::now(),
+        );
+        self.stats.cn = Some(r.stats);
+    }
+
     /// Hands a punted Mobility Header message to the Mobile IPv6 home agent, if there is
     /// one, and learns a mobile node that came home and deregistered.
-    fn binding_update(&mut self, m: &Mbuf) {
+    fn home_agent_message(&mut self, m: &Mbuf) {
         let Some(r) = &mut self.registrar6 else {
             return;
         };
@@ -879,6 +945,9 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
     }
     if let Some(mip6) = &c.mip6 {
         parts.push(mip6.text());
+    }
+    if let Some(cn) = &c.cn {
+        parts.push(cn.text());
     }
     parts.join(" ")
 }

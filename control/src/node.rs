@@ -297,6 +297,8 @@ pub struct NodePlan {
     pub home_agent: Option<crate::signalling::mip4::HomeAgentConfig>,
     /// The Mobile IPv6 home agent (`[home_agent6]`), when binding updates are answered.
     pub home_agent6: Option<crate::signalling::mip6::HomeAgent6Config>,
+    /// The correspondent node (`[correspondent]`), when return routability is answered.
+    pub correspondent: Option<crate::signalling::cn::CorrespondentConfig>,
 }
 
 /// A configuration entry that cannot be used: key, value, what is expected.
@@ -779,6 +781,7 @@ impl NodeSection {
             later,
             home_agent: None,
             home_agent6: None,
+            correspondent: None,
         })
     }
 }

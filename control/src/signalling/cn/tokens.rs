@@ -61,6 +61,30 @@ impl Secrets {
         Ok(Secrets { kcn, nonce_key })
     }
 
+    /// [`from_os`](Self::from_os), or, if `/dev/urandom` cannot be read (a sandbox
+    /// without /dev), keys hashed by std's randomly keyed SipHash (its keys come from the
+    /// operating system too), with a warning.
+    pub fn generate() -> Secrets {
+        match Secrets::from_os() {
+            Ok(s) => s,
+            Err(e) => {
+                use std::hash::BuildHasher;
+                log::warn!(
+                    "/dev/urandom: {e}; the correspondent node's Kcn and nonce key come from std's hash seed"
+                );
+                let mut bytes = [0u8; 2 * KCN_LEN];
+                for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+                    let v = std::collections::hash_map::RandomState::new().hash_one(i);
+                    chunk.copy_from_slice(&v.to_be_bytes()[..chunk.len()]);
+                }
+                let (mut kcn, mut nonce_key) = ([0u8; KCN_LEN], [0u8; KCN_LEN]);
+                kcn.copy_from_slice(&bytes[..KCN_LEN]);
+                nonce_key.copy_from_slice(&bytes[KCN_LEN..]);
+                Secrets { kcn, nonce_key }
+            }
+        }
+    }
+
     /// Fixed secrets, for tests and golden vectors.
     pub fn fixed(kcn: [u8; KCN_LEN], nonce_key: [u8; KCN_LEN]) -> Secrets {
         Secrets { kcn, nonce_key }
