@@ -11,6 +11,7 @@ use mipdp_dataplane::port::template::Templates;
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 
+use crate::signalling::cn::{CorrespondentConfig, CorrespondentSection};
 use crate::signalling::mip4::{HomeAgentConfig, HomeAgentSection, MobileNodeId};
 use crate::signalling::mip6::{HomeAgent6Config, HomeAgent6Section};
 
@@ -184,6 +185,9 @@ pub struct Config {
     pub map: Option<crate::signalling::hmip6::MapSection>,
     /// `[mma]`: MMA registrations (mobility mode, role mma).
     pub mma: Option<crate::signalling::mma::MmaSection>,
+    /// `[correspondent]`: return routability and correspondent registrations (mobility
+    /// mode, role correspondent).
+    pub correspondent: Option<CorrespondentSection>,
     /// The frames of each port's `rx_template_pcap`, by port index (loaded and checked
     /// with the configuration; None for a port without one).
     #[serde(skip)]
@@ -422,6 +426,13 @@ impl Config {
                     "mode = \"mobility\" in [dataplane]: the forwarder does not answer binding updates",
                 ))
             }
+            (Mode::Forwarder, _) if self.correspondent.is_some() => {
+                return Err(invalid(
+                    "correspondent",
+                    "(present)".into(),
+                    "mode = \"mobility\" in [dataplane]: the forwarder does not answer return routability",
+                ))
+            }
             (Mode::Forwarder, _) => {}
         }
         let need = self.mbufs_needed();
@@ -476,6 +487,10 @@ impl Config {
         };
         plan.mma = match &self.mma {
             Some(section) => Some(self.check_mma(node, section, &plan)?),
+            None => None,
+        };
+        plan.correspondent = match &self.correspondent {
+            Some(section) => Some(self.check_correspondent(node, section, &plan)?),
             None => None,
         };
         Ok(plan)
@@ -641,6 +656,54 @@ impl Config {
             })
             .count();
         room.min(node.max_profiles.saturating_sub(destination_profiles))
+    }
+
+    /// Checks `[correspondent]` against the rest of the file: the role, its addresses
+    /// among the node's (only those have the Mobility Header punted to the control
+    /// thread), and room on the workers beside the home agents' bindings and the static
+    /// `[[cache]]` entries (each cached home address takes a cache entry and a
+    /// node-destination profile).
+    fn check_correspondent(
+        &self,
+        node: &NodeSection,
+        section: &CorrespondentSection,
+        plan: &NodePlan,
+    ) -> Result<CorrespondentConfig, crate::node::Bad> {
+        use crate::node::Bad;
+        let cn = section.check()?;
+        if !node.roles.iter().any(|r| r == "correspondent") {
+            return Err(Bad {
+                key: "node.roles".into(),
+                value: format!("{:?}", node.roles),
+                expected: "\"correspondent\" among them: [correspondent] answers return routability for that role".into(),
+            });
+        }
+        for (i, a) in cn.addresses.iter().enumerate() {
+            if !plan.addrs6.contains(a) {
+                return Err(Bad {
+                    key: format!("correspondent.addresses[{i}]"),
+                    value: a.to_string(),
+                    expected: "one of node.addresses too: the Mobility Header is handed to the control thread only for the node's own addresses".into(),
+                });
+            }
+        }
+        let room = self.registration_room(node, plan);
+        let home_agents = plan.home_agent.as_ref().map_or(0, |h| h.max_bindings)
+            + plan.home_agent6.as_ref().map_or(0, |h| h.max_bindings);
+        let cache_room = mipdp_dataplane::tables::TableLimits::default()
+            .cache
+            .saturating_sub(self.cache.len());
+        let most = room.saturating_sub(home_agents).min(cache_room);
+        if cn.max_cache_entries > most {
+            return Err(Bad {
+                key: "correspondent.max_cache_entries".into(),
+                value: cn.max_cache_entries.to_string(),
+                expected: format!(
+                    "at most {most} (each cached home address takes a binding-cache entry and a node-destination profile on every worker, beside the home agents' bindings: raise node.max_profiles or lower this)"
+                ),
+            });
+        }
+        Ok(cn)
     }
 
     /// Checks `[home_agent6]` against the rest of the file as `[home_agent]` is: the role,
@@ -1235,6 +1298,47 @@ mod mobility_tests {
                 e.contains(key) && e.contains(hint),
                 "want {key} / {hint}: {e}"
             );
+        }
+    }
+
+    #[test]
+    fn correspondent_section_is_checked_against_the_node() {
+        let cn = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/correspondent.toml"
+        ))
+        .unwrap();
+        let plan = Config::parse(&cn, "correspondent.toml")
+            .unwrap()
+            .plan()
+            .unwrap();
+        let c = plan.correspondent.expect("[correspondent]");
+        assert_eq!(c.max_lifetime, 420);
+        for (from, to, key) in [
+            (
+                "roles = [\"correspondent\"]",
+                "roles = [\"router\"]",
+                "node.roles",
+            ),
+            (
+                "addresses = [\"2001:db8:50::1\"]\nmax_lifetime",
+                "addresses = [\"2001:db8:50::2\"]\nmax_lifetime",
+                "correspondent.addresses[0]",
+            ),
+            (
+                "max_cache_entries = 4096",
+                "max_cache_entries = 100000",
+                "correspondent.max_cache_entries",
+            ),
+            (
+                "max_lifetime = 420 ",
+                "max_lifetime = 600 ",
+                "correspondent.max_lifetime",
+            ),
+        ] {
+            assert!(cn.contains(from), "{from}");
+            let e = err(&cn.replace(from, to));
+            assert!(e.contains(key), "want {key}: {e}");
         }
     }
 

@@ -21,6 +21,7 @@ use mipdp_dataplane::{Action, Forwarder, PacketBuf};
 use mipdp_dpdk::{Mbuf, MbufBatch, Mempool, TxQueue};
 
 use crate::node::NodePlan;
+use crate::registration::cn::{CorrespondentRegistrar, CorrespondentStats};
 use crate::registration::mip6::{RefreshError, Registrar6, Registration6Stats, Toward};
 use crate::registration::{Registrar, RegistrationStats};
 
@@ -102,6 +103,8 @@ pub struct Control {
     /// The HMIPv6 MAP (`[map]`) and the MMA (`[mma]`): the same binding logic in their
     /// roles, each answering binding updates to its own addresses.
     anchors: Vec<Registrar6>,
+    /// The correspondent node, when `[correspondent]` is configured.
+    correspondent: Option<CorrespondentRegistrar>,
     /// The configured routes, for the frames the control thread originates.
     routes: Vec<(
         mipdp_dataplane::tables::Prefix,
@@ -141,6 +144,8 @@ pub struct ControlStats {
     pub mip6: Option<Registration6Stats>,
     /// The MAP's and MMA's counters, each with its counter prefix (`map`, `mma`).
     pub anchors: Vec<(&'static str, Registration6Stats)>,
+    /// The correspondent node's counters (None: no `[correspondent]`).
+    pub cn: Option<CorrespondentStats>,
 }
 
 impl Control {
@@ -201,10 +206,18 @@ impl Control {
             .flatten()
             .map(|c| Registrar6::new(c, port_macs.clone(), links.clone()))
             .collect();
+        let correspondent = plan.correspondent.clone().map(|c| {
+            CorrespondentRegistrar::new(
+                c,
+                crate::signalling::cn::Secrets::generate(),
+                port_macs.clone(),
+            )
+        });
         let stats = ControlStats {
             mip4: registrar.as_ref().map(|r| r.stats),
             mip6: registrar6.as_ref().map(|r| r.stats),
             anchors: anchors.iter().map(Registrar6::counted).collect(),
+            cn: correspondent.as_ref().map(|r| r.stats),
             ..ControlStats::default()
         };
         // The configured neighbours are known from the start (the workers have them).
@@ -238,6 +251,7 @@ impl Control {
                 registrar,
                 registrar6,
                 anchors,
+                correspondent,
                 routes,
                 stats,
             },
@@ -416,6 +430,19 @@ impl Control {
             );
         }
         self.stats.anchors = self.anchors.iter().map(Registrar6::counted).collect();
+        if let Some(r) = &mut self.correspondent {
+            let inject = &self.inject;
+            r.poll(
+                &mut self.updates,
+                (std::time::SystemTime::now(), std::time::Instant::now()),
+                &mut |port, bytes| {
+                    send_frame(pool, control_tx, inject, port, bytes.len(), |f| {
+                        f.copy_from_slice(bytes)
+                    })
+                },
+            );
+            self.stats.cn = Some(r.stats);
+        }
         let now = std::time::Instant::now();
         while let Some((port, hop)) = self.resolve.pop() {
             // Every packet to an unresolved next hop asks; the wire sees one request per
@@ -486,14 +513,60 @@ impl Control {
     }
 
     /// Hands a punted Mobility Header message to the MAP or MMA whose address it is sent
-    /// to, else to the Mobile IPv6 home agent, if there is one, and learns a mobile node
-    /// that came home and deregistered.
+    /// to; else to the correspondent node when it is one of its messages (or there is no
+    /// home agent); else to the Mobile IPv6 home agent.
     fn binding_update(&mut self, m: &Mbuf) {
         let destination = m
             .data()
             .get(38..54)
             .and_then(|b| <[u8; 16]>::try_from(b).ok())
             .map(std::net::Ipv6Addr::from);
+        let to_anchor = destination.is_some_and(|d| {
+            self.anchors
+                .iter()
+                .any(|r| r.home_agent().config().addresses.contains(&d))
+        });
+        if !to_anchor
+            && self.correspondent.is_some()
+            && (self.registrar6.is_none()
+                || m.data().get(14..).is_some_and(crate::signalling::cn::wants))
+        {
+            self.correspondent_message(m);
+            return;
+        }
+        self.home_agent_message(m, destination);
+    }
+
+    /// Hands a punted Mobility Header message to the correspondent node.
+    fn correspondent_message(&mut self, m: &Mbuf) {
+        let Some(r) = &mut self.correspondent else {
+            return;
+        };
+        let port = self
+            .port_ids
+            .iter()
+            .position(|p| *p == m.port())
+            .map_or(u16::MAX, |p| p as u16);
+        let (known, routes, ha) = (&self.known, &self.routes, &self.registrar6);
+        r.handle(
+            m.data(),
+            port,
+            &mut self.updates,
+            &|dst| toward(routes, known, dst),
+            &|home| {
+                ha.as_ref()
+                    .is_some_and(|h| h.home_agent().bindings().get(home).is_some())
+            },
+            std::time::SystemTime::now(),
+            std::time::Instant::now(),
+        );
+        self.stats.cn = Some(r.stats);
+    }
+
+    /// Hands a punted Mobility Header message to the MAP or MMA whose address
+    /// (`destination`) it is sent to, else to the Mobile IPv6 home agent, if there is one,
+    /// and learns a mobile node that came home and deregistered.
+    fn home_agent_message(&mut self, m: &Mbuf, destination: Option<std::net::Ipv6Addr>) {
         let anchor = self
             .anchors
             .iter_mut()
@@ -920,6 +993,9 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
     }
     for (prefix, stats) in &c.anchors {
         parts.push(stats.text_as(prefix));
+    }
+    if let Some(cn) = &c.cn {
+        parts.push(cn.text());
     }
     parts.join(" ")
 }

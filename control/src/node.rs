@@ -301,6 +301,8 @@ pub struct NodePlan {
     pub map: Option<crate::signalling::mip6::HomeAgent6Config>,
     /// The multicast mobility management agent (`[mma]`), when MMA registrations are.
     pub mma: Option<crate::signalling::mip6::HomeAgent6Config>,
+    /// The correspondent node (`[correspondent]`), when return routability is answered.
+    pub correspondent: Option<crate::signalling::cn::CorrespondentConfig>,
 }
 
 /// A configuration entry that cannot be used: key, value, what is expected.
@@ -785,6 +787,7 @@ impl NodeSection {
             home_agent6: None,
             map: None,
             mma: None,
+            correspondent: None,
         })
     }
 }

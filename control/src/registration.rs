@@ -795,6 +795,7 @@ fn gratuitous_arp(eth_src: [u8; 6], hardware: [u8; 6], home: Ipv4Addr) -> [u8; M
     f
 }
 
+pub mod cn;
 pub mod mip6;
 
 #[cfg(test)]

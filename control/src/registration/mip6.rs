@@ -525,7 +525,7 @@ impl Registrar6 {
 }
 
 /// The sender's MAC and the IPv6 packet of an untagged Ethernet frame.
-fn split(frame: &[u8]) -> Result<([u8; 6], &[u8]), FrameError6> {
+pub(crate) fn split(frame: &[u8]) -> Result<([u8; 6], &[u8]), FrameError6> {
     let (Some(eth), Some(packet)) = (frame.get(..ETHERNET_LEN), frame.get(ETHERNET_LEN..)) else {
         return Err(FrameError6::Truncated);
     };
@@ -541,7 +541,7 @@ fn split(frame: &[u8]) -> Result<([u8; 6], &[u8]), FrameError6> {
 }
 
 /// The IPv6 address at byte `at` of `packet` (8: source, 24: destination).
-fn address_at(packet: &[u8], at: usize) -> Option<Ipv6Addr> {
+pub(crate) fn address_at(packet: &[u8], at: usize) -> Option<Ipv6Addr> {
     let bytes: [u8; 16] = packet.get(at..at + 16)?.try_into().ok()?;
     Some(Ipv6Addr::from(bytes))
 }

@@ -2,6 +2,7 @@
 //! current time, returning the reply to send and the table updates to make. No sockets
 //! and no DPDK here; the control thread feeds punted packets in and sends what comes out.
 
+pub mod cn;
 pub mod hmip6;
 pub mod mip4;
 pub mod mip6;
