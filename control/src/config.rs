@@ -188,6 +188,9 @@ pub struct Config {
     /// `[correspondent]`: return routability and correspondent registrations (mobility
     /// mode, role correspondent).
     pub correspondent: Option<CorrespondentSection>,
+    /// `[foreign_agent]`: Mobile IPv4 agent advertisements and registration relaying
+    /// (mobility mode, role foreign-agent).
+    pub foreign_agent: Option<crate::signalling::fa::ForeignAgentSection>,
     /// The frames of each port's `rx_template_pcap`, by port index (loaded and checked
     /// with the configuration; None for a port without one).
     #[serde(skip)]
@@ -426,6 +429,13 @@ impl Config {
                     "mode = \"mobility\" in [dataplane]: the forwarder does not answer binding updates",
                 ))
             }
+            (Mode::Forwarder, _) if self.foreign_agent.is_some() => {
+                return Err(invalid(
+                    "foreign_agent",
+                    "(present)".into(),
+                    "mode = \"mobility\" in [dataplane]: the forwarder does not relay registrations",
+                ))
+            }
             (Mode::Forwarder, _) if self.correspondent.is_some() => {
                 return Err(invalid(
                     "correspondent",
@@ -491,6 +501,10 @@ impl Config {
         };
         plan.correspondent = match &self.correspondent {
             Some(section) => Some(self.check_correspondent(node, section, &plan)?),
+            None => None,
+        };
+        plan.foreign_agent = match &self.foreign_agent {
+            Some(section) => Some(self.check_foreign_agent(node, section, &plan)?),
             None => None,
         };
         Ok(plan)
@@ -792,6 +806,94 @@ impl Config {
             }
         }
         Ok(ha)
+    }
+
+    /// Checks `[foreign_agent]` against the rest of the file: the role, its care-of and
+    /// link addresses among the node's (only those have registrations punted and
+    /// tunnels ended), each link's port and the connected route it is on, and room in
+    /// the workers' visitor lists.
+    fn check_foreign_agent(
+        &self,
+        node: &NodeSection,
+        section: &crate::signalling::fa::ForeignAgentSection,
+        plan: &NodePlan,
+    ) -> Result<crate::signalling::fa::ForeignAgentConfig, crate::node::Bad> {
+        use crate::node::Bad;
+        let bad = |key: String, value: String, expected: &str| Bad {
+            key,
+            value,
+            expected: expected.to_string(),
+        };
+        if !node.roles.iter().any(|r| r == "foreign-agent") {
+            return Err(bad(
+                "node.roles".into(),
+                format!("{:?}", node.roles),
+                "\"foreign-agent\" among them: [foreign_agent] relays registrations for that role",
+            ));
+        }
+        let devices: Vec<&str> = self.ports.iter().map(|p| p.device.as_str()).collect();
+        let mut links = Vec::new();
+        for (i, l) in section.links.iter().enumerate() {
+            let address = section.link_address(i)?;
+            let Some(port) = devices.iter().position(|d| *d == l.port) else {
+                return Err(bad(
+                    format!("foreign_agent.link[{i}].port"),
+                    l.port.clone(),
+                    "the device of one of the [[port]] sections",
+                ));
+            };
+            let port = port as u16;
+            if !plan.addrs4.contains(&address) {
+                return Err(bad(
+                    format!("foreign_agent.link[{i}].address"),
+                    address.to_string(),
+                    "one of node.addresses too: registrations are handed to the control thread only for the node's own addresses",
+                ));
+            }
+            let connected = plan.updates.iter().find_map(|u| match u {
+                mipdp_dataplane::update::Update::Route { prefix, route }
+                    if route.next_hop.is_none()
+                        && route.port == port
+                        && prefix.contains(std::net::IpAddr::V4(address)) =>
+                {
+                    Some(prefix.prefix_len())
+                }
+                _ => None,
+            });
+            let Some(prefix_len) = connected else {
+                return Err(bad(
+                    format!("foreign_agent.link[{i}].address"),
+                    address.to_string(),
+                    "an address inside a [[route]] without via on the link's port (the visited link)",
+                ));
+            };
+            links.push(crate::signalling::fa::VisitedLink {
+                port,
+                address,
+                prefix_len,
+            });
+        }
+        let fa = section.check(links)?;
+        for (i, a) in fa.care_of_addresses.iter().enumerate() {
+            if !plan.addrs4.contains(a) {
+                return Err(bad(
+                    format!("foreign_agent.care_of_addresses[{i}]"),
+                    a.to_string(),
+                    "one of node.addresses too: tunnels to the care-of address end only at the node's own addresses",
+                ));
+            }
+        }
+        let room = plan.limits.visitors.saturating_sub(self.visitors.len());
+        if fa.max_visitors > room {
+            return Err(bad(
+                "foreign_agent.max_visitors".into(),
+                fa.max_visitors.to_string(),
+                &format!(
+                    "at most {room} (what each worker's visitor list holds, less the static [[visitor]] entries)"
+                ),
+            ));
+        }
+        Ok(fa)
     }
 
     /// Checks `[home_agent]` and what it needs from the rest of the file: the role, its

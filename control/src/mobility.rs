@@ -22,6 +22,7 @@ use mipdp_dpdk::{Mbuf, MbufBatch, Mempool, TxQueue};
 
 use crate::node::NodePlan;
 use crate::registration::cn::{CorrespondentRegistrar, CorrespondentStats};
+use crate::registration::fa::{ForeignAgentRelay, ForeignAgentStats};
 use crate::registration::mip6::{RefreshError, Registrar6, Registration6Stats, Toward};
 use crate::registration::{Registrar, RegistrationStats};
 
@@ -105,6 +106,8 @@ pub struct Control {
     anchors: Vec<Registrar6>,
     /// The correspondent node, when `[correspondent]` is configured.
     correspondent: Option<CorrespondentRegistrar>,
+    /// The Mobile IPv4 foreign agent, when `[foreign_agent]` is configured.
+    foreign_agent: Option<ForeignAgentRelay>,
     /// The configured routes, for the frames the control thread originates.
     routes: Vec<(
         mipdp_dataplane::tables::Prefix,
@@ -146,6 +149,8 @@ pub struct ControlStats {
     pub anchors: Vec<(&'static str, Registration6Stats)>,
     /// The correspondent node's counters (None: no `[correspondent]`).
     pub cn: Option<CorrespondentStats>,
+    /// The foreign agent's counters (None: no `[foreign_agent]`).
+    pub fa: Option<ForeignAgentStats>,
 }
 
 impl Control {
@@ -213,11 +218,16 @@ impl Control {
                 port_macs.clone(),
             )
         });
+        let foreign_agent = plan
+            .foreign_agent
+            .clone()
+            .map(|fa| ForeignAgentRelay::new(fa, port_macs.clone(), std::time::Instant::now()));
         let stats = ControlStats {
             mip4: registrar.as_ref().map(|r| r.stats),
             mip6: registrar6.as_ref().map(|r| r.stats),
             anchors: anchors.iter().map(Registrar6::counted).collect(),
             cn: correspondent.as_ref().map(|r| r.stats),
+            fa: foreign_agent.as_ref().map(|r| r.stats),
             ..ControlStats::default()
         };
         // The configured neighbours are known from the start (the workers have them).
@@ -250,6 +260,7 @@ impl Control {
                 },
                 registrar,
                 registrar6,
+                foreign_agent,
                 anchors,
                 correspondent,
                 routes,
@@ -382,7 +393,7 @@ impl Control {
         self.updates.flush();
         for _ in 0..PUNT_BUDGET {
             let Some(m) = self.punts.pop() else { break };
-            self.punted(&m);
+            self.punted(&m, pool, control_tx);
         }
         if let Some(r) = &mut self.registrar {
             let known = &self.known;
@@ -443,6 +454,19 @@ impl Control {
             );
             self.stats.cn = Some(r.stats);
         }
+        if let Some(r) = &mut self.foreign_agent {
+            let inject = &self.inject;
+            r.poll(
+                &mut self.updates,
+                std::time::Instant::now(),
+                &mut |port, bytes| {
+                    send_frame(pool, control_tx, inject, port, bytes.len(), |f| {
+                        f.copy_from_slice(bytes)
+                    })
+                },
+            );
+            self.stats.fa = Some(r.stats);
+        }
         let now = std::time::Instant::now();
         while let Some((port, hop)) = self.resolve.pop() {
             // Every packet to an unresolved next hop asks; the wire sees one request per
@@ -472,7 +496,53 @@ impl Control {
         !self.punts.is_empty()
     }
 
-    fn punted(&mut self, m: &Mbuf) {
+    /// The port index a punted frame arrived on (u16::MAX: not one of the node's).
+    fn port_index(&self, m: &Mbuf) -> u16 {
+        self.port_ids
+            .iter()
+            .position(|p| *p == m.port())
+            .map_or(u16::MAX, |p| p as u16)
+    }
+
+    /// Hands a punted registration frame to the foreign agent: a request from a visited
+    /// link relayed to its home agent (toward which the route and a known neighbour
+    /// lead; an unknown next hop is asked for with ARP), or a home agent's reply.
+    fn foreign_agent_message(
+        &mut self,
+        m: &Mbuf,
+        pool: &Mempool,
+        control_tx: &mut [Option<TxQueue>],
+    ) {
+        let port = self.port_index(m);
+        let Some(fa) = &mut self.foreign_agent else {
+            return;
+        };
+        let (known, routes, inject, resolve) =
+            (&self.known, &self.routes, &self.inject, &self.resolve);
+        fa.registration(
+            m.data(),
+            port,
+            &mut self.updates,
+            &|dst| {
+                let found = toward_ip(routes, known, IpAddr::V4(dst));
+                if found.is_none() {
+                    if let Some((port, hop)) = next_hop(routes, IpAddr::V4(dst)) {
+                        let _ = resolve.push((port, hop));
+                    }
+                }
+                found
+            },
+            std::time::Instant::now(),
+            &mut |port, bytes| {
+                send_frame(pool, control_tx, inject, port, bytes.len(), |f| {
+                    f.copy_from_slice(bytes)
+                })
+            },
+        );
+        self.stats.fa = Some(fa.stats);
+    }
+
+    fn punted(&mut self, m: &Mbuf, pool: &Mempool, control_tx: &mut [Option<TxQueue>]) {
         let d = m.data();
         let ethertype = d.get(12..14).map(|b| u16::from_be_bytes([b[0], b[1]]));
         match ethertype {
@@ -502,7 +572,26 @@ impl Control {
                 } =>
             {
                 self.stats.signalling += 1;
-                self.registration(m);
+                let port = self.port_index(m);
+                match &self.foreign_agent {
+                    Some(fa) if fa.wants(d, port) => {
+                        self.foreign_agent_message(m, pool, control_tx)
+                    }
+                    _ => self.registration(m),
+                }
+            }
+            Some(0x0800) if self.foreign_agent.is_some() && crate::registration::fa::is_icmp(d) => {
+                self.stats.signalling += 1;
+                let port = self.port_index(m);
+                if let Some(fa) = &mut self.foreign_agent {
+                    let inject = &self.inject;
+                    fa.solicitation(d, port, std::time::Instant::now(), &mut |port, bytes| {
+                        send_frame(pool, control_tx, inject, port, bytes.len(), |f| {
+                            f.copy_from_slice(bytes)
+                        })
+                    });
+                    self.stats.fa = Some(fa.stats);
+                }
             }
             Some(0x86dd) if carries_mobility_header(d) => {
                 self.stats.signalling += 1;
@@ -856,13 +945,36 @@ fn toward(
     known: &std::collections::HashMap<(u16, IpAddr), [u8; 6]>,
     dst: std::net::Ipv6Addr,
 ) -> Option<Toward> {
-    let dst = IpAddr::V6(dst);
+    toward_ip(routes, known, IpAddr::V6(dst))
+}
+
+/// The port of the longest configured route to `dst` and its next hop (`dst` itself on
+/// a connected prefix).
+fn next_hop(
+    routes: &[(
+        mipdp_dataplane::tables::Prefix,
+        mipdp_dataplane::tables::Route,
+    )],
+    dst: IpAddr,
+) -> Option<(u16, IpAddr)> {
     let (_, route) = routes
         .iter()
         .filter(|(p, _)| p.contains(dst))
         .max_by_key(|(p, _)| p.prefix_len())?;
-    let hop = route.next_hop.unwrap_or(dst);
-    known.get(&(route.port, hop)).map(|mac| (route.port, *mac))
+    Some((route.port, route.next_hop.unwrap_or(dst)))
+}
+
+/// [`toward`] for either family.
+fn toward_ip(
+    routes: &[(
+        mipdp_dataplane::tables::Prefix,
+        mipdp_dataplane::tables::Route,
+    )],
+    known: &std::collections::HashMap<(u16, IpAddr), [u8; 6]>,
+    dst: IpAddr,
+) -> Option<Toward> {
+    let (port, hop) = next_hop(routes, dst)?;
+    known.get(&(port, hop)).map(|mac| (port, *mac))
 }
 
 /// Sends a frame of `len` bytes that `fill` writes (into zeros), out of port index
@@ -996,6 +1108,9 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
     }
     if let Some(cn) = &c.cn {
         parts.push(cn.text());
+    }
+    if let Some(fa) = &c.fa {
+        parts.push(fa.text());
     }
     parts.join(" ")
 }

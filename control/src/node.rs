@@ -303,6 +303,8 @@ pub struct NodePlan {
     pub mma: Option<crate::signalling::mip6::HomeAgent6Config>,
     /// The correspondent node (`[correspondent]`), when return routability is answered.
     pub correspondent: Option<crate::signalling::cn::CorrespondentConfig>,
+    /// The Mobile IPv4 foreign agent (`[foreign_agent]`), when it advertises and relays.
+    pub foreign_agent: Option<crate::signalling::fa::ForeignAgentConfig>,
 }
 
 /// A configuration entry that cannot be used: key, value, what is expected.
@@ -785,6 +787,7 @@ impl NodeSection {
             later,
             home_agent: None,
             home_agent6: None,
+            foreign_agent: None,
             map: None,
             mma: None,
             correspondent: None,

@@ -670,15 +670,15 @@ impl Registrar {
 
 /// A registration request as it arrived.
 #[derive(Debug)]
-struct Request<'a> {
-    sender_mac: [u8; 6],
-    from: SocketAddrV4,
-    to: Ipv4Addr,
-    payload: &'a [u8],
+pub(crate) struct Request<'a> {
+    pub(crate) sender_mac: [u8; 6],
+    pub(crate) from: SocketAddrV4,
+    pub(crate) to: Ipv4Addr,
+    pub(crate) payload: &'a [u8],
 }
 
 /// Reads an untagged Ethernet frame carrying IPv4/UDP to port 434, checksums verified.
-fn parse(frame: &[u8]) -> Result<Request<'_>, FrameError> {
+pub(crate) fn parse(frame: &[u8]) -> Result<Request<'_>, FrameError> {
     let (Some(eth), Some(ip)) = (frame.get(..ETHERNET_LEN), frame.get(ETHERNET_LEN..)) else {
         return Err(FrameError::Truncated);
     };
@@ -728,7 +728,7 @@ fn ip_error(e: mipdp_dataplane::wire::Error) -> FrameError {
 
 /// An Ethernet/IPv4/UDP frame from `src` to `dst` carrying `payload`, padded to the
 /// minimum frame length. RFC 768, RFC 791.
-fn udp_frame(
+pub(crate) fn udp_frame(
     eth_src: [u8; 6],
     eth_dst: [u8; 6],
     src: SocketAddrV4,
@@ -796,6 +796,7 @@ fn gratuitous_arp(eth_src: [u8; 6], hardware: [u8; 6], home: Ipv4Addr) -> [u8; M
 }
 
 pub mod cn;
+pub mod fa;
 pub mod mip6;
 
 #[cfg(test)]

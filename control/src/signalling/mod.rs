@@ -3,6 +3,7 @@
 //! and no DPDK here; the control thread feeds punted packets in and sends what comes out.
 
 pub mod cn;
+pub mod fa;
 pub mod hmip6;
 pub mod mip4;
 pub mod mip6;
