@@ -1204,6 +1204,49 @@ mod mobility_tests {
     }
 
     #[test]
+    fn the_foreign_agent_example_advertises_and_its_errors_name_the_key() {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/foreign-agent.toml"),
+        )
+        .unwrap();
+        let plan = Config::parse(&text, "fa.toml").unwrap().plan().unwrap();
+        let fa = plan.foreign_agent.expect("[foreign_agent]");
+        assert_eq!(fa.links[0].port, 0);
+        assert_eq!(fa.links[0].prefix_len, 24);
+        for (from, to, key) in [
+            (
+                "port = \"net_tap0\"\naddress",
+                "port = \"net_tap9\"\naddress",
+                "foreign_agent.link[0].port",
+            ),
+            (
+                "address = \"172.16.0.1\"",
+                "address = \"172.16.0.9\"",
+                "foreign_agent.link[0].address",
+            ),
+            (
+                "care_of_addresses = [\"203.0.113.1\"]",
+                "care_of_addresses = [\"203.0.113.7\"]",
+                "foreign_agent.care_of_addresses[0]",
+            ),
+            (
+                "roles = [\"foreign-agent\"]",
+                "roles = [\"router\"]",
+                "node.roles",
+            ),
+        ] {
+            assert!(text.contains(from), "{from}");
+            let e = Config::parse(&text.replacen(from, to, 1), "fa.toml")
+                .err()
+                .expect("refused");
+            assert!(
+                format!("{e:?}").contains(&format!("key: \"{key}\"")),
+                "{e:?}"
+            );
+        }
+    }
+
+    #[test]
     fn the_home_agent_example_registers_mobiles() {
         let plan = Config::parse(&example(), "ha.toml")
             .unwrap()
