@@ -1031,3 +1031,64 @@ fn a_packet_too_big_for_the_tunnel_without_df_leaves_as_outer_fragments() {
     );
     assert_eq!(e.snapshot().fragments, 1);
 }
+
+/// Duplicate address detection (RFC 4862 §5.4.2): a node on the home link that tries a
+/// bound home address for itself sends a solicitation from the unspecified address
+/// without a Source Link-Layer Address option; the home agent defends the address as its
+/// proxy (RFC 6275 §10.4.1) with an advertisement to all nodes (RFC 4861 §7.2.4), S and O
+/// clear (§7.2.8: a proxy does not override).
+#[test]
+fn duplicate_address_detection_of_a_bound_home_address_is_answered_to_all_nodes() {
+    let pool = MemPool::new(8);
+    let home: Ipv6Addr = "2001:db8:1::100".parse().unwrap();
+    let own = [IpAddr::V4(NODE4), IpAddr::V6(node6())];
+    let mut profiles = roles::home_agent(&own);
+    profiles.push(roles::home_address(1, IpAddr::V6(home)));
+    let mut e = engine(profiles);
+    let mut dad = solicitation(Ipv6Addr::UNSPECIFIED, home);
+    // Drop the Source Link-Layer Address option (8 bytes) and fix the lengths and sum.
+    dad.truncate(dad.len() - 8);
+    let plen = (dad.len() - 14 - 40) as u16;
+    dad[18..20].copy_from_slice(&plen.to_be_bytes());
+    dad[14 + 40 + 2..14 + 40 + 4].fill(0);
+    let group: [u8; 16] = dad[14 + 24..14 + 40].try_into().unwrap();
+    let sum = checksum::combine(&[
+        checksum::pseudo_header_v6([0; 16], group, 58, u32::from(plen)),
+        checksum::sum(&dad[14 + 40..]),
+    ]);
+    dad[14 + 40 + 2..14 + 40 + 4].copy_from_slice(&checksum::finish(sum).to_be_bytes());
+
+    // Not bound yet: nobody answers for it.
+    assert_eq!(run(&mut e, &pool, 0, &dad).0, Action::Punt);
+    assert_eq!(e.snapshot().nd_replies, 0);
+
+    e.tables_mut()
+        .bindings
+        .insert(
+            IpAddr::V6(home),
+            binding(ip("2001:db8:99::7"), Encap::IpInIp, IpAddr::V6(node6())),
+        )
+        .unwrap();
+    let all_nodes = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+    let mut na = vec![136, 0, 0, 0, 0, 0, 0, 0];
+    na.extend_from_slice(&home.octets());
+    na.extend_from_slice(&[2, 1]);
+    na.extend_from_slice(&MAC0);
+    let sum = checksum::combine(&[
+        checksum::pseudo_header_v6(node6().octets(), all_nodes.octets(), 58, na.len() as u32),
+        checksum::sum(&na),
+    ]);
+    na[2..4].copy_from_slice(&checksum::finish(sum).to_be_bytes());
+    let (action, out) = run(&mut e, &pool, 0, &dad);
+    assert_eq!(action, Action::Forward(0));
+    assert_eq!(
+        out,
+        eth(
+            [0x33, 0x33, 0, 0, 0, 1],
+            MAC0,
+            0x86dd,
+            &ipv6(node6(), all_nodes, 58, 255, 0, &na)
+        )
+    );
+    assert_eq!(e.snapshot().nd_replies, 1);
+}
