@@ -836,6 +836,11 @@ config_text() {
 
 if [ "$WRITE" -eq 1 ]; then
     HEADING="## Mobility paths (net_null, template frames, 1 worker core)"
+    # A storm run chosen with --only keeps its own section, so that it does not replace the
+    # last run of all the mobility paths (a default run has the storm in the main section).
+    if [ -n "$ONLY" ] && { wants ha-1k-storm || wants ha-1k-flood; }; then
+        HEADING="## Mobility paths under a registration storm (net_null, template frames, 1 worker core)"
+    fi
     CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     ONLINE_CPUS=$(cat /sys/devices/system/cpu/online 2>/dev/null || echo "?")
     DPDK_VERSION=$(pkg-config --modversion libdpdk 2>/dev/null ||
