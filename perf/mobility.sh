@@ -2,7 +2,9 @@
 # Mobility paths benchmark: per-core Mpps of mipdp's home agent (IPv4-in-IPv4 with 1k and
 # 1M bindings), MAP decapsulation + re-encapsulation, and TOS marking with 10k service
 # profiles, side by side in one run with mipdp's forwarder mode and dpdk-testpmd (io and
-# mac) on the same DPDK virtual NICs (two net_null ports) and the same cores.
+# mac) on the same DPDK virtual NICs (two net_null ports) and the same cores; and the 1k
+# home agent while a Mobile IPv4 registration storm (or a flood of bogus requests) runs
+# through its control thread.
 #
 # net_null hands out buffers whose bytes are whatever the buffer held. Every mipdp
 # contender therefore runs with `[[port]] rx_template_pcap` (a benchmark aid): each frame
@@ -23,8 +25,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PROG=perf/mobility.sh
 TARGET_FWD=0.70  # HA with 1M bindings / mipdp forwarder (templates), at least
 TARGET_SCALE=1.50 # per-packet cost of HA 1M / HA 1k, at most
+TARGET_STORM=0.90 # HA 1k data forwarding with a registration storm / without, at least
+TARGET_REGISTRATIONS=50000 # MIPv4 registrations accepted per second by the control thread
 
-ALL_CONTENDERS=(testpmd-io testpmd-mac fwd-plain fwd ha-1k ha-1m map tos)
+# The default run; ha-1k-flood only runs when --only names it.
+DEFAULT_CONTENDERS=(testpmd-io testpmd-mac fwd-plain fwd ha-1k ha-1m map tos ha-1k-storm)
+ALL_CONTENDERS=("${DEFAULT_CONTENDERS[@]}" ha-1k-flood)
 
 usage() {
     cat <<EOF
@@ -40,7 +46,12 @@ Runs, one at a time on two net_null ports with forwarding on one core:
   map          mipdp HMIPv6 MAP: IPv6-in-IPv6 to the MAP decapsulated and re-encapsulated to
                the LCoA by 1k RCoA bindings
   tos          the 1k home agent plus 10k AAA-source service profiles marking DSCP
-and compares forwarded Mpps.
+  ha-1k-storm  ha-1k while every K-th frame of port 0 is an authenticated MIPv4
+               Registration Request (HMAC-MD5) that the control thread accepts and that
+               moves one of M mobiles' bindings
+  ha-1k-flood  the same with bogus authenticators (only with --only)
+and compares forwarded Mpps (for the storm: data packets forwarded; the requests are not
+forwarded), and the registrations the control thread handled per second.
 
 Options:
   --quick             3 s per contender, 1 round (defaults otherwise: 10 s, 3 rounds)
@@ -52,6 +63,8 @@ Options:
   --bindings-large N  bindings of ha-1m (default 1000000)
   --bindings-small N  bindings of ha-1k, map and tos (default 1000)
   --profiles N        service profiles of tos (default 10000)
+  --storm-every K     one frame in K of port 0 is a registration request (default 20)
+  --storm-mobiles M   mobile nodes registering in the storm (default 64)
   --period S          stats period in whole seconds (default 1)
   --warmup N          stats periods discarded at the start of each run (default 1)
   --main-core C       DPDK main lcore / mipdp control thread (default 0)
@@ -83,6 +96,8 @@ FRAMES=1000000
 BINDINGS_LARGE=1000000
 BINDINGS_SMALL=1000
 PROFILES=10000
+STORM_EVERY=20
+STORM_MOBILES=64
 PERIOD=1
 WARMUP=1
 MAIN_CORE=0
@@ -103,6 +118,8 @@ while [ "$#" -gt 0 ]; do
         --bindings-large) need_value "$@"; BINDINGS_LARGE=$2; shift ;;
         --bindings-small) need_value "$@"; BINDINGS_SMALL=$2; shift ;;
         --profiles) need_value "$@"; PROFILES=$2; shift ;;
+        --storm-every) need_value "$@"; STORM_EVERY=$2; shift ;;
+        --storm-mobiles) need_value "$@"; STORM_MOBILES=$2; shift ;;
         --period) need_value "$@"; PERIOD=$2; shift ;;
         --warmup) need_value "$@"; WARMUP=$2; shift ;;
         --main-core) need_value "$@"; MAIN_CORE=$2; shift ;;
@@ -124,7 +141,7 @@ else
     : "${DURATION:=10}" "${REPEATS:=3}"
 fi
 
-for v in DURATION REPEATS FRAMES BINDINGS_LARGE BINDINGS_SMALL PROFILES PERIOD WARMUP MAIN_CORE WORKER_CORE; do
+for v in DURATION REPEATS FRAMES BINDINGS_LARGE BINDINGS_SMALL PROFILES STORM_EVERY STORM_MOBILES PERIOD WARMUP MAIN_CORE WORKER_CORE; do
     is_uint "${!v}" || die "$v must be a whole number, got '${!v}'"
 done
 [ "$DURATION" -ge 1 ] || die "--duration must be at least 1 second"
@@ -135,6 +152,8 @@ done
 [ "$BINDINGS_LARGE" -le 4194304 ] || die "--bindings-large is at most 4194304 (the address plan)"
 [ "$PROFILES" -ge 2 ] && [ "$PROFILES" -le 131072 ] || die "--profiles must be 2..131072"
 [ "$MAIN_CORE" -ne "$WORKER_CORE" ] || die "--main-core and --worker-core must differ"
+[ "$STORM_EVERY" -ge 2 ] || die "--storm-every must be at least 2"
+[ "$STORM_MOBILES" -ge 1 ] && [ "$STORM_MOBILES" -le 65534 ] || die "--storm-mobiles must be 1..65534"
 
 if [ -n "$ONLY" ]; then
     IFS=, read -r -a CONTENDERS <<<"$ONLY"
@@ -143,7 +162,7 @@ if [ -n "$ONLY" ]; then
             die "--only: unknown contender '$who' (one of: ${ALL_CONTENDERS[*]})"
     done
 else
-    CONTENDERS=("${ALL_CONTENDERS[@]}")
+    CONTENDERS=("${DEFAULT_CONTENDERS[@]}")
 fi
 NC=${#CONTENDERS[@]}
 
@@ -243,6 +262,8 @@ declare -A LABEL=(
     [ha-1m]="mipdp HA, $(human "$BINDINGS_LARGE") bindings"
     [map]="mipdp MAP decap + re-encap, $(human "$BINDINGS_SMALL") bindings"
     [tos]="mipdp HA + TOS, $(human "$PROFILES") profiles"
+    [ha-1k-storm]="mipdp HA, $(human "$BINDINGS_SMALL") bindings, registration storm"
+    [ha-1k-flood]="mipdp HA, $(human "$BINDINGS_SMALL") bindings, bogus-request flood"
 )
 # Template frame length of each contender: net_null is given this size, so the template
 # source only copies (no length change); testpmd and the plain forwarder get the home
@@ -250,14 +271,17 @@ declare -A LABEL=(
 HA_FRAME=78  # 14 Ethernet + 64 IPv4
 MAP_FRAME=118 # 14 Ethernet + 40 outer IPv6 + 64 IPv6
 declare -A SIZE=([testpmd-io]=$HA_FRAME [testpmd-mac]=$HA_FRAME [fwd-plain]=$HA_FRAME [fwd]=$HA_FRAME
-    [ha-1k]=$HA_FRAME [ha-1m]=$HA_FRAME [map]=$MAP_FRAME [tos]=$HA_FRAME)
+    [ha-1k]=$HA_FRAME [ha-1m]=$HA_FRAME [map]=$MAP_FRAME [tos]=$HA_FRAME
+    [ha-1k-storm]=$HA_FRAME [ha-1k-flood]=$HA_FRAME)
 # The engine counter that must have grown by every packet sent (the traffic is the kind
 # being measured): checked on mipdp's final counters.
-declare -A EXPECT=([ha-1k]=encap_ipip [ha-1m]=encap_ipip [map]=decap_ip6ip6 [tos]=hits_aaa-source)
+declare -A EXPECT=([ha-1k]=encap_ipip [ha-1m]=encap_ipip [map]=decap_ip6ip6 [tos]=hits_aaa-source
+    [ha-1k-storm]=encap_ipip [ha-1k-flood]=encap_ipip)
 declare -A CONFIG=()
 declare -A GEN_CMD=()
 
 wants() { [[ " ${CONTENDERS[*]} " == *" $1 "* ]]; }
+is_storm() { [[ "$1" == ha-1k-storm || "$1" == ha-1k-flood ]]; }
 
 gen() {
     local who=$1
@@ -281,9 +305,20 @@ fi
 if wants fwd-plain; then
     gen fwd-plain forwarder
 fi
-if wants ha-1k; then
+if wants ha-1k || wants ha-1k-storm || wants ha-1k-flood; then
     gen ha-1k ha --bindings "$BINDINGS_SMALL" --pcap "$DATA/ha-1k.pcap"
 fi
+# The storm's requests replace every K-th frame of port 0's templates only (port 1 gets
+# ha-1k's), so each mobile's requests reach the control thread in the order written.
+for who in ha-1k-storm ha-1k-flood; do
+    if wants "$who"; then
+        auth=valid
+        [ "$who" = ha-1k-storm ] || auth=bogus
+        gen "$who" ha --bindings "$BINDINGS_SMALL" --pcap "$DATA/$who.pcap" \
+            --second-port-pcap "$DATA/ha-1k.pcap" --storm-every "$STORM_EVERY" \
+            --storm-mobiles "$STORM_MOBILES" --storm-authenticators "$auth"
+    fi
+done
 if wants map; then
     gen map map --bindings "$BINDINGS_SMALL" --pcap "$DATA/map.pcap"
 fi
@@ -343,9 +378,56 @@ rates_mipdp() {
     ' "$1"
 }
 
-# The sum of mipdp's drop counters at each stats period (they are cumulative).
+# The sum of mipdp's drop counters at each stats period (they are cumulative), leaving out
+# the counter named by $2 (if any).
 drops_mipdp() {
-    awk '/^stats drops/ { s = 0; for (i = 3; i <= NF; i++) { split($i, kv, "="); s += kv[2] } print s }' "$1"
+    awk -v except="${2:-}" '/^stats drops/ {
+        s = 0; for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] != except) s += kv[2] }
+        print s }' "$1"
+}
+
+# The storm's figures over the measured periods (cumulative counters at period $2 and $3):
+# seconds, then per second: requests handled by the home agent (every mip4_ outcome),
+# accepted (mip4_registered), replayed, failed authentication, replies sent, replies
+# abandoned, requests the workers could not punt (punt_full), frames received.
+storm_mipdp() {
+    awk -v from="$2" -v to="$3" '
+        /^stats elapsed=/ {
+            for (i = 2; i <= NF; i++) {
+                split($i, kv, "=")
+                if (kv[1] == "elapsed") el = kv[2]
+                if (kv[1] == "rx") rx += kv[2]
+            }
+            next
+        }
+        /^stats drops/ {
+            n++; t[n] = el; frames[n] = rx; rx = 0
+            for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "punt_full") pf[n] = kv[2] }
+            next
+        }
+        /^stats engine/ {
+            h = 0
+            for (i = 3; i <= NF; i++) {
+                split($i, kv, "=")
+                k = kv[1]
+                if (k !~ /^mip4_/) continue
+                if (k == "mip4_registered") acc[n] = kv[2]
+                if (k == "mip4_replayed") rep[n] = kv[2]
+                if (k == "mip4_failed_authentication") fa[n] = kv[2]
+                if (k == "mip4_replies") rpl[n] = kv[2]
+                if (k == "mip4_replies_abandoned") ab[n] = kv[2]
+                if (k ~ /^mip4_(frame_|replies|gratuitous|returns_|expiries|bindings)/) continue
+                h += kv[2]
+            }
+            hd[n] = h
+        }
+        END {
+            s = t[to] - t[from]
+            if (s <= 0) { print "0 0 0 0 0 0 0 0 0"; exit }
+            printf "%.3f %.0f %.0f %.0f %.0f %.0f %.0f %.0f %.0f\n", s, (hd[to] - hd[from]) / s,
+                (acc[to] - acc[from]) / s, (rep[to] - rep[from]) / s, (fa[to] - fa[from]) / s,
+                (rpl[to] - rpl[from]) / s, (ab[to] - ab[from]) / s, (pf[to] - pf[from]) / s,
+                (frames[to] - frames[from]) / s }' "$1"
 }
 
 rates_of() {
@@ -372,6 +454,8 @@ startup_timeout() {
 }
 
 declare -A RUNS=()
+declare -A SHARES=() # contender -> the worker's on-CPU % of each round
+WORKER_SHARE=n/a
 declare -A FIRST_CMD=()
 declare -A STARTUP=() # contender -> seconds from start to "running" (round 1)
 WARNINGS=()
@@ -395,13 +479,22 @@ run_contender() {
     CUR_PID=$!
     CUR_PREFIX=$prefix
 
-    local started=$SECONDS got=0 running=""
+    local started=$SECONDS got=0 running="" cpu_from=""
     local deadline=$((started + timeout + (WARMUP + SAMPLES) * PERIOD * 3 + 30))
     while :; do
         [ -f "$log" ] || fail_run "$who" "$log" "lost its output file $log (deleted by something else?)"
         got=$(rates_of "$who" "$log" | wc -l)
         if [ -z "$running" ] && [ "$got" -gt 0 ]; then running=$((SECONDS - started)); fi
-        [ "$got" -ge "$need" ] && break
+        if [ -z "$cpu_from" ] && [ "$got" -ge $((skip + WARMUP)) ]; then
+            cpu_from=$(worker_cpu "$CUR_PID" "$who")
+        fi
+        if [ "$got" -ge "$need" ]; then
+            WORKER_SHARE=$(worker_cpu "$CUR_PID" "$who" | awk -v from="$cpu_from" '
+                BEGIN { split(from, a, " ") }
+                { wall = $1 - a[1]; if ($2 == "" || a[2] == "" || wall <= 0) print "n/a"
+                  else printf "%.0f\n", 100 * ($2 - a[2]) / wall }')
+            break
+        fi
         if ! kill -0 "$CUR_PID" 2>/dev/null; then
             local rc=0
             wait "$CUR_PID" || rc=$?
@@ -444,7 +537,51 @@ run_contender() {
     if [[ "$who" != testpmd-* ]]; then
         check_mipdp "$who" "$log" "$need"
     fi
+    if is_storm "$who"; then
+        storm_run "$who" "$log" "$need"
+    fi
+    if [ "$WORKER_SHARE" != n/a ]; then
+        printf '    %-42s worker on core %s %s %% of the measured time\n' "" "$WORKER_CORE" "$WORKER_SHARE"
+        SHARES[$who]="${SHARES[$who]:-} $WORKER_SHARE"
+    fi
     RESULT=$mean
+}
+
+# The worker thread's time on its core: "wall-clock-ns on-CPU-ns" (from its schedstat), or
+# only the clock when the thread is not found (testpmd: its forwarding lcore thread is not
+# named alike). The worker shares core $WORKER_CORE with whatever else the scheduler puts
+# there; its on-CPU share over the measured periods shows how much of the core it had.
+worker_cpu() {
+    local pid=$1 who=$2 t run=""
+    if [[ "$who" != testpmd-* ]]; then
+        for t in /proc/"$pid"/task/*; do
+            if [ "$(cat "$t/comm" 2>/dev/null)" = mipdp-worker-0 ]; then
+                run=$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null) || run=""
+                break
+            fi
+        done
+    fi
+    echo "$(date +%s%N) $run"
+}
+
+# Keeps one storm run's figures (per second over the measured periods) and prints them.
+declare -A ST_HANDLED=() ST_ACCEPTED=() ST_REPLAYED=() ST_FAILED=() ST_REPLIES=() ST_ABANDONED=()
+declare -A ST_PUNTFULL=() ST_FRAMES=()
+storm_run() {
+    local who=$1 log=$2 need=$3
+    local secs handled accepted replayed failed replies abandoned puntfull frames
+    read -r secs handled accepted replayed failed replies abandoned puntfull frames \
+        <<<"$(storm_mipdp "$log" "$WARMUP" "$need")"
+    ST_HANDLED[$who]="${ST_HANDLED[$who]:-} $handled"
+    ST_ACCEPTED[$who]="${ST_ACCEPTED[$who]:-} $accepted"
+    ST_REPLAYED[$who]="${ST_REPLAYED[$who]:-} $replayed"
+    ST_FAILED[$who]="${ST_FAILED[$who]:-} $failed"
+    ST_REPLIES[$who]="${ST_REPLIES[$who]:-} $replies"
+    ST_ABANDONED[$who]="${ST_ABANDONED[$who]:-} $abandoned"
+    ST_PUNTFULL[$who]="${ST_PUNTFULL[$who]:-} $puntfull"
+    ST_FRAMES[$who]="${ST_FRAMES[$who]:-} $frames"
+    printf '    %-42s %8s requests/s handled (%s accepted, %s replayed, %s failed authentication), %s replies/s, %s abandoned/s, %s/s not punted (queue full), over %s s\n' \
+        "" "$handled" "$accepted" "$replayed" "$failed" "$replies" "$abandoned" "$puntfull" "$secs"
 }
 
 # Checks a mipdp run: no drops while measured, and (mobility) every packet sent did the
@@ -452,8 +589,11 @@ run_contender() {
 check_mipdp() {
     local who=$1 log=$2 need=$3
     grep -q '^final drops' "$log" || { note "$who: mipdp printed no final counters after SIGTERM (see $log)"; return; }
-    local dropped
-    dropped=$(drops_mipdp "$log" | awk -v from="$WARMUP" -v to="$need" '
+    local dropped except=""
+    # A storm beyond what the control thread takes fills the punt queue: those drops are
+    # the storm's (reported with it), not the forwarding path's.
+    if is_storm "$who"; then except=punt_full; fi
+    dropped=$(drops_mipdp "$log" "$except" | awk -v from="$WARMUP" -v to="$need" '
         NR == from { a = $1 } NR == to { b = $1 } END { printf "%.0f", b - a }')
     if [ "${dropped:-0}" -gt 0 ]; then
         note "${LABEL[$who]} dropped $dropped packets while measured: $(grep '^final drops' "$log" |
@@ -569,6 +709,70 @@ if wants ha-1m && wants ha-1k; then
     target_line "HA per-packet cost, $(human "$BINDINGS_LARGE") / $(human "$BINDINGS_SMALL") bindings" "$(ratio "$(med ha-1k)" "$(med ha-1m)")" "<=" "$TARGET_SCALE"
 fi
 
+# The storm: data forwarding with it / without, and what the control thread handled (the
+# medians of each figure over the rounds).
+smed() {
+    local -n arr=$1
+    # shellcheck disable=SC2086
+    if [ -n "${arr[$2]:-}" ]; then median ${arr[$2]} | awk '{ printf "%.0f", $1 }'; else echo 0; fi
+}
+for who in ha-1k-storm ha-1k-flood; do
+    if wants "$who" && wants ha-1k; then
+        what="with a registration storm"
+        [ "$who" = ha-1k-storm ] || what="with a flood of bogus requests"
+        target_line "HA $(human "$BINDINGS_SMALL") data packets forwarded per second $what / without" \
+            "$(ratio "$(med "$who")" "$(med ha-1k)")" ">=" "$TARGET_STORM"
+    fi
+done
+# The same per second of the worker's time on its core: on a shared machine a busy control
+# core pushes other work onto the worker's core, which the wall-clock ratio counts against
+# the storm.
+share_med() {
+    # shellcheck disable=SC2086
+    if [ -n "${SHARES[$1]:-}" ]; then median ${SHARES[$1]}; else echo 0; fi
+}
+STORM_CPU=()
+for who in ha-1k ha-1k-storm ha-1k-flood; do
+    wants "$who" || continue
+    STORM_CPU+=("$(printf '%s: %s Mpps of data forwarded with the worker on its core %s %% of the time (median) = %s Mpps per second of worker CPU time' \
+        "${LABEL[$who]}" "$(fmt2 "$(med "$who")")" "$(awk -v s="$(share_med "$who")" 'BEGIN { printf "%.0f", s }')" \
+        "$(fmt2 "$(awk -v m="$(med "$who")" -v s="$(share_med "$who")" 'BEGIN { print (s > 0 ? 100 * m / s : 0) }')")")")
+done
+for who in ha-1k-storm ha-1k-flood; do
+    if wants "$who" && wants ha-1k; then
+        STORM_CPU+=("$(printf '%s / without, per second of worker CPU time = %s' "${LABEL[$who]}" \
+            "$(ratio "$(awk -v m="$(med "$who")" -v s="$(share_med "$who")" 'BEGIN { print (s > 0 ? m / s : 0) }')" \
+                "$(awk -v m="$(med ha-1k)" -v s="$(share_med ha-1k)" 'BEGIN { print (s > 0 ? m / s : 0) }')")")")
+    fi
+done
+
+if wants ha-1k-storm; then
+    ACCEPTED=$(smed ST_ACCEPTED ha-1k-storm)
+    text="MIPv4 registrations accepted per second by the control thread, end to end (ha-1k-storm)"
+    if [ "$ACCEPTED" -lt "$TARGET_REGISTRATIONS" ] && [ "$(smed ST_PUNTFULL ha-1k-storm)" -eq 0 ]; then
+        # The control thread took every request offered: a lower bound only.
+        TARGETS+=("$text = at least $ACCEPTED, all that the storm offered (target ≥ $TARGET_REGISTRATIONS): **not measured** (offer more with a smaller --storm-every)")
+    else
+        target_line "$text" "$ACCEPTED" ">=" "$TARGET_REGISTRATIONS"
+    fi
+fi
+
+storm_rows() {
+    local sep=$1
+    for who in ha-1k-storm ha-1k-flood; do
+        wants "$who" || continue
+        local frames offered
+        frames=$(smed ST_FRAMES "$who")
+        offered=$(awk -v h="$(smed ST_HANDLED "$who")" -v p="$(smed ST_PUNTFULL "$who")" 'BEGIN { printf "%.0f", h + p }')
+        printf "$sep%s$sep%s$sep%s$sep%s$sep%s$sep%s$sep%s$sep%s$sep%s$sep%s$sep%s$sep\n" "${LABEL[$who]}" \
+            "$(fmt2 "$(awk -v f="$frames" 'BEGIN { print f / 1e6 }')")" "$(fmt2 "$(med "$who")")" "$offered" \
+            "$(smed ST_HANDLED "$who")" "$(smed ST_ACCEPTED "$who")" "$(smed ST_REPLAYED "$who")" \
+            "$(smed ST_FAILED "$who")" "$(smed ST_REPLIES "$who")" "$(smed ST_ABANDONED "$who")" \
+            "$(smed ST_PUNTFULL "$who")"
+    done
+}
+STORM_HEAD="contender|frames received Mpps|data forwarded Mpps|requests punted or not/s|handled/s|accepted/s|replayed/s|failed auth/s|replies/s|replies abandoned/s|not punted (queue full)/s"
+
 SPREAD_TEXT=""
 for who in "${CONTENDERS[@]}"; do
     # shellcheck disable=SC2086
@@ -592,6 +796,13 @@ for who in "${CONTENDERS[@]}"; do
         "$(ns_per_packet "$(med "$who")")" "$(ratio "$(med "$who")" "$FWD")" \
         "$(ratio "$(med "$who")" "$MAC")" "$(ratio "$(med "$who")" "$IO")" "$(runs_text "$who")"
 done
+if wants ha-1k-storm || wants ha-1k-flood; then
+    echo
+    echo "Registration storm (medians over the rounds; per second of the measured periods):"
+    echo "$STORM_HEAD" | tr '|' '\n' | awk '{ printf "  %d. %s\n", NR, $0 }'
+    storm_rows ' ' | sed 's/^ /  /'
+    printf '%s\n' "${STORM_CPU[@]}"
+fi
 echo
 for t in "${TARGETS[@]}"; do
     echo "$t" | sed 's/\*\*//g'
@@ -610,8 +821,8 @@ echo "(Mpps = TX packets per second summed over both ports; CPUs ${BUSY_START} %
 config_text() {
     local file=$1
     awk '
-        /^\[\[(binding|profile)\]\]/ { kind = $0; count[kind]++ }
-        /^\[/ && !/^\[\[(binding|profile)\]\]/ { kind = "" }
+        /^\[\[(binding|profile|home_agent\.security_association)\]\]/ { kind = $0; count[kind]++ }
+        /^\[/ && !/^\[\[(binding|profile|home_agent\.security_association)\]\]/ { kind = "" }
         # Everything but the generated entries, and the first entry of each kind.
         kind == "" || count[kind] == 1 { lines[++n] = $0 }
         END {
@@ -625,6 +836,11 @@ config_text() {
 
 if [ "$WRITE" -eq 1 ]; then
     HEADING="## Mobility paths (net_null, template frames, 1 worker core)"
+    # A storm run chosen with --only keeps its own section, so that it does not replace the
+    # last run of all the mobility paths (a default run has the storm in the main section).
+    if [ -n "$ONLY" ] && { wants ha-1k-storm || wants ha-1k-flood; }; then
+        HEADING="## Mobility paths under a registration storm (net_null, template frames, 1 worker core)"
+    fi
     CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     ONLINE_CPUS=$(cat /sys/devices/system/cpu/online 2>/dev/null || echo "?")
     DPDK_VERSION=$(pkg-config --modversion libdpdk 2>/dev/null ||
@@ -658,6 +874,44 @@ if [ "$WRITE" -eq 1 ]; then
         echo "the warm-up; ns/packet = 1000 / Mpps, the worker core's time per packet. \"vs mipdp"
         echo "forwarder\" divides by the forwarder on the same templates (the targets' base)."
         echo
+        if wants ha-1k-storm || wants ha-1k-flood; then
+            echo "Registration storm (medians over the rounds, per second of the measured periods; the"
+            echo "storm contenders' Mpps above are data packets forwarded: the requests are punted to the"
+            echo "control thread, never forwarded, and not in the workers' TX counts):"
+            echo
+            echo "| $(echo "$STORM_HEAD" | sed 's/|/ | /g') |"
+            echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            storm_rows ' | ' | sed 's/^ //; s/ $//'
+            echo
+            echo "The worker's share of its core (its thread's on-CPU time from /proc schedstat over the"
+            echo "measured periods; the rest went to other processes on core $WORKER_CORE):"
+            echo
+            for t in "${STORM_CPU[@]}"; do
+                echo "- $t"
+            done
+            echo
+            echo "- One frame in $STORM_EVERY of port 0's templates is a MIPv4 Registration Request (RFC 5944"
+            echo "  §3.3, UDP 434 to the home agent 192.0.2.1, Mobile-Home Authentication Extension with"
+            echo "  HMAC-MD5, SPI 256) from one of $STORM_MOBILES mobiles (home addresses 10.200.0.1 up, their own"
+            echo "  security associations) in turn; port 1 carries ha-1k's templates unchanged, so requests"
+            echo "  arrive from one port in the order written. The data frames are ha-1k's traffic to the"
+            echo "  same $(human "$BINDINGS_SMALL") static bindings; the storm's mobiles add their own registered bindings."
+            echo "- ha-1k-storm: valid authenticators. Each mobile's care-of address alternates between two,"
+            echo "  so every accepted request moves its binding: authentication, the identification check,"
+            echo "  the binding change, an update to the worker, and the reply once the worker applied it."
+            echo "  Replay protection is timestamps with \`timestamp_tolerance_s = 2^32\` (a benchmark"
+            echo "  setting: the clock check always passes) while freshness is checked as always: mobile m's R"
+            echo "  requests per template cycle carry identifications k × 2^64 / R, which the home agent's"
+            echo "  modulo-2^64 comparison sees as ever later, also when the list wraps (\`replayed/s\` shows"
+            echo "  any that were not, e.g. after a punt queue overflow skipped half a mobile's cycle)."
+            echo "- ha-1k-flood: the same requests with a bogus authenticator (first byte inverted): each"
+            echo "  costs the control thread the HMAC before code 131; the error replies are rate-limited"
+            echo "  (100/s, burst 20)."
+            echo "- \"requests punted or not\" = handled + not punted: the storm offered to the control thread."
+            echo "  When the punt queue was full, the workers dropped requests (\`punt_full\`) instead of"
+            echo "  stalling: then \"accepted/s\" is the control thread's capacity, end to end on core $MAIN_CORE."
+            echo
+        fi
         echo "What each contender does per packet:"
         echo
         echo "- testpmd io / mac: receive and transmit (mac: plus the Ethernet address rewrite); they"

@@ -85,6 +85,7 @@ fn cases() -> Vec<(&'static str, Scenario)> {
         bindings,
         profiles,
         inner_size: 64,
+        storm: None,
     };
     vec![
         ("ha_1k", s(Kind::Ha, 1000, 0)),

@@ -53,6 +53,160 @@ pub struct Scenario {
     pub profiles: usize,
     /// IP packet size of the (inner) packets, in bytes (28..=1400).
     pub inner_size: usize,
+    /// A registration storm mixed into the home agent's templates (Ha only).
+    pub storm: Option<Storm>,
+}
+
+/// Whether the storm's requests carry the authenticator their association computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authenticators {
+    /// Valid HMAC-MD5 authenticators: every request is accepted and changes a binding.
+    Valid,
+    /// Each authenticator with its first byte inverted: every request fails
+    /// authentication (code 131), after the home agent has computed the HMAC.
+    Bogus,
+}
+
+/// A registration storm: every `every`-th template frame is an authenticated Mobile IPv4
+/// Registration Request (RFC 5944 §3.3) to the home agent's address, UDP 434, from one of
+/// `mobiles` mobile nodes with co-located care-of addresses, taken in turn.
+///
+/// The template list is cycled, so each request comes back every `cycle` frames. Replay
+/// protection is timestamps (RFC 5944 §5.7.1) with a tolerance of 2^32 s (the whole NTP
+/// era, so the clock check always passes) and the freshness check intact: mobile m's
+/// R requests in one cycle carry identifications k × 2^64 / R (k = 0..R), which go once
+/// round the 64-bit circle; each is "later" than the one before in the modulo-2^64
+/// comparison the home agent makes (`ntp_difference > 0`), the wrap from the last to the
+/// first included, so every request stays acceptable however often the list cycles. The
+/// care-of address alternates between two per mobile, so each accepted request moves
+/// the binding: an update to every worker and a reply once they have applied it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Storm {
+    /// One frame in `every` is a request (from frame `every - 1` on).
+    pub every: usize,
+    /// Mobile nodes (each with its security association and registered home address).
+    pub mobiles: usize,
+    /// Frames in the template list (its cycle).
+    pub cycle: usize,
+    /// Valid or bogus authenticators.
+    pub authenticators: Authenticators,
+}
+
+/// The home prefix of the storm's mobiles (on port 0, the home link).
+pub const STORM_HOME_PREFIX: &str = "10.200.0.0/16";
+const STORM_HOME_BASE: u32 = 0x0ac8_0000; // 10.200.0.0
+const STORM_CARE_OF_BASE: u32 = 0xac10_0000; // 172.16.0.0
+/// The SPI of every storm mobile's security association.
+pub const STORM_SPI: u32 = 256;
+/// The storm's timestamp tolerance, seconds: the whole NTP era (see [`Storm`]).
+pub const STORM_TOLERANCE_S: u64 = 1 << 32;
+/// The lifetime the storm's mobiles ask for, seconds.
+const STORM_LIFETIME: u16 = 1800;
+/// The most storm mobiles (home addresses 10.200.0.1 up in 10.200.0.0/16).
+pub const MAX_STORM_MOBILES: usize = (1 << 16) - 2;
+/// The UDP port of Mobile IPv4 registration. RFC 5944 §3.
+const REGISTRATION_PORT: u16 = 434;
+
+fn storm_home(m: usize) -> Ipv4Addr {
+    Ipv4Addr::from_bits(STORM_HOME_BASE + m as u32 + 1)
+}
+
+/// Care-of address `which` (0 or 1) of storm mobile m.
+fn storm_care_of(m: usize, which: usize) -> Ipv4Addr {
+    Ipv4Addr::from_bits(STORM_CARE_OF_BASE + (2 * m + which) as u32)
+}
+
+/// The MN-HA key of storm mobile m (hexadecimal): distinct per mobile.
+pub fn storm_key(m: usize) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    for (i, b) in key.iter_mut().enumerate() {
+        *b = (m.wrapping_mul(0x9e37_79b1) >> (8 * (i % 4))) as u8 ^ (i as u8).wrapping_mul(37);
+    }
+    key
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Storm {
+    /// Requests in one cycle of the template list.
+    pub fn requests_per_cycle(&self) -> usize {
+        self.cycle / self.every
+    }
+
+    /// Checks that every mobile sends at least 3 requests per cycle (the identifications
+    /// step round the circle by less than half of it).
+    pub fn check(&self) -> Result<(), String> {
+        if self.every < 2 {
+            return Err("--storm-every must be at least 2".into());
+        }
+        if self.mobiles == 0 || self.mobiles > MAX_STORM_MOBILES {
+            return Err(format!("--storm-mobiles must be 1..={MAX_STORM_MOBILES}"));
+        }
+        if self.requests_per_cycle() < 3 * self.mobiles {
+            return Err(format!(
+                "every mobile needs 3 requests per template cycle at least: {} frames / {} = {} requests for {} mobiles (raise --frames, lower --storm-every or --storm-mobiles)",
+                self.cycle,
+                self.every,
+                self.requests_per_cycle(),
+                self.mobiles
+            ));
+        }
+        Ok(())
+    }
+
+    /// The request number of frame `j`, if it is one.
+    fn request_at(&self, j: usize) -> Option<usize> {
+        let s = j % self.cycle;
+        ((s + 1) % self.every == 0 && s / self.every < self.requests_per_cycle())
+            .then_some(s / self.every)
+    }
+
+    /// The identification of mobile m's k-th request of the cycle: k × 2^64 / R.
+    fn identification(&self, m: usize, k: usize) -> u64 {
+        let n = self.requests_per_cycle();
+        let per_mobile = n / self.mobiles + usize::from(m < n % self.mobiles);
+        ((k as u128) << 64).div_euclid(per_mobile as u128) as u64
+    }
+
+    /// Request `r` of the cycle: an Ethernet frame carrying IPv4/UDP 434 to the home agent.
+    pub fn request(&self, r: usize) -> Vec<u8> {
+        let m = r % self.mobiles;
+        let k = r / self.mobiles;
+        let care_of = storm_care_of(m, k % 2);
+        let mut msg = Vec::with_capacity(46);
+        msg.push(1); // Registration Request
+        msg.push(0); // flags: IP in IP, no simultaneous bindings
+        msg.extend_from_slice(&STORM_LIFETIME.to_be_bytes());
+        msg.extend_from_slice(&storm_home(m).octets());
+        msg.extend_from_slice(&HA_ADDR.octets());
+        msg.extend_from_slice(&care_of.octets());
+        msg.extend_from_slice(&self.identification(m, k).to_be_bytes());
+        // Mobile-Home Authentication Extension (RFC 5944 §3.5.2): the authenticator
+        // covers everything up to and including its SPI.
+        msg.extend_from_slice(&[32, 20]);
+        msg.extend_from_slice(&STORM_SPI.to_be_bytes());
+        let mut tag = hmac_md5(&storm_key(m), &msg);
+        if self.authenticators == Authenticators::Bogus {
+            tag[0] ^= 0xff;
+        }
+        msg.extend_from_slice(&tag);
+        ethernet(
+            0x0800,
+            &ipv4_udp_payload(care_of, HA_ADDR, REGISTRATION_PORT, &msg),
+        )
+    }
+}
+
+/// HMAC-MD5 (RFC 2104) of `data` under `key`: the MN-HA authenticator of RFC 5944 §3.5.1.
+fn hmac_md5(key: &[u8], data: &[u8]) -> [u8; 16] {
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = Hmac::<md5::Md5>::new_from_slice(key) else {
+        unreachable!("HMAC takes keys of any length");
+    };
+    mac.update(data);
+    mac.finalize().into_bytes().into()
 }
 
 /// The `[dataplane]` and `[[port]]` settings of a configuration.
@@ -68,6 +222,9 @@ pub struct Head {
     pub control_socket: Option<String>,
     /// Every port's rx_template_pcap.
     pub pcap: Option<String>,
+    /// The second port's rx_template_pcap instead, when set (a storm's requests arrive on
+    /// the first port only, so that each mobile's requests stay in order).
+    pub second_port_pcap: Option<String>,
 }
 
 /// The Ethernet destination of the template frames (any: mipdp's ports are promiscuous).
@@ -165,6 +322,31 @@ fn ipv4_udp(src: Ipv4Addr, dst: Ipv4Addr, len: usize) -> Vec<u8> {
     p
 }
 
+/// An IPv4/UDP packet from and to `port` carrying `payload` (checksums filled).
+fn ipv4_udp_payload(src: Ipv4Addr, dst: Ipv4Addr, port: u16, payload: &[u8]) -> Vec<u8> {
+    let len = 28 + payload.len();
+    let mut p = vec![0u8; 20];
+    p[0] = 0x45;
+    p[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+    p[8] = 64;
+    p[9] = 17;
+    p[12..16].copy_from_slice(&src.octets());
+    p[16..20].copy_from_slice(&dst.octets());
+    let sum = checksum::checksum(&p);
+    p[10..12].copy_from_slice(&sum.to_be_bytes());
+    let mut u = vec![0u8; 8];
+    u[0..2].copy_from_slice(&port.to_be_bytes());
+    u[2..4].copy_from_slice(&port.to_be_bytes());
+    u[4..6].copy_from_slice(&((len - 20) as u16).to_be_bytes());
+    u.extend_from_slice(payload);
+    let pseudo = checksum::pseudo_header_v4(src.octets(), dst.octets(), 17, (len - 20) as u16);
+    let sum = checksum::finish(checksum::combine(&[pseudo, checksum::sum(&u)]));
+    let sum = if sum == 0 { 0xffff } else { sum };
+    u[6..8].copy_from_slice(&sum.to_be_bytes());
+    p.extend(u);
+    p
+}
+
 /// An IPv6 header for `payload` bytes of `next_header`.
 fn ipv6_header(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, payload: usize) -> Vec<u8> {
     let mut p = vec![0u8; 40];
@@ -233,11 +415,19 @@ impl Scenario {
         if !(28..=1400).contains(&self.inner_size) {
             return Err("the inner packet size must be 28..=1400 bytes".into());
         }
-        Ok(())
+        match self.storm {
+            Some(_) if self.kind != Kind::Ha => Err("a storm goes with the home agent only".into()),
+            Some(storm) => storm.check(),
+            None => Ok(()),
+        }
     }
 
-    /// Frame `j` of the template list (the forwarder's are the home agent's).
+    /// Frame `j` of the template list (the forwarder's are the home agent's); with a
+    /// storm, every `every`-th frame is one of its requests instead.
     pub fn frame(&self, j: usize) -> Vec<u8> {
+        if let Some(r) = self.storm.and_then(|s| Some(s.request(s.request_at(j)?))) {
+            return r;
+        }
         let n = self.bindings;
         let i = j % n * multiplier(n) % n;
         let size = self.inner_size;
@@ -281,15 +471,23 @@ impl Scenario {
             writeln!(w, "control_socket = \"{sock}\"")?;
         }
         let n = self.bindings;
-        // Each binding adds a node-destination profile for its home address.
-        let max_profiles = n.max(self.profiles) + 1024;
+        // Each binding adds a node-destination profile for its home address, and so does
+        // each storm mobile's registration.
+        let mobiles = self.storm.map_or(0, |s| s.mobiles);
+        let max_profiles = n.max(self.profiles) + mobiles + 1024;
         match self.kind {
             Kind::Forwarder => {}
             Kind::Ha | Kind::Tos => write!(
                 w,
                 "\n[node]\nroles = [\"home-agent\"]\naddresses = [\"{HA_ADDR}\"]\n\
-                 max_bindings = {}\nmax_profiles = {max_profiles}\n",
-                n.max(65_536)
+                 max_bindings = {}\nmax_profiles = {max_profiles}\n{}",
+                (n + mobiles).max(65_536),
+                if mobiles > 0 {
+                    // The registration home agent needs it (RFC 5944 §4.6).
+                    "proxy_arp = true\n"
+                } else {
+                    ""
+                }
             )?,
             Kind::Map => write!(
                 w,
@@ -299,9 +497,13 @@ impl Scenario {
                 n.max(65_536)
             )?,
         }
-        for dev in ["net_null0", "net_null1"] {
+        for (i, dev) in ["net_null0", "net_null1"].into_iter().enumerate() {
             write!(w, "\n[[port]]\ndevice = \"{dev}\"\n")?;
-            if let Some(p) = &head.pcap {
+            let pcap = match &head.second_port_pcap {
+                Some(second) if i == 1 => Some(second),
+                _ => head.pcap.as_ref(),
+            };
+            if let Some(p) = pcap {
                 writeln!(w, "rx_template_pcap = \"{p}\"")?;
             }
         }
@@ -316,6 +518,9 @@ impl Scenario {
              \n[[neighbour]]\nport = \"net_null1\"\naddress = \"{}\"\nmac = \"02:00:00:00:02:fe\"\n",
             gateway.0, gateway.1, gateway.1
         )?;
+        if let Some(storm) = &self.storm {
+            write_home_agent(w, storm)?;
+        }
         if self.kind == Kind::Tos {
             for k in 0..self.profiles {
                 let source = if k % 2 == 0 {
@@ -347,9 +552,33 @@ impl Scenario {
     }
 }
 
+/// The storm's home link route, `[home_agent]` section and one security association per
+/// mobile.
+fn write_home_agent(w: &mut impl Write, storm: &Storm) -> io::Result<()> {
+    write!(
+        w,
+        "\n[[route]]\nprefix = \"{STORM_HOME_PREFIX}\"\nport = \"net_null0\"\n\
+         \n[home_agent]\naddresses = [\"{HA_ADDR}\"]\nhome_prefixes = [\"{STORM_HOME_PREFIX}\"]\n\
+         max_lifetime = {STORM_LIFETIME}\nmax_bindings = {}\n",
+        storm.mobiles
+    )?;
+    for m in 0..storm.mobiles {
+        write!(
+            w,
+            "\n[[home_agent.security_association]]\nhome_address = \"{}\"\nspi = {STORM_SPI}\n\
+             key = \"{}\"\nalgorithm = \"hmac-md5\"\nreplay = \"timestamps\"\n\
+             timestamp_tolerance_s = {STORM_TOLERANCE_S}\n",
+            storm_home(m),
+            hex(&storm_key(m))
+        )?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
     fn frames_visit_every_binding_once_per_cycle() {
@@ -359,6 +588,7 @@ mod tests {
                 bindings: n,
                 profiles: 0,
                 inner_size: 64,
+                storm: None,
             };
             let mut seen = vec![false; n];
             for j in 0..n {
@@ -379,6 +609,7 @@ mod tests {
                 bindings: 1000,
                 profiles: 100,
                 inner_size: 64,
+                storm: None,
             };
             let f = s.frame(3);
             if kind == Kind::Map {
@@ -387,5 +618,66 @@ mod tests {
                 assert!(checksum::verifies(&f[14..34]));
             }
         }
+    }
+
+    fn storm(authenticators: Authenticators) -> Scenario {
+        Scenario {
+            kind: Kind::Ha,
+            bindings: 1000,
+            profiles: 0,
+            inner_size: 64,
+            storm: Some(Storm {
+                every: 10,
+                mobiles: 7,
+                cycle: 1000,
+                authenticators,
+            }),
+        }
+    }
+
+    /// (home address, identification, authenticator verifies) of a storm frame.
+    fn request_of(f: &[u8]) -> (u32, u64, bool) {
+        assert!(checksum::verifies(&f[14..34]));
+        assert_eq!(u16::from_be_bytes([f[36], f[37]]), 434);
+        let msg = &f[42..];
+        assert_eq!((msg[0], msg[24], msg[25]), (1, 32, 20));
+        let home = u32::from_be_bytes([msg[4], msg[5], msg[6], msg[7]]);
+        let id = u64::from_be_bytes(msg[16..24].try_into().unwrap_or_default());
+        let m = (home - STORM_HOME_BASE - 1) as usize;
+        let ok = hmac_md5(&storm_key(m), &msg[..30]) == msg[30..46];
+        (home, id, ok)
+    }
+
+    #[test]
+    fn storm_requests_replace_every_tenth_frame_and_verify() {
+        let s = storm(Authenticators::Valid);
+        for j in 0..1000 {
+            let f = s.frame(j);
+            if j % 10 == 9 {
+                let (home, _, ok) = request_of(&f);
+                assert!(ok, "{j}");
+                assert_eq!(home, STORM_HOME_BASE + 1 + (j / 10 % 7) as u32);
+            } else {
+                assert_eq!(f.len(), 78);
+            }
+        }
+        let (_, _, ok) = request_of(&storm(Authenticators::Bogus).frame(9));
+        assert!(!ok);
+    }
+
+    #[test]
+    fn storm_identifications_stay_fresh_when_the_list_cycles() {
+        let s = storm(Authenticators::Valid);
+        let mut last: HashMap<u32, u64> = HashMap::new();
+        // Three cycles: each request's identification is later than the mobile's last,
+        // compared modulo 2^64 as the home agent compares NTP timestamps.
+        for j in (9..3000).step_by(10) {
+            let (home, id, _) = request_of(&s.frame(j));
+            if let Some(prev) = last.insert(home, id) {
+                let diff = id.wrapping_sub(prev) as i64;
+                assert!(diff > 0, "frame {j}: {id:#x} after {prev:#x}");
+            }
+        }
+        assert_eq!(last.len(), 7);
     }
 }

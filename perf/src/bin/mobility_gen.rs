@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
-use mipdp_perf::scenario::{write_pcap, Head, Kind, Scenario};
+use mipdp_perf::scenario::{write_pcap, Authenticators, Head, Kind, Scenario, Storm};
 
 /// What the configuration makes mipdp do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -25,6 +25,15 @@ enum Which {
     Map,
     /// The home agent plus --profiles AAA-source profiles marking DSCP.
     Tos,
+}
+
+/// The authenticators of a storm's requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StormAuth {
+    /// Valid HMAC-MD5: every request is accepted and moves a binding.
+    Valid,
+    /// Bogus (a flood): every request fails authentication.
+    Bogus,
 }
 
 /// Writes one contender's template pcap and mipdp configuration.
@@ -64,6 +73,21 @@ struct Args {
     /// dataplane.control_socket.
     #[arg(long, value_name = "PATH")]
     control_socket: Option<String>,
+    /// ha: make every K-th template frame an authenticated MIPv4 Registration Request
+    /// to the home agent (UDP 434), and add the `[home_agent]` section and the mobiles'
+    /// security associations to the configuration (see `scenario::Storm`).
+    #[arg(long, value_name = "K")]
+    storm_every: Option<usize>,
+    /// Mobile nodes the storm's requests come from, in turn.
+    #[arg(long, default_value_t = 64)]
+    storm_mobiles: usize,
+    /// The storm's authenticators: valid, or bogus (a flood of failed authentications).
+    #[arg(long, value_enum, default_value_t = StormAuth::Valid)]
+    storm_authenticators: StormAuth,
+    /// An existing pcap for the second port's rx_template_pcap (default: --pcap); a storm
+    /// gives the plain home agent's here, so its requests arrive in order on one port.
+    #[arg(long, value_name = "FILE")]
+    second_port_pcap: Option<PathBuf>,
 }
 
 /// The pcap's name as the configuration gives it: its file name when it sits beside the
@@ -97,6 +121,15 @@ fn main() -> Result<()> {
         },
         profiles: a.profiles,
         inner_size: a.inner_size,
+        storm: a.storm_every.map(|every| Storm {
+            every,
+            mobiles: a.storm_mobiles,
+            cycle: a.frames,
+            authenticators: match a.storm_authenticators {
+                StormAuth::Valid => Authenticators::Valid,
+                StormAuth::Bogus => Authenticators::Bogus,
+            },
+        }),
     };
     if let Err(e) = scenario.check() {
         bail!("{e}");
@@ -110,7 +143,19 @@ fn main() -> Result<()> {
         mbuf_cache: a.mbuf_cache,
         control_socket: a.control_socket.clone(),
         pcap: a.pcap.as_deref().map(|p| pcap_name(&a.config, p)),
+        second_port_pcap: a
+            .second_port_pcap
+            .as_deref()
+            .map(|p| pcap_name(&a.config, p)),
     };
+    if let Some(p) = &a.second_port_pcap {
+        if !p.exists() {
+            bail!(
+                "{} does not exist (--second-port-pcap names an existing pcap)",
+                p.display()
+            );
+        }
+    }
     let file =
         File::create(&a.config).with_context(|| format!("cannot create {}", a.config.display()))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
