@@ -12,9 +12,11 @@ pub mod ffi;
 pub mod mbuf;
 pub mod mempool;
 pub mod port;
+pub mod prefetch;
 
 pub use eal::{register_thread, Eal};
 pub use error::DpdkError;
 pub use mbuf::{Mbuf, MbufBatch, MbufError, BURST_SIZE};
 pub use mempool::Mempool;
 pub use port::{DeviceInfo, LinkStatus, Port, PortConfig, PortStats, RxQueue, TxQueue, TxStats};
+pub use prefetch::{prefetch, prefetch_all};

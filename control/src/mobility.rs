@@ -57,6 +57,20 @@ impl Processor for Processors {
     }
 
     #[inline]
+    fn prefetch<P: PacketBuf>(&self, packet: &P) {
+        if let Processors::Mobility(e) = self {
+            e.prefetch(packet);
+        }
+    }
+
+    #[inline]
+    fn prefetch_next<P: PacketBuf>(&self, packet: &P) {
+        if let Processors::Mobility(e) = self {
+            e.prefetch_next(packet);
+        }
+    }
+
+    #[inline]
     fn before_poll(&mut self) -> usize {
         match self {
             Processors::Forwarder(_) => 0,

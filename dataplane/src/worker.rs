@@ -56,6 +56,14 @@ pub trait Processor: Send {
         let _ = packet;
     }
 
+    /// Called for every packet of an RX burst after [`Self::prefetch`] ran on all of them:
+    /// a second read-ahead pass that may follow what the first one loaded (a hash slot
+    /// naming where an entry is). The same rules hold; the default does nothing.
+    #[inline]
+    fn prefetch_next<P: PacketBuf>(&self, packet: &P) {
+        let _ = packet;
+    }
+
     /// Called before each poll of the RX queues (e.g. to apply a bounded number of table
     /// updates); returns the work done, so the worker does not back off while busy.
     #[inline]
@@ -257,6 +265,7 @@ where
                     dispatch(packet, action, pending, tx, punt, local);
                 };
                 batch.for_each_mut(|_, packet| processor.prefetch(packet));
+                batch.for_each_mut(|_, packet| processor.prefetch_next(packet));
                 batch.for_each_mut(|i, packet| {
                     if let Some(slot) = actions.get_mut(i) {
                         *slot = processor.process_with(port, packet, &mut emit);

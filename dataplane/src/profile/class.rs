@@ -2,9 +2,12 @@
 
 use core::net::IpAddr;
 
+use core::num::NonZeroU32;
+
 use hashbrown::HashMap;
 
 use super::{AddrMatch, Class, FlowKey, Profile, ProfileId};
+use crate::tables::flat::{hash128, hash32, join128, words128, Codec, FlatMap};
 use crate::tables::routes::{mask4, mask6, Lengths};
 use crate::tables::TableError;
 
@@ -22,7 +25,7 @@ enum Slot {
 #[derive(Debug)]
 pub struct ClassTable {
     class: Class,
-    exact: HashMap<IpAddr, Bucket>,
+    exact: Exact,
     prefix4: HashMap<(u8, u32), Vec<Profile>>,
     prefix6: HashMap<(u8, u128), Vec<Profile>>,
     lengths4: Lengths,
@@ -36,49 +39,347 @@ fn first_match<'a>(bucket: &'a [Profile], key: &FlowKey) -> Option<&'a Profile> 
     bucket.iter().find(|p| p.matches.matches(key))
 }
 
-/// The profiles of one exact address, in id order. Nearly every exact address has one
-/// profile (a home agent's per-mobile profile), kept inside the hash table's entry: a
-/// lookup reads the entry it found and nothing more, where a list adds a dependent read,
-/// a cache miss per packet once the table outgrows the caches (a million bindings).
-#[derive(Debug)]
-enum Bucket {
-    One(Profile),
-    Many(Vec<Profile>),
+/// One exact-address entry: the id of its profile and where its body is, or
+/// [`MANY`] when the address has several profiles (kept in [`Exact::many`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    id: ProfileId,
+    body: NonZeroU32,
 }
 
-impl Bucket {
-    #[inline]
-    fn as_slice(&self) -> &[Profile] {
-        match self {
-            Bucket::One(p) => core::slice::from_ref(p),
-            Bucket::Many(v) => v,
+/// The body of an address with more than one profile.
+const MANY: NonZeroU32 = NonZeroU32::MAX;
+
+/// IPv4 address → entry, in 16-byte slots.
+struct Exact4;
+
+impl Codec for Exact4 {
+    type Key = u32;
+    type Value = Entry;
+    type Slot = [u32; 4];
+    const EMPTY: [u32; 4] = [0; 4];
+    #[inline(always)]
+    fn hash(key: u32, seed: u64) -> u64 {
+        hash32(key, seed)
+    }
+    #[inline(always)]
+    fn encode(key: u32, e: Entry) -> [u32; 4] {
+        [key, e.id.session, e.id.number, e.body.get()]
+    }
+    #[inline(always)]
+    fn decode(s: &[u32; 4]) -> (u32, Entry) {
+        let id = ProfileId {
+            session: s[1],
+            number: s[2],
+        };
+        let body = NonZeroU32::new(s[3]).unwrap_or(MANY);
+        (s[0], Entry { id, body })
+    }
+    #[inline(always)]
+    fn key(s: &[u32; 4]) -> u32 {
+        s[0]
+    }
+}
+
+/// IPv6 address → entry, in 32-byte slots.
+struct Exact6;
+
+impl Codec for Exact6 {
+    type Key = u128;
+    type Value = Entry;
+    type Slot = [u32; 8];
+    const EMPTY: [u32; 8] = [0; 8];
+    #[inline(always)]
+    fn hash(key: u128, seed: u64) -> u64 {
+        hash128(key, seed)
+    }
+    #[inline(always)]
+    fn encode(key: u128, e: Entry) -> [u32; 8] {
+        let [a, b, c, d] = words128(key);
+        [a, b, c, d, e.id.session, e.id.number, e.body.get(), 0]
+    }
+    #[inline(always)]
+    fn decode(s: &[u32; 8]) -> (u128, Entry) {
+        let id = ProfileId {
+            session: s[4],
+            number: s[5],
+        };
+        let body = NonZeroU32::new(s[6]).unwrap_or(MANY);
+        (Self::key(s), Entry { id, body })
+    }
+    #[inline(always)]
+    fn key(s: &[u32; 8]) -> u128 {
+        join128([s[0], s[1], s[2], s[3]])
+    }
+}
+
+/// Profile bodies (a profile without its id and keyed address), each stored once and
+/// shared by every exact address whose profile has it: a home agent's per-mobile
+/// profiles differ only in id and home address, so a million of them share one body
+/// that stays in cache.
+#[derive(Debug)]
+struct Bodies {
+    list: Vec<(Profile, u32)>,
+    index: HashMap<Profile, u32>,
+    free: Vec<u32>,
+}
+
+/// Bodies reserved up front; more are unusual (profiles that differ in more than their
+/// address) and grow the list on the update path only.
+const BODIES_RESERVED: usize = 1024;
+
+impl Bodies {
+    fn new(limit: usize) -> Bodies {
+        let n = limit.min(BODIES_RESERVED);
+        Bodies {
+            list: Vec::with_capacity(n),
+            index: HashMap::with_capacity(n),
+            free: Vec::new(),
         }
     }
 
-    /// Adds `profile` in id order (the caller removed any with its id).
-    fn insert(&mut self, profile: Profile) {
-        if let Bucket::One(p) = *self {
-            *self = Bucket::Many(vec![p]);
-        }
-        if let Bucket::Many(list) = self {
-            let at = list.partition_point(|p| p.id < profile.id);
-            list.insert(at, profile);
-        }
-    }
-
-    /// Removes the profile with `id`; true when none is left.
-    fn remove(&mut self, id: ProfileId) -> bool {
-        match self {
-            Bucket::One(p) => p.id == id,
-            Bucket::Many(list) => {
-                list.retain(|p| p.id != id);
-                let empty = list.is_empty();
-                if let [only] = list.as_slice() {
-                    *self = Bucket::One(*only);
+    /// The index + 1 of `body`, stored now if new; one more user.
+    fn intern(&mut self, body: Profile) -> NonZeroU32 {
+        let at = match self.index.get(&body) {
+            Some(&at) => {
+                if let Some((_, users)) = self.list.get_mut(at as usize) {
+                    *users += 1;
                 }
-                empty
+                at
+            }
+            None => {
+                let at = match self.free.pop() {
+                    Some(at) => {
+                        if let Some(slot) = self.list.get_mut(at as usize) {
+                            *slot = (body, 1);
+                        }
+                        at
+                    }
+                    None => {
+                        self.list.push((body, 1));
+                        (self.list.len() - 1) as u32
+                    }
+                };
+                self.index.insert(body, at);
+                at
+            }
+        };
+        // At most one body per profile: far below u32::MAX - 1.
+        NonZeroU32::new(at.saturating_add(1)).unwrap_or(MANY)
+    }
+
+    /// One user fewer of the body at index + 1 `body`; dropped with its last.
+    fn release(&mut self, body: NonZeroU32) {
+        let at = body.get() - 1;
+        if let Some((b, users)) = self.list.get_mut(at as usize) {
+            *users -= 1;
+            if *users == 0 {
+                self.index.remove(b);
+                self.free.push(at);
             }
         }
+    }
+
+    #[inline(always)]
+    fn get(&self, body: NonZeroU32) -> Option<&Profile> {
+        self.list.get(body.get() as usize - 1).map(|(b, _)| b)
+    }
+}
+
+/// The exact-address index of one class: address → (profile id, shared body) in flat hash
+/// tables a burst's read-ahead can prefetch ([`ClassTable::prefetch`]), and the rare
+/// address with several profiles in a list of its own.
+#[derive(Debug)]
+struct Exact {
+    on_source: bool,
+    v4: FlatMap<Exact4>,
+    v6: FlatMap<Exact6>,
+    /// Addresses with more than one profile, in id order.
+    many: HashMap<IpAddr, Vec<Profile>>,
+    bodies: Bodies,
+}
+
+impl Exact {
+    fn new(on_source: bool, limit: usize) -> Exact {
+        Exact {
+            on_source,
+            v4: FlatMap::with_limit(limit),
+            v6: FlatMap::with_limit(limit),
+            many: HashMap::new(),
+            bodies: Bodies::new(limit),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.v6.is_empty()
+    }
+
+    #[inline(always)]
+    fn entry(&self, addr: IpAddr) -> Option<Entry> {
+        match addr {
+            IpAddr::V4(a) => self.v4.get(a.to_bits()),
+            IpAddr::V6(a) => self.v6.get(a.to_bits()),
+        }
+    }
+
+    fn set(&mut self, addr: IpAddr, entry: Entry) {
+        // The class's profile limit bounds the entries, and each table takes that many.
+        let _ = match addr {
+            IpAddr::V4(a) => self.v4.insert(a.to_bits(), entry),
+            IpAddr::V6(a) => self.v6.insert(a.to_bits(), entry),
+        };
+    }
+
+    fn unset(&mut self, addr: IpAddr) {
+        match addr {
+            IpAddr::V4(a) => self.v4.remove(a.to_bits()).map(|_| ()),
+            IpAddr::V6(a) => self.v6.remove(a.to_bits()).map(|_| ()),
+        };
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, addr: IpAddr) {
+        match addr {
+            IpAddr::V4(a) => self.v4.prefetch(a.to_bits()),
+            IpAddr::V6(a) => self.v6.prefetch(a.to_bits()),
+        }
+    }
+
+    /// The profile without its id and keyed address.
+    fn strip(&self, mut profile: Profile) -> Profile {
+        profile.id = ProfileId {
+            session: 0,
+            number: 0,
+        };
+        if self.on_source {
+            profile.matches.src = AddrMatch::Any;
+        } else {
+            profile.matches.dst = AddrMatch::Any;
+        }
+        profile
+    }
+
+    /// The whole profile of a single entry.
+    #[inline(always)]
+    fn dress(&self, addr: IpAddr, entry: Entry) -> Option<Profile> {
+        let mut p = *self.bodies.get(entry.body)?;
+        p.id = entry.id;
+        if self.on_source {
+            p.matches.src = AddrMatch::Exact(addr);
+        } else {
+            p.matches.dst = AddrMatch::Exact(addr);
+        }
+        Some(p)
+    }
+
+    /// Adds a profile keyed on `addr` (the caller removed any with its id).
+    fn insert(&mut self, addr: IpAddr, profile: Profile) {
+        match self.entry(addr) {
+            None => {
+                let body = self.bodies.intern(self.strip(profile));
+                self.set(
+                    addr,
+                    Entry {
+                        id: profile.id,
+                        body,
+                    },
+                );
+            }
+            Some(e) if e.body == MANY => {
+                if let Some(list) = self.many.get_mut(&addr) {
+                    let at = list.partition_point(|p| p.id < profile.id);
+                    list.insert(at, profile);
+                }
+            }
+            Some(e) => {
+                let Some(only) = self.dress(addr, e) else {
+                    return;
+                };
+                self.bodies.release(e.body);
+                let list = if only.id < profile.id {
+                    vec![only, profile]
+                } else {
+                    vec![profile, only]
+                };
+                self.many.insert(addr, list);
+                self.set(
+                    addr,
+                    Entry {
+                        id: e.id,
+                        body: MANY,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Removes the profile `id` keyed on `addr`.
+    fn remove(&mut self, addr: IpAddr, id: ProfileId) {
+        match self.entry(addr) {
+            Some(e) if e.body == MANY => {
+                let Some(list) = self.many.get_mut(&addr) else {
+                    return;
+                };
+                list.retain(|p| p.id != id);
+                match list.as_slice() {
+                    [] => {
+                        self.many.remove(&addr);
+                        self.unset(addr);
+                    }
+                    [only] => {
+                        let only = *only;
+                        self.many.remove(&addr);
+                        let body = self.bodies.intern(self.strip(only));
+                        self.set(addr, Entry { id: only.id, body });
+                    }
+                    _ => {}
+                }
+            }
+            Some(e) if e.id == id => {
+                self.bodies.release(e.body);
+                self.unset(addr);
+            }
+            _ => {}
+        }
+    }
+
+    /// The first profile of `addr` matching `key`, in id order.
+    #[inline(always)]
+    fn lookup(&self, addr: IpAddr, key: &FlowKey) -> Option<Profile> {
+        let e = self.entry(addr)?;
+        if e.body == MANY {
+            return self
+                .many
+                .get(&addr)
+                .and_then(|list| first_match(list, key))
+                .copied();
+        }
+        self.dress(addr, e).filter(|p| p.matches.matches(key))
+    }
+
+    /// The profile `id` keyed on `addr`.
+    fn get(&self, addr: IpAddr, id: ProfileId) -> Option<Profile> {
+        let e = self.entry(addr)?;
+        if e.body == MANY {
+            return self.many.get(&addr)?.iter().find(|p| p.id == id).copied();
+        }
+        self.dress(addr, e).filter(|p| p.id == id)
+    }
+
+    /// Every profile (not on the packet path).
+    fn profiles(&self) -> impl Iterator<Item = Profile> + '_ {
+        let v4 = self
+            .v4
+            .iter()
+            .map(|(a, e)| (IpAddr::V4(core::net::Ipv4Addr::from_bits(a)), e));
+        let v6 = self
+            .v6
+            .iter()
+            .map(|(a, e)| (IpAddr::V6(core::net::Ipv6Addr::from_bits(a)), e));
+        v4.chain(v6)
+            .filter(|(_, e)| e.body != MANY)
+            .filter_map(|(a, e)| self.dress(a, e))
+            .chain(self.many.values().flatten().copied())
     }
 }
 
@@ -87,7 +388,7 @@ impl ClassTable {
     pub fn new(class: Class, limit: usize) -> ClassTable {
         ClassTable {
             class,
-            exact: HashMap::with_capacity(limit.min(1 << 20)),
+            exact: Exact::new(class.keyed_on_source(), limit),
             prefix4: HashMap::new(),
             prefix6: HashMap::new(),
             lengths4: Lengths::new(),
@@ -141,12 +442,7 @@ impl ClassTable {
         let slot = self.slot_of(&profile);
         let bucket = match slot {
             Slot::Exact(a) => {
-                match self.exact.entry(a) {
-                    hashbrown::hash_map::Entry::Occupied(mut e) => e.get_mut().insert(profile),
-                    hashbrown::hash_map::Entry::Vacant(e) => {
-                        e.insert(Bucket::One(profile));
-                    }
-                }
+                self.exact.insert(a, profile);
                 self.slots.insert(profile.id, slot);
                 return Ok(());
             }
@@ -182,11 +478,7 @@ impl ClassTable {
             bucket.is_empty()
         };
         match slot {
-            Slot::Exact(a) => {
-                if self.exact.get_mut(&a).is_some_and(|b| b.remove(id)) {
-                    self.exact.remove(&a);
-                }
-            }
+            Slot::Exact(a) => self.exact.remove(a, id),
             Slot::Prefix4(len, a) => {
                 if self.prefix4.get_mut(&(len, a)).is_some_and(take) {
                     self.prefix4.remove(&(len, a));
@@ -206,30 +498,26 @@ impl ClassTable {
         true
     }
 
-    /// Reads the exact-address entry a search for a packet from `src` to `dst` would read
-    /// in this class, so that the search soon after finds it in cache; returns a byte of it
-    /// for the caller to keep alive. Used on a whole RX burst before it is processed, so
+    /// Starts loading the exact-address slot a search for a packet from `src` to `dst`
+    /// would read in this class: its place follows from the address's hash alone, so
+    /// there is no dependent load. Used on a whole RX burst before it is processed, so
     /// that the burst's cache misses overlap instead of stalling one packet at a time.
     #[inline]
-    pub fn warm(&self, src: IpAddr, dst: IpAddr) -> u8 {
+    pub fn prefetch(&self, src: IpAddr, dst: IpAddr) {
         if self.exact.is_empty() {
-            return 0;
+            return;
         }
-        let addr = if self.class.keyed_on_source() {
+        self.exact.prefetch(if self.class.keyed_on_source() {
             src
         } else {
             dst
-        };
-        self.exact
-            .get(&addr)
-            .and_then(|b| b.as_slice().first())
-            .map_or(0, |p| p.table as u8)
+        });
     }
 
     /// The first profile of this class matching `key`: the keyed address exactly, then
     /// the longest prefix holding it, then the profiles for any address.
     #[inline]
-    pub fn lookup(&self, key: &FlowKey) -> Option<&Profile> {
+    pub fn lookup(&self, key: &FlowKey) -> Option<Profile> {
         if self.slots.is_empty() {
             return None;
         }
@@ -239,11 +527,7 @@ impl ClassTable {
             key.dst
         };
         if !self.exact.is_empty() {
-            if let Some(p) = self
-                .exact
-                .get(&addr)
-                .and_then(|b| first_match(b.as_slice(), key))
-            {
+            if let Some(p) = self.exact.lookup(addr, key) {
                 return Some(p);
             }
         }
@@ -265,29 +549,28 @@ impl ClassTable {
                 })
             }
         };
-        by_prefix.or_else(|| first_match(&self.any, key))
+        by_prefix.or_else(|| first_match(&self.any, key)).copied()
     }
 
     /// The profile with `id`: where its slot says it is (two hash probes, for the rare
     /// table that needs more of a profile than the search copied out).
-    pub fn get(&self, id: ProfileId) -> Option<&Profile> {
+    pub fn get(&self, id: ProfileId) -> Option<Profile> {
         let list: &[Profile] = match *self.slots.get(&id)? {
-            Slot::Exact(addr) => self.exact.get(&addr)?.as_slice(),
+            Slot::Exact(addr) => return self.exact.get(addr, id),
             Slot::Prefix4(len, bits) => self.prefix4.get(&(len, bits))?,
             Slot::Prefix6(len, bits) => self.prefix6.get(&(len, bits))?,
             Slot::Any => &self.any,
         };
-        list.iter().find(|p| p.id == id)
+        list.iter().find(|p| p.id == id).copied()
     }
 
     /// Every profile, for display (not on the packet path).
-    pub fn profiles(&self) -> impl Iterator<Item = &Profile> {
+    pub fn profiles(&self) -> impl Iterator<Item = Profile> + '_ {
         self.exact
-            .values()
-            .flat_map(Bucket::as_slice)
-            .chain(self.prefix4.values().flatten())
-            .chain(self.prefix6.values().flatten())
-            .chain(self.any.iter())
+            .profiles()
+            .chain(self.prefix4.values().flatten().copied())
+            .chain(self.prefix6.values().flatten().copied())
+            .chain(self.any.iter().copied())
     }
 }
 

@@ -91,11 +91,12 @@ impl fmt::Display for Policy {
 
 /// A search result: the class that answered and its profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hit<'a> {
+pub struct Hit {
     /// The class.
     pub class: Class,
-    /// The profile.
-    pub profile: &'a Profile,
+    /// The profile (a copy: an exact-address profile is put together from its entry and
+    /// the body it shares with others).
+    pub profile: Profile,
 }
 
 /// Every class of one worker and the policy.
@@ -116,7 +117,7 @@ impl ProfileTables {
 
     /// The first hit in policy order.
     #[inline]
-    pub fn search(&self, key: &FlowKey) -> Option<Hit<'_>> {
+    pub fn search(&self, key: &FlowKey) -> Option<Hit> {
         for class in self.policy.classes() {
             if let Some(profile) = self.class(class).lookup(key) {
                 return Some(Hit { class, profile });
@@ -125,15 +126,13 @@ impl ProfileTables {
         None
     }
 
-    /// Reads what a search for a packet from `src` to `dst` would read in the exact-address
-    /// indexes ([`ClassTable::warm`]); returns a byte of it for `black_box`.
+    /// Starts loading what a search for a packet from `src` to `dst` would read in the
+    /// exact-address indexes ([`ClassTable::prefetch`]).
     #[inline]
-    pub fn warm(&self, src: IpAddr, dst: IpAddr) -> u8 {
-        let mut seen = 0;
+    pub fn prefetch(&self, src: IpAddr, dst: IpAddr) {
         for class in self.policy.classes() {
-            seen ^= self.class(class).warm(src, dst);
+            self.class(class).prefetch(src, dst);
         }
-        seen
     }
 
     /// One class.

@@ -5,7 +5,10 @@
 
 use core::net::IpAddr;
 
-use super::{Bounded, Encap, TableError};
+use core::num::NonZeroU32;
+
+use super::flat::{hash128, hash32, join128, words128, Codec, FlatMap};
+use super::{Encap, TableError};
 
 /// The most care-of addresses one home address can have at once (simultaneous bindings).
 pub const MAX_CARE_OF: usize = 4;
@@ -113,38 +116,125 @@ impl Binding {
     }
 }
 
-/// Home address → binding, IPv4 and IPv6 home addresses kept apart so a lookup hashes a
-/// plain address.
+/// IPv4 home address → index + 1 of its binding in the store.
+struct Home4;
+
+impl Codec for Home4 {
+    type Key = u32;
+    type Value = NonZeroU32;
+    type Slot = [u32; 2];
+    const EMPTY: [u32; 2] = [0; 2];
+    #[inline(always)]
+    fn hash(key: u32, seed: u64) -> u64 {
+        hash32(key, seed)
+    }
+    #[inline(always)]
+    fn encode(key: u32, value: NonZeroU32) -> [u32; 2] {
+        [key, value.get()]
+    }
+    #[inline(always)]
+    fn decode(slot: &[u32; 2]) -> (u32, NonZeroU32) {
+        (slot[0], NonZeroU32::new(slot[1]).unwrap_or(NonZeroU32::MAX))
+    }
+    #[inline(always)]
+    fn key(slot: &[u32; 2]) -> u32 {
+        slot[0]
+    }
+}
+
+/// IPv6 home address → index + 1 of its binding in the store (32-byte slots, so none
+/// straddles a cache line).
+struct Home6;
+
+impl Codec for Home6 {
+    type Key = u128;
+    type Value = NonZeroU32;
+    type Slot = [u32; 8];
+    const EMPTY: [u32; 8] = [0; 8];
+    #[inline(always)]
+    fn hash(key: u128, seed: u64) -> u64 {
+        hash128(key, seed)
+    }
+    #[inline(always)]
+    fn encode(key: u128, value: NonZeroU32) -> [u32; 8] {
+        let [a, b, c, d] = words128(key);
+        [a, b, c, d, value.get(), 0, 0, 0]
+    }
+    #[inline(always)]
+    fn decode(slot: &[u32; 8]) -> (u128, NonZeroU32) {
+        (
+            Self::key(slot),
+            NonZeroU32::new(slot[4]).unwrap_or(NonZeroU32::MAX),
+        )
+    }
+    #[inline(always)]
+    fn key(slot: &[u32; 8]) -> u128 {
+        join128([slot[0], slot[1], slot[2], slot[3]])
+    }
+}
+
+/// Home address → binding. The hash tables hold only the home address and where its
+/// binding sits in a store beside them: small slots a burst's read-ahead finds from the
+/// address's hash alone ([`BindingTable::prefetch`]), then the binding itself
+/// ([`BindingTable::prefetch_binding`]). IPv4 and IPv6 home addresses are kept apart so
+/// a lookup hashes a plain address.
 #[derive(Debug)]
 pub struct BindingTable {
-    v4: Bounded<u32, Binding>,
-    v6: Bounded<u128, Binding>,
+    v4: FlatMap<Home4>,
+    v6: FlatMap<Home6>,
+    /// The bindings; a free slot is reused before the store grows, and its room for both
+    /// families is reserved up front.
+    store: Vec<Binding>,
+    free: Vec<u32>,
 }
 
 impl BindingTable {
     /// An empty table for up to `limit` bindings of each family.
     pub fn with_limit(limit: usize) -> BindingTable {
+        let room = limit.saturating_mul(2).min(u32::MAX as usize - 1);
         BindingTable {
-            v4: Bounded::with_limit(limit),
-            v6: Bounded::with_limit(limit),
+            v4: FlatMap::with_limit(limit),
+            v6: FlatMap::with_limit(limit),
+            store: Vec::with_capacity(room),
+            free: Vec::with_capacity(room),
+        }
+    }
+
+    #[inline(always)]
+    fn index(&self, home: IpAddr) -> Option<NonZeroU32> {
+        match home {
+            IpAddr::V4(a) => self.v4.get(a.to_bits()),
+            IpAddr::V6(a) => self.v6.get(a.to_bits()),
         }
     }
 
     /// The binding of a home address.
     #[inline]
     pub fn get(&self, home: IpAddr) -> Option<&Binding> {
+        let at = self.index(home)?;
+        self.store.get(at.get() as usize - 1)
+    }
+
+    /// Starts loading the hash slot of `home` into the cache (no dependent load), for a
+    /// burst's read-ahead.
+    #[inline]
+    pub fn prefetch(&self, home: IpAddr) {
         match home {
-            IpAddr::V4(a) => self.v4.get(&a.to_bits()),
-            IpAddr::V6(a) => self.v6.get(&a.to_bits()),
+            IpAddr::V4(a) => self.v4.prefetch(a.to_bits()),
+            IpAddr::V6(a) => self.v6.prefetch(a.to_bits()),
         }
     }
 
-    /// Reads the binding of `home` (if any) so that a lookup soon after finds it in cache;
-    /// returns a byte of it for `black_box`.
+    /// Reads the hash slot of `home` (loaded by [`Self::prefetch`] a little earlier) and
+    /// starts loading its binding.
     #[inline]
-    pub fn warm(&self, home: IpAddr) -> u8 {
-        self.get(home)
-            .map_or(0, |b| b.encap as u8 ^ b.care_of.len() as u8)
+    pub fn prefetch_binding(&self, home: IpAddr) {
+        if let Some(b) = self
+            .index(home)
+            .and_then(|at| self.store.get(at.get() as usize - 1))
+        {
+            mipdp_dpdk::prefetch_all(b);
+        }
     }
 
     /// Installs or replaces the binding of `home`.
@@ -152,18 +242,52 @@ impl BindingTable {
         if !binding.is_valid() {
             return Err(TableError::Invalid);
         }
+        if let Some(old) = self
+            .index(home)
+            .and_then(|at| self.store.get_mut(at.get() as usize - 1))
+        {
+            *old = binding;
+            return Ok(());
+        }
+        let full = match home {
+            IpAddr::V4(_) => self.v4.len() >= self.v4.limit(),
+            IpAddr::V6(_) => self.v6.len() >= self.v6.limit(),
+        };
+        if full {
+            return Err(TableError::Full);
+        }
+        let at = match self.free.pop() {
+            Some(i) => {
+                if let Some(slot) = self.store.get_mut(i as usize) {
+                    *slot = binding;
+                }
+                i
+            }
+            None => {
+                self.store.push(binding);
+                (self.store.len() - 1) as u32
+            }
+        };
+        let value = NonZeroU32::new(at + 1).ok_or(TableError::Full)?;
         match home {
-            IpAddr::V4(a) => self.v4.insert(a.to_bits(), binding),
-            IpAddr::V6(a) => self.v6.insert(a.to_bits(), binding),
+            IpAddr::V4(a) => self.v4.insert(a.to_bits(), value),
+            IpAddr::V6(a) => self.v6.insert(a.to_bits(), value),
         }
         .map(|_| ())
     }
 
     /// Removes the binding of `home`; false when there was none.
     pub fn remove(&mut self, home: IpAddr) -> bool {
-        match home {
-            IpAddr::V4(a) => self.v4.remove(&a.to_bits()).is_some(),
-            IpAddr::V6(a) => self.v6.remove(&a.to_bits()).is_some(),
+        let at = match home {
+            IpAddr::V4(a) => self.v4.remove(a.to_bits()),
+            IpAddr::V6(a) => self.v6.remove(a.to_bits()),
+        };
+        match at {
+            Some(at) => {
+                self.free.push(at.get() - 1);
+                true
+            }
+            None => false,
         }
     }
 
@@ -186,6 +310,8 @@ impl BindingTable {
     pub fn clear(&mut self) {
         self.v4.clear();
         self.v6.clear();
+        self.store.clear();
+        self.free.clear();
     }
 }
 

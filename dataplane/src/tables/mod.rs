@@ -11,6 +11,7 @@
 pub mod anycast;
 pub mod bindings;
 pub mod cache;
+pub(crate) mod flat;
 pub mod multicast;
 pub mod neighbours;
 pub mod routes;
@@ -198,16 +199,8 @@ impl<K: core::hash::Hash + Eq, V> Bounded<K, V> {
         self.map.len()
     }
 
-    pub(crate) fn limit(&self) -> usize {
-        self.limit
-    }
-
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.map.iter()
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.map.clear();
     }
 }
 
