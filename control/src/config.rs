@@ -1526,6 +1526,46 @@ mod mobility_tests {
     }
 
     #[test]
+    fn mma_peers_get_a_notifying_node_source_profile_per_mma_address() {
+        use mipdp_dataplane::profile::{AddrMatch, Class, TableRef};
+        use mipdp_dataplane::update::Update;
+        let mma =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/mma.toml"))
+                .unwrap();
+        let source_profiles = |text: &str| {
+            let plan = Config::parse(text, "mma.toml").unwrap().plan().unwrap();
+            plan.updates
+                .iter()
+                .filter_map(|u| match u {
+                    Update::Profile(p) if p.class == Class::NodeSource => Some(*p),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        let found = source_profiles(&mma);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let p = found[0];
+        assert_eq!(
+            (p.matches.src, p.matches.dst, p.matches.proto),
+            (
+                AddrMatch::Exact("2001:db8:dd::1".parse().unwrap()),
+                AddrMatch::Exact("2001:db8:cc::1".parse().unwrap()),
+                Some(41)
+            )
+        );
+        assert!(p.edit.notify && p.edit.decapsulate && p.table == TableRef::Multicast);
+        // Without peers, none.
+        let alone = mma.replace("peers = [\"2001:db8:dd::1\"]\n", "");
+        assert!(source_profiles(&alone).is_empty());
+        // A configured profile may notify, but not while punting.
+        let punting = format!(
+            "{mma}\n[[profile]]\nclass = \"node-source\"\nnumber = 1\nnotify = true\ntable = \"punt\"\n"
+        );
+        let e = err(&punting);
+        assert!(e.contains("profile[0]") && e.contains("notify"), "{e}");
+    }
+
+    #[test]
     fn forwarding_to_a_new_mma_can_end_after_a_period() {
         let mma =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/mma.toml"))

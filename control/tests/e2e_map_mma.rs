@@ -1050,8 +1050,7 @@ fn a_peer_mma_forwarding_to_the_new_mma_makes_it_send_the_correspondent_one_bind
         Some(format!("1:{}", hex(&ip6(GROUP).octets()))),
     );
     let assigned = hex(&ip6(GROUP_CARE_OF).octets());
-    if ack.get("status").map(String::as_str) != Some("0")
-        || ack.get("vendor_2") != Some(&assigned)
+    if ack.get("status").map(String::as_str) != Some("0") || ack.get("vendor_2") != Some(&assigned)
     {
         failures.push(format!("registration acknowledgement: {ack:?}"));
     }
