@@ -121,3 +121,93 @@ impl CorrespondentNotifier {
         Some((port, f))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signalling::mma::MmaSection;
+
+    fn a(s: &str) -> Ipv6Addr {
+        s.parse().unwrap()
+    }
+
+    fn config() -> HomeAgent6Config {
+        let s: MmaSection = toml::from_str(
+            "addresses = [\"2001:db8:cc::1\"]\ncare_of_prefixes = [\"2001:db8:cc:1::/64\"]\n\
+             peers = [\"2001:db8:dd::1\"]\n\
+             [[correspondent]]\naddress = \"2001:db8:20::50\"\nspi = 300\nkey = \"0011\"\n",
+        )
+        .unwrap();
+        s.check().unwrap()
+    }
+
+    /// A frame carrying `outer_src` → `outer_dst`, IPv6 in IPv6, with the correspondent's
+    /// packet for `home` inside.
+    fn tunnelled(outer_src: &str, outer_dst: &str, home: &str) -> Vec<u8> {
+        let mut f = vec![0u8; 14 + 40 + 40];
+        f[12..14].copy_from_slice(&IPV6);
+        let (outer, inner) = f[14..].split_at_mut(40);
+        outer[0] = 0x60;
+        outer[4..6].copy_from_slice(&40u16.to_be_bytes());
+        outer[6] = IPV6_IN_IPV6;
+        outer[8..24].copy_from_slice(&a(outer_src).octets());
+        outer[24..40].copy_from_slice(&a(outer_dst).octets());
+        inner[0] = 0x60;
+        inner[6] = 59;
+        inner[8..24].copy_from_slice(&a("2001:db8:20::50").octets());
+        inner[24..40].copy_from_slice(&a(home).octets());
+        f
+    }
+
+    #[test]
+    fn tunnels_from_peers_are_counted_by_outcome_and_nothing_is_sent_for_strangers() {
+        let config = config();
+        let mma = HomeAgent6::new(config.clone());
+        let mut n = CorrespondentNotifier::new(&config, vec![[2, 0, 0, 0, 0, 1]]).unwrap();
+        let from_peer = tunnelled("2001:db8:dd::1", "2001:db8:cc::1", "2001:db8:1::100");
+        assert!(CorrespondentNotifier::wants(&from_peer));
+        let mut sent = 0;
+        let mut send = |_: u16, _: &[u8]| {
+            sent += 1;
+            true
+        };
+        let toward = |_: Ipv6Addr| Some((0u16, [2, 0, 0, 0, 0, 2]));
+        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 31);
+        // The mobile has not registered here.
+        assert_eq!(
+            n.forwarded(&from_peer, &mma, &toward, now, &mut send),
+            Forwarded::NotRegistered
+        );
+        let stranger = tunnelled("2001:db8:ee::1", "2001:db8:cc::1", "2001:db8:1::100");
+        assert_eq!(
+            n.forwarded(&stranger, &mma, &toward, now, &mut send),
+            Forwarded::NotFromPeer
+        );
+        assert_eq!(
+            n.forwarded(&from_peer[..30], &mma, &toward, now, &mut send),
+            Forwarded::NotTunnelled
+        );
+        assert_eq!(sent, 0);
+        assert_eq!(n.stats.outcomes[Forwarded::NotRegistered as usize], 1);
+        assert_eq!(n.stats.outcomes[Forwarded::NotFromPeer as usize], 1);
+        assert_eq!(n.stats.outcomes[Forwarded::NotTunnelled as usize], 1);
+        assert!(n
+            .stats
+            .text()
+            .contains("mma_correspondent_not_from_peer=1 "));
+        // Not IPv6 in IPv6: not the notifier's.
+        let mut arp = from_peer.clone();
+        arp[12..14].copy_from_slice(&[8, 6]);
+        assert!(!CorrespondentNotifier::wants(&arp));
+        let mut udp = from_peer;
+        udp[20] = 17;
+        assert!(!CorrespondentNotifier::wants(&udp));
+    }
+
+    #[test]
+    fn only_the_mma_role_has_a_notifier() {
+        let mut c = config();
+        c.role = Role6::MobilityAnchorPoint;
+        assert!(CorrespondentNotifier::new(&c, vec![]).is_none());
+    }
+}
