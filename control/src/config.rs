@@ -499,6 +499,9 @@ impl Config {
             Some(section) => Some(self.check_mma(node, section, &plan)?),
             None => None,
         };
+        if let Some(mma) = plan.mma.clone() {
+            Self::add_mma_peers(node, &mma, &mut plan)?;
+        }
         plan.correspondent = match &self.correspondent {
             Some(section) => Some(self.check_correspondent(node, section, &plan)?),
             None => None,
@@ -607,6 +610,41 @@ impl Config {
             }
         }
         Ok(mma)
+    }
+
+    /// The node-source profiles that make tunnels from `mma.peers` to the MMA's addresses
+    /// notify the control thread (the new MMA tells the correspondent,
+    /// docs/mma-registration.md), within `node.max_profiles`.
+    fn add_mma_peers(
+        node: &NodeSection,
+        mma: &HomeAgent6Config,
+        plan: &mut NodePlan,
+    ) -> Result<(), crate::node::Bad> {
+        use mipdp_dataplane::profile::Class;
+        use mipdp_dataplane::update::Update;
+        let crate::signalling::mip6::Role6::MulticastAgent(settings) = &mma.role else {
+            return Ok(());
+        };
+        let own: Vec<std::net::IpAddr> = mma.addresses.iter().map(|a| (*a).into()).collect();
+        let peers: Vec<std::net::IpAddr> = settings.peers.iter().map(|a| (*a).into()).collect();
+        let added = mipdp_dataplane::roles::mma_peers(&own, &peers);
+        let source_profiles = plan
+            .updates
+            .iter()
+            .filter(|u| matches!(u, Update::Profile(p) if p.class == Class::NodeSource))
+            .count()
+            + added.len();
+        if source_profiles > node.max_profiles {
+            return Err(crate::node::Bad {
+                key: "node.max_profiles".into(),
+                value: node.max_profiles.to_string(),
+                expected: format!(
+                    "at least {source_profiles}: a node-source profile per mma.peers entry and MMA address, beside the configured ones"
+                ),
+            });
+        }
+        plan.updates.extend(added.into_iter().map(Update::Profile));
+        Ok(())
     }
 
     /// What `[map]` and `[mma]` both need: the role in `node.roles`, their addresses
@@ -1485,6 +1523,46 @@ mod mobility_tests {
             let e = err(&cn.replace(from, to));
             assert!(e.contains(key), "want {key}: {e}");
         }
+    }
+
+    #[test]
+    fn mma_peers_get_a_notifying_node_source_profile_per_mma_address() {
+        use mipdp_dataplane::profile::{AddrMatch, Class, TableRef};
+        use mipdp_dataplane::update::Update;
+        let mma =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/mma.toml"))
+                .unwrap();
+        let source_profiles = |text: &str| {
+            let plan = Config::parse(text, "mma.toml").unwrap().plan().unwrap();
+            plan.updates
+                .iter()
+                .filter_map(|u| match u {
+                    Update::Profile(p) if p.class == Class::NodeSource => Some(*p),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        let found = source_profiles(&mma);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let p = found[0];
+        assert_eq!(
+            (p.matches.src, p.matches.dst, p.matches.proto),
+            (
+                AddrMatch::Exact("2001:db8:dd::1".parse().unwrap()),
+                AddrMatch::Exact("2001:db8:cc::1".parse().unwrap()),
+                Some(41)
+            )
+        );
+        assert!(p.edit.notify && p.edit.decapsulate && p.table == TableRef::Multicast);
+        // Without peers, none.
+        let alone = mma.replace("peers = [\"2001:db8:dd::1\"]\n", "");
+        assert!(source_profiles(&alone).is_empty());
+        // A configured profile may notify, but not while punting.
+        let punting = format!(
+            "{mma}\n[[profile]]\nclass = \"node-source\"\nnumber = 1\nnotify = true\ntable = \"punt\"\n"
+        );
+        let e = err(&punting);
+        assert!(e.contains("profile[0]") && e.contains("notify"), "{e}");
     }
 
     #[test]

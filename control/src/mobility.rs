@@ -24,6 +24,7 @@ use crate::node::NodePlan;
 use crate::registration::cn::{CorrespondentRegistrar, CorrespondentStats};
 use crate::registration::fa::{ForeignAgentRelay, ForeignAgentStats};
 use crate::registration::mip6::{RefreshError, Registrar6, Registration6Stats, Toward};
+use crate::registration::mma::{CorrespondentNotifier, CorrespondentUpdateStats};
 use crate::registration::{Registrar, RegistrationStats};
 
 /// What a worker runs: the forwarder or the engine.
@@ -118,6 +119,9 @@ pub struct Control {
     /// The HMIPv6 MAP (`[map]`) and the MMA (`[mma]`): the same binding logic in their
     /// roles, each answering binding updates to its own addresses.
     anchors: Vec<Registrar6>,
+    /// The MMA's binding updates to correspondents whose packets its peers forward, when
+    /// `[mma]` is configured.
+    mma_correspondents: Option<CorrespondentNotifier>,
     /// The correspondent node, when `[correspondent]` is configured.
     correspondent: Option<CorrespondentRegistrar>,
     /// The Mobile IPv4 foreign agent, when `[foreign_agent]` is configured.
@@ -161,6 +165,8 @@ pub struct ControlStats {
     pub mip6: Option<Registration6Stats>,
     /// The MAP's and MMA's counters, each with its counter prefix (`map`, `mma`).
     pub anchors: Vec<(&'static str, Registration6Stats)>,
+    /// The MMA's binding updates to correspondents (None: no `[mma]`).
+    pub mma_correspondent: Option<CorrespondentUpdateStats>,
     /// The correspondent node's counters (None: no `[correspondent]`).
     pub cn: Option<CorrespondentStats>,
     /// The foreign agent's counters (None: no `[foreign_agent]`).
@@ -190,6 +196,7 @@ impl Control {
                 node.proxy_arp = plan.proxy_arp;
                 node.limits = plan.limits;
                 (node.icmp_per_second, node.icmp_burst) = plan.icmp;
+                node.notify = plan.notify;
                 Engine::new(node)
                     .with_updates(r)
                     .with_resolver(resolve.clone())
@@ -225,6 +232,10 @@ impl Control {
             .flatten()
             .map(|c| Registrar6::new(c, port_macs.clone(), links.clone()))
             .collect();
+        let mma_correspondents = plan
+            .mma
+            .as_ref()
+            .and_then(|c| CorrespondentNotifier::new(c, port_macs.clone()));
         let correspondent = plan.correspondent.clone().map(|c| {
             CorrespondentRegistrar::new(
                 c,
@@ -241,6 +252,7 @@ impl Control {
             mip6: registrar6.as_ref().map(|r| r.stats),
             anchors: anchors.iter().map(Registrar6::counted).collect(),
             cn: correspondent.as_ref().map(|r| r.stats),
+            mma_correspondent: mma_correspondents.as_ref().map(|r| r.stats),
             fa: foreign_agent.as_ref().map(|r| r.stats),
             ..ControlStats::default()
         };
@@ -276,6 +288,7 @@ impl Control {
                 registrar6,
                 foreign_agent,
                 anchors,
+                mma_correspondents,
                 correspondent,
                 routes,
                 stats,
@@ -611,8 +624,52 @@ impl Control {
                 self.stats.signalling += 1;
                 self.binding_update(m);
             }
+            Some(0x86dd)
+                if self.mma_correspondents.is_some() && CorrespondentNotifier::wants(d) =>
+            {
+                self.mma_forwarded(d, pool, control_tx);
+            }
             _ => self.stats.other += 1,
         }
+    }
+
+    /// Hands a tunnel from a peer MMA (a notifying profile's copy) to the MMA, which may
+    /// tell the correspondent to send to it directly; an unknown next hop toward the
+    /// correspondent is asked for (the next copy finds it).
+    fn mma_forwarded(&mut self, d: &[u8], pool: &Mempool, control_tx: &mut [Option<TxQueue>]) {
+        let Some(n) = &mut self.mma_correspondents else {
+            return;
+        };
+        let mma = self.anchors.iter().find(|r| {
+            matches!(
+                r.home_agent().config().role,
+                crate::signalling::mip6::Role6::MulticastAgent(_)
+            )
+        });
+        let Some(mma) = mma else { return };
+        let (known, routes, inject, resolve) =
+            (&self.known, &self.routes, &self.inject, &self.resolve);
+        let outcome = n.forwarded(
+            d,
+            mma.home_agent(),
+            &|dst| {
+                let found = toward(routes, known, dst);
+                if found.is_none() {
+                    if let Some((port, hop)) = next_hop(routes, IpAddr::V6(dst)) {
+                        let _ = resolve.push((port, hop));
+                    }
+                }
+                found
+            },
+            std::time::SystemTime::now(),
+            &mut |port, bytes| {
+                send_frame(pool, control_tx, inject, port, bytes.len(), |f| {
+                    f.copy_from_slice(bytes)
+                })
+            },
+        );
+        log::debug!("tunnel from a peer MMA: {}", outcome.name());
+        self.stats.mma_correspondent = Some(n.stats);
     }
 
     /// Hands a punted Mobility Header message to the MAP or MMA whose address it is sent
@@ -931,6 +988,8 @@ impl Control {
             t.rx_polls_with_updates_pending += s.rx_polls_with_updates_pending;
             t.icmp_limited += s.icmp_limited;
             t.fragments += s.fragments;
+            t.notify_copies += s.notify_copies;
+            t.notify_limited += s.notify_limited;
         }
         t
     }
@@ -1106,6 +1165,10 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
         "icmp_errors={} icmp_limited={} fragments={}",
         s.icmp_errors, s.icmp_limited, s.fragments
     ));
+    parts.push(format!(
+        "notify_copies={} notify_limited={}",
+        s.notify_copies, s.notify_limited
+    ));
     parts.push(format!("resolutions={}", s.resolutions));
     parts.push(format!(
         "ctl_arp={} ctl_nd={} ctl_learnt={} ctl_signalling={} ctl_other={} ctl_arp_requests={} ctl_unresolved={} ctl_announcements={} ctl_scheduled={}",
@@ -1119,6 +1182,9 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
     }
     for (prefix, stats) in &c.anchors {
         parts.push(stats.text_as(prefix));
+    }
+    if let Some(mma) = &c.mma_correspondent {
+        parts.push(mma.text());
     }
     if let Some(cn) = &c.cn {
         parts.push(cn.text());

@@ -73,6 +73,20 @@ pub struct NodeSection {
     /// Burst of that rate limit.
     #[serde(default = "default_icmp_burst")]
     pub icmp_burst: u32,
+    /// Copies a notifying profile (`notify = true`) hands the control thread per second
+    /// at most, per worker.
+    #[serde(default = "default_notify_rate")]
+    pub notify_per_second: u32,
+    /// Burst of that rate limit.
+    #[serde(default = "default_notify_burst")]
+    pub notify_burst: u32,
+}
+
+fn default_notify_rate() -> u32 {
+    100
+}
+fn default_notify_burst() -> u32 {
+    20
 }
 
 fn default_icmp_rate() -> u32 {
@@ -256,6 +270,10 @@ pub struct ProfileSection {
     /// Transfer destinations (table = "transfer").
     #[serde(default)]
     pub transfer: Vec<IpAddr>,
+    /// Hand a copy of each matching frame as it arrived to the control thread
+    /// (rate-limited by `node.notify_per_second`).
+    #[serde(default)]
+    pub notify: bool,
     /// The table to consult.
     pub table: String,
 }
@@ -289,6 +307,8 @@ pub struct NodePlan {
     pub update_queue: usize,
     /// ICMP error rate limit per worker (per second, burst).
     pub icmp: (u32, u32),
+    /// Rate limit of notifying profiles' copies per worker (per second, burst).
+    pub notify: (u32, u32),
     /// The start-up contents of the tables, in order.
     pub updates: Vec<Update>,
     /// Updates due this long after start (e.g. the end of forwarding to a new MMA).
@@ -725,6 +745,7 @@ impl NodeSection {
                         None => None,
                     },
                     transfer,
+                    notify: p.notify,
                 },
                 table,
             };
@@ -783,6 +804,7 @@ impl NodeSection {
             update_budget: self.update_budget,
             update_queue: self.update_queue,
             icmp: (self.icmp_per_second, self.icmp_burst),
+            notify: (self.notify_per_second, self.notify_burst),
             updates,
             later,
             home_agent: None,

@@ -798,6 +798,7 @@ fn gratuitous_arp(eth_src: [u8; 6], hardware: [u8; 6], home: Ipv4Addr) -> [u8; M
 pub mod cn;
 pub mod fa;
 pub mod mip6;
+pub mod mma;
 
 #[cfg(test)]
 mod tests;

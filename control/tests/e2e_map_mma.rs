@@ -978,3 +978,184 @@ fn mobile_registers_with_the_mma_its_group_gets_its_traffic_and_a_handover_forwa
         finished.transcript()
     );
 }
+
+// The new MMA tells the correspondent (docs/mma-registration.md): a scapy old MMA
+// (tests/peers/mma_peer.py) behind port 1 forwards a correspondent's packets for the
+// mobile registered here; mipdp delivers them on the group and sends the correspondent,
+// behind port 1 too, one binding update per interval, which the script checks with
+// Python's hmac under the MMA–correspondent key.
+
+/// The old MMA, a configured peer, on the home agent's link.
+const OLD_MMA: &str = "2001:db8:50::60";
+/// The correspondent's MMA–correspondent key and SPI.
+const CN_KEY: &str = "0102030405060708090a0b0c0d0e0f10";
+const CN_SPI: &str = "4096";
+/// The lifetime the binding updates ask for, seconds.
+const CN_LIFETIME_S: u64 = 120;
+
+fn peered_mma_config(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(registered_mma_config(dir)).expect("MMA configuration");
+    let at = text.find("[mma]").expect("the [mma] section");
+    let (tables, mma) = text.split_at(at);
+    let mma = mma.replacen(
+        "[mma]\n",
+        &format!(
+            "[mma]\npeers = [\"{OLD_MMA}\"]\ncorrespondent_update_interval_s = 60\n\
+             correspondent_lifetime_s = {CN_LIFETIME_S}\n"
+        ),
+        1,
+    );
+    let text = format!(
+        r#"{tables}
+[[route]]
+prefix = "2001:db8:20::/64"
+port = "net_tap1"
+
+[[neighbour]]
+port = "net_tap1"
+address = "{CN}"
+mac = "{cn}"
+
+{mma}
+[[mma.correspondent]]
+address = "{CN}"
+spi = {CN_SPI}
+key = "{CN_KEY}"
+"#,
+        cn = mac_text(MAC_HA),
+    );
+    let path = dir.join("mma-peered.toml");
+    std::fs::write(&path, text).expect("write the configuration");
+    path
+}
+
+#[test]
+fn a_peer_mma_forwarding_to_the_new_mma_makes_it_send_the_correspondent_one_binding_update() {
+    require_tools("a_peer_mma_forwarding_to_the_new_mma");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let config = peered_mma_config(dir.path());
+    let mut topo = Topology::new("mmapeer");
+    let [site_mac, ha_side_mac] = start(&mut topo, &config, MAC_SITE, MAC_HA);
+    let mut failures = Vec::new();
+
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let ack = register(
+        &topo,
+        (MAC_SITE, site_mac),
+        SITE_MOBILE,
+        MMA,
+        GROUP_MOBILE,
+        (1, 100),
+        "AH",
+        Some(format!("1:{}", hex(&ip6(GROUP).octets()))),
+    );
+    let assigned = hex(&ip6(GROUP_CARE_OF).octets());
+    if ack.get("status").map(String::as_str) != Some("0") || ack.get("vendor_2") != Some(&assigned)
+    {
+        failures.push(format!("registration acknowledgement: {ack:?}"));
+    }
+
+    // Two forwarded packets a second apart, well within the update interval.
+    let (ns_a, tap_a) = (topo.ns_a.clone(), topo.tap_a.clone());
+    let site = topo.capture(&ns_a, &tap_a, &dir.path().join("site.pcap"));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/mma_peer.py");
+    let script = script.to_string_lossy();
+    let (src_mac, dst_mac) = (mac_text(MAC_HA), mac_text(ha_side_mac));
+    let out = topo.ns_output(
+        &topo.ns_b,
+        &[
+            "python3",
+            &script,
+            "--iface",
+            &topo.tap_b,
+            "--src-mac",
+            &src_mac,
+            "--dst-mac",
+            &dst_mac,
+            "--peer",
+            OLD_MMA,
+            "--mma",
+            MMA,
+            "--correspondent",
+            CN,
+            "--home",
+            GROUP_MOBILE,
+            "--spi",
+            CN_SPI,
+            "--key",
+            CN_KEY,
+            "--count",
+            "2",
+            "--gap",
+            "1",
+            "--listen",
+            "3",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "mma_peer.py failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("bu_count="))
+        .unwrap_or_else(|| panic!("mma_peer.py printed no result: {stdout}"));
+    let bu = common::key_values(line);
+    let lifetime_units = (CN_LIFETIME_S / 4).to_string();
+    for (k, v) in [
+        ("bu_count", "1"),
+        ("bu_after_first", "0"),
+        ("bu_src", MMA),
+        ("bu_dst", CN),
+        ("bu_eth_dst", mac_text(MAC_HA).as_str()),
+        ("home", GROUP_MOBILE),
+        ("care_of", GROUP_CARE_OF),
+        ("seq", "0"),
+        ("flags", "0x00"),
+        ("lifetime", lifetime_units.as_str()),
+        ("spi", CN_SPI),
+        ("authentic", "True"),
+        ("auth_last", "True"),
+        ("checksum_ok", "True"),
+    ] {
+        if bu.get(k).map(String::as_str) != Some(v) {
+            failures.push(format!(
+                "binding update to the correspondent {k}={:?}, want {v}: {bu:?}",
+                bu.get(k)
+            ));
+        }
+    }
+    // Both forwarded packets still reach the mobile's group.
+    let frames = topo.finish_capture(&site, 2, Duration::from_secs(5));
+    let delivered = tunnelled_to(&frames, GROUP, GROUP_MOBILE, GROUP_MAC);
+    if delivered != 2 {
+        failures.push(format!(
+            "{delivered} forwarded packets for {GROUP_MOBILE} delivered on {GROUP}, want 2"
+        ));
+    }
+
+    let finished = topo.stop_mipdp();
+    finished.assert_success();
+    let engine = finished.final_engine();
+    for (key, want) in [
+        ("notify_copies", 2),
+        ("hits_node-source", 2),
+        ("mma_correspondent_told", 1),
+        ("mma_correspondent_rate_limited", 1),
+        ("mma_correspondent_unsent", 0),
+    ] {
+        let n = counter(engine, key);
+        if n != want {
+            failures.push(format!("mipdp {key}={n}, want {want}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n--- site capture ---\n{}\n{}",
+        failures.join("\n"),
+        site.text(),
+        finished.transcript()
+    );
+}

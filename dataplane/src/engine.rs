@@ -64,6 +64,9 @@ pub struct NodeConfig {
     pub icmp_per_second: u32,
     /// Burst of the ICMP rate limit.
     pub icmp_burst: u32,
+    /// Copies for [`crate::profile::Edit::notify`] a worker makes per second at most, and
+    /// the burst.
+    pub notify: (u32, u32),
 }
 
 impl NodeConfig {
@@ -79,6 +82,7 @@ impl NodeConfig {
             limits: TableLimits::default(),
             icmp_per_second: 100,
             icmp_burst: 20,
+            notify: (100, 20),
         }
     }
 }
@@ -164,6 +168,10 @@ pub struct EngineSnapshot {
     /// Copies made but not sent: the buffer pool was empty, or the caller takes no extra
     /// packets (plain `process`).
     pub copies_unsent: u64,
+    /// Copies handed to the control thread by notifying profiles.
+    pub notify_copies: u64,
+    /// Copies not made for notifying profiles: the rate limit was reached.
+    pub notify_limited: u64,
 }
 
 /// The shared, readable copy of one engine's counters.
@@ -184,6 +192,8 @@ pub struct EngineCounters {
     icmp_errors: AtomicU64,
     icmp_limited: AtomicU64,
     fragments: AtomicU64,
+    notify_copies: AtomicU64,
+    notify_limited: AtomicU64,
 }
 
 impl EngineCounters {
@@ -206,6 +216,8 @@ impl EngineCounters {
             icmp_errors: load(&self.icmp_errors),
             icmp_limited: load(&self.icmp_limited),
             fragments: load(&self.fragments),
+            notify_copies: load(&self.notify_copies),
+            notify_limited: load(&self.notify_limited),
         }
     }
 
@@ -235,6 +247,8 @@ impl EngineCounters {
         store(&self.icmp_errors, s.icmp_errors);
         store(&self.icmp_limited, s.icmp_limited);
         store(&self.fragments, s.fragments);
+        store(&self.notify_copies, s.notify_copies);
+        store(&self.notify_limited, s.notify_limited);
     }
 }
 
@@ -259,6 +273,7 @@ pub struct Engine {
     fragment_id: u32,
     pending_icmp: Option<PendingIcmp>,
     icmp_limiter: IcmpRateLimiter,
+    notify_limiter: IcmpRateLimiter,
 }
 
 /// The ICMP error a refused packet calls for.
@@ -285,6 +300,7 @@ impl Engine {
             fragment_id: 0,
             pending_icmp: None,
             icmp_limiter: IcmpRateLimiter::new(node.icmp_per_second, node.icmp_burst),
+            notify_limiter: IcmpRateLimiter::new(node.notify.0, node.notify.1),
             node,
         }
     }
@@ -932,6 +948,31 @@ impl Engine {
         }
     }
 
+    /// Hands a copy of the frame as it arrived (its Ethernet header is still in the
+    /// headroom) to the control thread, within the rate limit.
+    fn notify<P: PacketBuf>(&mut self, packet: &mut P, emit: &mut dyn FnMut(P, Action)) {
+        if !self.notify_limiter.allow(Instant::now()) {
+            self.local.notify_limited += 1;
+            return;
+        }
+        let copy = match packet.prepend(ETH_LEN) {
+            Ok(_) => {
+                let copy = packet.duplicate();
+                let _ = packet.adj(ETH_LEN);
+                copy
+            }
+            Err(_) => None,
+        };
+        match copy {
+            Some(copy) => {
+                self.local.notify_copies += 1;
+                self.local.punts += 1;
+                emit(copy, Action::Punt);
+            }
+            None => self.local.copies_unsent += 1,
+        }
+    }
+
     /// One IP packet (the Ethernet header already stripped).
     fn ip<P: PacketBuf>(&mut self, packet: &mut P, emit: &mut dyn FnMut(P, Action)) -> Verdict {
         let mut depth = 0u8;
@@ -954,6 +995,9 @@ impl Engine {
             // more than the search. Only a transfer reads its destination list.
             let step = Step::of(&hit.profile);
             self.local.hits[class as usize] += 1;
+            if step.notify && depth == 0 {
+                self.notify(packet, emit);
+            }
             if let Some(dscp) = step.dscp {
                 Self::mark(packet, dscp);
             }
@@ -1120,6 +1164,7 @@ struct Step {
     ends: AddrMatch,
     encap: Option<Encap>,
     table: TableRef,
+    notify: bool,
 }
 
 impl Step {
@@ -1133,6 +1178,7 @@ impl Step {
             ends: p.matches.dst,
             encap: p.edit.encap,
             table: p.table,
+            notify: p.edit.notify,
         }
     }
 }

@@ -176,6 +176,40 @@ pub fn mma(own: &[IpAddr], care_of: &[Prefix]) -> Vec<Profile> {
     v
 }
 
+/// A multicast mobility management agent's peers (the site's other MMAs): a tunnel
+/// (IPv6 in IPv6) from a peer to one of the MMA's own IPv6 addresses carries packets of a
+/// mobile that moved here, forwarded by its old MMA. It is decapsulated and re-tunnelled
+/// by the multicast map as [`mma`]'s tunnel ends are, and a copy of it as it arrived goes
+/// to the control thread ([`Edit::notify`]), which tells the correspondent to send here
+/// directly (docs/mma-registration.md). Node-source profiles, searched before [`mma`]'s
+/// node-destination tunnel ends in the default policy. Numbers 600 on, one per (peer, own
+/// address).
+pub fn mma_peers(own: &[IpAddr], peers: &[IpAddr]) -> Vec<Profile> {
+    let own6 = || own.iter().filter(|a| a.is_ipv6());
+    let mut v = Vec::new();
+    for (i, peer) in peers.iter().filter(|a| a.is_ipv6()).enumerate() {
+        for (j, end) in own6().enumerate() {
+            v.push(profile(
+                600 + (i * own.len() + j) as u32,
+                Class::NodeSource,
+                Match {
+                    src: AddrMatch::Exact(*peer),
+                    dst: AddrMatch::Exact(*end),
+                    proto: Some(41),
+                    ..Match::ANY
+                },
+                Edit {
+                    decapsulate: true,
+                    notify: true,
+                    ..Edit::NONE
+                },
+                TableRef::Multicast,
+            ));
+        }
+    }
+    v
+}
+
 /// Correspondent node with route optimisation: signalling to the control thread, routed
 /// otherwise; each binding-cache entry adds [`cached_destination`].
 pub fn correspondent(own: &[IpAddr]) -> Vec<Profile> {
@@ -231,6 +265,13 @@ mod tests {
             foreign_agent(&own),
             map(&own, &[p]),
             mma(&own, &[p]),
+            mma_peers(
+                &own,
+                &[
+                    "2001:db8:dd::1".parse().unwrap(),
+                    "2001:db8:ee::1".parse().unwrap(),
+                ],
+            ),
             correspondent(&own),
             anycast(&own),
         ] {

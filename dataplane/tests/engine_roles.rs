@@ -47,11 +47,15 @@ fn node6() -> Ipv6Addr {
 /// A node with port 0 on the home link (10.1.0.0/24, 2001:db8:1::/64) and port 1 toward
 /// a router (default routes), both neighbours resolved.
 fn engine(profiles: Vec<Profile>) -> Engine {
-    let mut e = Engine::new(NodeConfig::new(
-        vec![MAC0, MAC1],
-        vec![NODE4],
-        vec![node6()],
-    ));
+    engine_on(
+        NodeConfig::new(vec![MAC0, MAC1], vec![NODE4], vec![node6()]),
+        profiles,
+    )
+}
+
+/// [`engine`] with other node settings.
+fn engine_on(node: NodeConfig, profiles: Vec<Profile>) -> Engine {
+    let mut e = Engine::new(node);
     let t = e.tables_mut();
     for (prefix, port, hop) in [
         ("10.1.0.0/24", 0, None),
@@ -404,6 +408,83 @@ fn mma_re_encapsulates_to_the_mobile_multicast_group_and_mac() {
     );
     assert_eq!(e.snapshot().decaps[TunnelKind::Ip6ip6 as usize], 1);
     assert_eq!(e.snapshot().encaps[TunnelKind::Ip6ip6 as usize], 1);
+}
+
+#[test]
+fn mma_hands_a_peer_tunnel_to_the_control_thread_as_it_arrived_and_still_delivers_it() {
+    let pool = MemPool::new(16);
+    let mma: Ipv6Addr = "2001:db8:1::1".parse().unwrap();
+    let peer: Ipv6Addr = "2001:db8:dd::1".parse().unwrap();
+    let home: Ipv6Addr = "2001:db8:5::100".parse().unwrap();
+    let group: Ipv6Addr = "ff3e:30:2001:db8:211:22ff:fe33:4455".parse().unwrap();
+    let own = [IpAddr::V6(mma)];
+    let mut profiles = roles::mma(&own, &[]);
+    profiles.extend(roles::mma_peers(&own, &[IpAddr::V6(peer)]));
+    let mut node = NodeConfig::new(vec![MAC0, MAC1], vec![NODE4], vec![mma]);
+    node.notify = (1, 2);
+    let mut e = engine_on(node, profiles);
+    e.tables_mut()
+        .multicast
+        .insert(
+            IpAddr::V6(home),
+            MulticastEntry::to_group(IpAddr::V6(group), Encap::IpInIp).unwrap(),
+        )
+        .unwrap();
+    let inner = ipv6(
+        "2001:db8:20::50".parse().unwrap(),
+        home,
+        17,
+        50,
+        0,
+        &udp(5, 6, b"m"),
+    );
+    let mut carried = vec![41, 0, 4, 1, 4, 1, 1, 0];
+    carried.extend_from_slice(&hopped6(&inner));
+    let to_group = eth(
+        [0x33, 0x33, 0xfe, 0x33, 0x44, 0x55],
+        MAC1,
+        0x86dd,
+        &ipv6(mma, group, 60, 64, 0, &carried),
+    );
+    let send = |e: &mut Engine, from: Ipv6Addr| {
+        let frame = eth(
+            MAC1,
+            ROUTER_MAC,
+            0x86dd,
+            &ipv6(from, mma, 41, 60, 0, &inner),
+        );
+        let mut p = pool.packet(&frame).unwrap();
+        let mut copies = Vec::new();
+        let action = e.process_with(1, &mut p, &mut |copy, action| {
+            copies.push((action, copy.data().to_vec()))
+        });
+        (frame, action, p.data().to_vec(), copies)
+    };
+    // Within the burst of 2: the frame as it arrived to the control thread, and the
+    // packet itself decapsulated and re-tunnelled to the group.
+    for n in 1..=2 {
+        let (frame, action, out, copies) = send(&mut e, peer);
+        assert_eq!(action, Action::Forward(1));
+        assert_eq!(out, to_group);
+        assert_eq!(copies, vec![(Action::Punt, frame)]);
+        assert_eq!(e.snapshot().notify_copies, n);
+    }
+    assert_eq!(e.snapshot().hits[Class::NodeSource as usize], 2);
+    // Beyond it: delivered, no copy, counted.
+    let (_, action, out, copies) = send(&mut e, peer);
+    assert_eq!((action, out), (Action::Forward(1), to_group.clone()));
+    assert!(copies.is_empty());
+    assert_eq!(e.snapshot().notify_limited, 1);
+    // A tunnel from any other source ends at the generic profile: no copy.
+    let (_, action, out, copies) = send(&mut e, "2001:db8:50::1".parse().unwrap());
+    assert_eq!((action, out), (Action::Forward(1), to_group));
+    assert!(copies.is_empty());
+    assert_eq!(e.snapshot().hits[Class::NodeDestination as usize], 1);
+    assert_eq!(
+        (e.snapshot().notify_copies, e.snapshot().notify_limited),
+        (2, 1)
+    );
+    assert_eq!(e.snapshot().decaps[TunnelKind::Ip6ip6 as usize], 4);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The engine allocates nothing per packet: a counting global allocator watches a worker
 //! running the home agent role (simultaneous bindings with copies, reverse tunnels,
-//! proxy ARP, punted registration, unresolved next hops) and applying binding updates.
+//! proxy ARP, punted registration, unresolved next hops, a notifying profile's copies)
+//! and applying binding updates.
 
 use core::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use crossbeam_queue::ArrayQueue;
 use mipdp_dataplane::engine::{Engine, NodeConfig};
 use mipdp_dataplane::port::memory::{memory_port, MemPool};
+use mipdp_dataplane::profile::{AddrMatch, Class, Edit, Match, Profile, ProfileId, TableRef};
 use mipdp_dataplane::roles;
 use mipdp_dataplane::tables::{Binding, CareOfList, Encap, Route};
 use mipdp_dataplane::update::{channels, Update};
@@ -63,6 +65,26 @@ fn the_engine_allocates_nothing_per_packet_or_per_update() {
         profiles.push(roles::home_address(i, IpAddr::V4(home(i))));
         t.bindings.insert(IpAddr::V4(home(i)), binding(i)).unwrap();
     }
+    // Reverse tunnels from one care-of address are also copied to the control thread.
+    profiles.push(Profile {
+        id: ProfileId {
+            session: 0,
+            number: 900,
+        },
+        class: Class::NodeSource,
+        matches: Match {
+            src: AddrMatch::Exact(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7))),
+            dst: AddrMatch::Exact(IpAddr::V4(NODE)),
+            proto: Some(4),
+            ..Match::ANY
+        },
+        edit: Edit {
+            decapsulate: true,
+            notify: true,
+            ..Edit::NONE
+        },
+        table: TableRef::Profiles,
+    });
     for p in profiles {
         t.profiles.insert(p).unwrap();
     }
@@ -232,5 +254,9 @@ fn the_engine_allocates_nothing_per_packet_or_per_update() {
         "{e:?}"
     );
     assert!(e.updates >= 800, "updates were applied: {e:?}");
+    assert!(
+        e.notify_copies >= 20 && e.notify_limited > 1_000,
+        "notifying copies were made and limited: {e:?}"
+    );
     assert_eq!(total, 0, "allocations on the packet or update path");
 }

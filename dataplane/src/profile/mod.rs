@@ -312,6 +312,11 @@ pub struct Edit {
     pub encap: Option<Encap>,
     /// Destinations for [`TableRef::Transfer`].
     pub transfer: TransferList,
+    /// Before the decapsulation and the table, hand a copy of the frame as it arrived to
+    /// the control thread (rate-limited per worker), e.g. so that a new MMA learns of
+    /// packets a peer MMA forwards to it. Only on the first search of a packet: after a
+    /// decapsulation the frame as it arrived is gone.
+    pub notify: bool,
 }
 
 impl Edit {
@@ -321,6 +326,7 @@ impl Edit {
         decapsulate: false,
         encap: None,
         transfer: TransferList::EMPTY,
+        notify: false,
     };
 }
 
@@ -422,6 +428,9 @@ impl Profile {
         if self.table == TableRef::Profiles && !self.edit.decapsulate {
             return Err("table = \"profiles\" searches again and needs decapsulate = true");
         }
+        if self.edit.notify && self.table == TableRef::Punt {
+            return Err("notify copies the packet to the control thread; table = \"punt\" hands it the packet itself");
+        }
         Ok(())
     }
 }
@@ -520,6 +529,15 @@ mod tests {
             ..base
         };
         assert!(again_without_decap.check().is_err());
+        let notify_punt = Profile {
+            table: TableRef::Punt,
+            edit: Edit {
+                notify: true,
+                ..Edit::NONE
+            },
+            ..base
+        };
+        assert!(notify_punt.check().is_err());
         let transfer = Profile {
             table: TableRef::Transfer,
             edit: Edit {

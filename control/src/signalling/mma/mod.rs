@@ -312,7 +312,7 @@ fn unicast(key: &str, a: IpAddr) -> Result<Ipv6Addr, Bad> {
 }
 
 /// Why a packet forwarded by a peer MMA did or did not make the new MMA tell the
-/// correspondent: one counter each (`mma_forwarded_<name>`).
+/// correspondent: one counter each (`mma_correspondent_<name>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Forwarded {
     /// A binding update went to the correspondent.
