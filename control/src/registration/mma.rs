@@ -99,6 +99,7 @@ impl CorrespondentNotifier {
                 .is_some_and(|(port, f)| send(port, &f));
             if !sent {
                 self.stats.unsent += 1;
+                self.updates.not_sent(&update);
             }
         }
         outcome

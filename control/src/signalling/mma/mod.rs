@@ -445,6 +445,26 @@ impl CorrespondentUpdates {
         self.told.insert((correspondent, home), (now, sequence));
         (Forwarded::Told, Some(bytes))
     }
+
+    /// The binding update built for `update` (the packet [`Self::forwarded`] returned)
+    /// could not be sent (no route or neighbour toward the correspondent yet): the next
+    /// forwarded packet may try again at once, with the next Sequence Number, instead of
+    /// waiting out the interval.
+    pub fn not_sent(&mut self, update: &[u8]) {
+        let Ok(ip) = Ipv6Packet::new_checked(update) else {
+            return;
+        };
+        let Ok(chain) = mipdp_dataplane::wire::ipv6ext::walk_chain(ip.next_header(), ip.payload())
+        else {
+            return;
+        };
+        let Some(home) = chain.home_address else {
+            return;
+        };
+        if let Some((at, _)) = self.told.get_mut(&(ip.dst_addr(), home)) {
+            *at = SystemTime::UNIX_EPOCH;
+        }
+    }
 }
 
 /// The binding update a new MMA sends a correspondent: from the MMA, with the mobile's

@@ -156,6 +156,23 @@ fn a_forwarded_packet_from_a_peer_tells_the_correspondent_once_per_interval() {
         bytes,
         &layout
     ));
+    // An update that could not be sent does not hold the next one back.
+    {
+        let mut v = CorrespondentUpdates::new(settings());
+        let (_, first) = v.forwarded(&p, &care_of, &own, t(0));
+        v.not_sent(&first.unwrap());
+        let (why, retry) = v.forwarded(&p, &care_of, &own, t(1));
+        assert_eq!(why, Forwarded::Told);
+        assert_ne!(
+            retry.unwrap(),
+            bu,
+            "the retry carries the next Sequence Number"
+        );
+        assert_eq!(
+            v.forwarded(&p, &care_of, &own, t(2)),
+            (Forwarded::RateLimited, None)
+        );
+    }
     // Within the interval: nothing; after it, the next Sequence Number.
     assert_eq!(
         u.forwarded(&p, &care_of, &own, t(9)),
