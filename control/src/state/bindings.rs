@@ -7,7 +7,7 @@
 //! the workers need (the full care-of list, or the removal), so the per-core tables
 //! follow the store exactly; the control thread sends them down the update queues.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, SystemTime};
 
@@ -167,6 +167,9 @@ pub enum Refusal {
 #[derive(Debug, Clone)]
 pub struct BindingStore {
     bindings: HashMap<Ipv4Addr, MobilityBinding>,
+    /// Each binding's earliest expiry, in time order: expiry and the next timer cost
+    /// O(log n) per binding, not a scan of a million bindings whenever one is due.
+    due: BTreeSet<(SystemTime, Ipv4Addr)>,
     max_bindings: usize,
     max_care_of: usize,
 }
@@ -178,6 +181,7 @@ impl BindingStore {
     pub fn new(max_bindings: usize, max_care_of: usize) -> BindingStore {
         BindingStore {
             bindings: HashMap::new(),
+            due: BTreeSet::new(),
             max_bindings,
             max_care_of: max_care_of.clamp(1, MAX_CARE_OF),
         }
@@ -242,7 +246,9 @@ impl BindingStore {
             spi: reg.spi,
         };
         let dataplane = binding.dataplane().ok_or(Refusal::Invalid)?;
+        let old = self.expiry_of(reg.home);
         self.bindings.insert(reg.home, binding);
+        self.reindex(reg.home, old);
         Ok(Update::Binding {
             home: IpAddr::V4(reg.home),
             binding: dataplane,
@@ -253,6 +259,13 @@ impl BindingStore {
     /// every worker, or installs what is left of it; None when nothing was bound.
     /// RFC 5944 §3.8.2.2.
     pub fn deregister(&mut self, home: Ipv4Addr, which: Deregistration) -> Option<Update> {
+        let old = self.expiry_of(home);
+        let update = self.deregister_unindexed(home, which);
+        self.reindex(home, old);
+        update
+    }
+
+    fn deregister_unindexed(&mut self, home: Ipv4Addr, which: Deregistration) -> Option<Update> {
         let binding = self.bindings.get_mut(&home)?;
         match which {
             Deregistration::All => binding.care_of.clear(),
@@ -271,18 +284,17 @@ impl BindingStore {
     /// the updates: a removal from every worker where none is left, the remaining list
     /// where some are. RFC 5944 §3.8.1.
     pub fn expire(&mut self, now: SystemTime) -> Vec<Update> {
-        let due: Vec<Ipv4Addr> = self
-            .bindings
-            .iter()
-            .filter(|(_, b)| b.care_of.iter().any(|c| c.expires.is_due(now)))
-            .map(|(home, _)| *home)
-            .collect();
-        let mut updates = Vec::with_capacity(due.len());
-        for home in due {
+        let mut updates = Vec::new();
+        while let Some(&(at, home)) = self.due.first() {
+            if at > now {
+                break;
+            }
             if let Some(b) = self.bindings.get_mut(&home) {
                 b.care_of.retain(|c| !c.expires.is_due(now));
             }
             updates.extend(self.settle(home));
+            // Removes (at, home) and files what is left (all later than now).
+            self.reindex(home, Some(at));
         }
         updates
     }
@@ -290,10 +302,24 @@ impl BindingStore {
     /// The earliest time a care-of address lapses: when to call [`expire`](Self::expire)
     /// next.
     pub fn next_expiry(&self) -> Option<SystemTime> {
+        self.due.first().map(|(at, _)| *at)
+    }
+
+    /// The earliest expiry of `home`'s binding, as the index has it.
+    fn expiry_of(&self, home: Ipv4Addr) -> Option<SystemTime> {
         self.bindings
-            .values()
-            .filter_map(MobilityBinding::next_expiry)
-            .min()
+            .get(&home)
+            .and_then(MobilityBinding::next_expiry)
+    }
+
+    /// Moves `home` in the expiry index from `old` to where its binding is now.
+    fn reindex(&mut self, home: Ipv4Addr, old: Option<SystemTime>) {
+        if let Some(at) = old {
+            self.due.remove(&(at, home));
+        }
+        if let Some(at) = self.expiry_of(home) {
+            self.due.insert((at, home));
+        }
     }
 
     /// The update that brings the workers in line with the binding of `home` after a
@@ -487,5 +513,59 @@ mod tests {
         assert!(s.expire(t(1_000_000)).is_empty());
         assert_eq!(s.len(), 1);
         assert_eq!(s.next_expiry(), None);
+    }
+
+    proptest::proptest! {
+        /// The expiry index agrees with a scan of every binding after any sequence of
+        /// registrations, deregistrations and expiries, and an expiry leaves nothing due.
+        #[test]
+        fn the_expiry_index_agrees_with_a_scan(
+            ops in proptest::collection::vec(
+                (0u8..4, 0u8..6, 0u8..4, 0u16..120, 0u64..200),
+                1..60,
+            )
+        ) {
+            let mut s = BindingStore::new(64, 2);
+            let mut clock = 0u64;
+            for (op, home, care_of, lifetime, step) in ops {
+                clock += step;
+                let now = t(clock);
+                let home_addr = Ipv4Addr::new(192, 0, 2, 10 + home);
+                let care_addr = Ipv4Addr::new(198, 51, 100, 1 + care_of);
+                match op {
+                    0 | 1 => {
+                        let mut r = reg("198.51.100.1", lifetime, if op == 0 {
+                            CareOfMode::Replace
+                        } else {
+                            CareOfMode::Add
+                        });
+                        r.home = home_addr;
+                        r.care_of = care_addr;
+                        if lifetime == 119 {
+                            r.lifetime = INFINITE_LIFETIME;
+                        }
+                        let _ = s.register(&r, now);
+                    }
+                    2 => {
+                        let which = if care_of == 0 {
+                            Deregistration::All
+                        } else {
+                            Deregistration::CareOf(care_addr)
+                        };
+                        let _ = s.deregister(home_addr, which);
+                    }
+                    _ => {
+                        let _ = s.expire(now);
+                        for (_, b) in s.iter() {
+                            proptest::prop_assert!(b.care_of.iter().all(|c| !c.expires.is_due(now)));
+                        }
+                    }
+                }
+                let scan = s.iter().filter_map(|(_, b)| b.next_expiry()).min();
+                proptest::prop_assert_eq!(s.next_expiry(), scan);
+                let filed = s.iter().filter(|(_, b)| b.next_expiry().is_some()).count();
+                proptest::prop_assert_eq!(s.due.len(), filed);
+            }
+        }
     }
 }

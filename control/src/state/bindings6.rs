@@ -8,7 +8,7 @@
 //! Mobile IPv4 binding has simultaneous care-of addresses, an encapsulation choice and an
 //! Identification. Every change returns the [`Update`] the workers need, as there.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::{Duration, SystemTime};
 
@@ -87,6 +87,8 @@ pub enum Refusal6 {
 #[derive(Debug, Clone)]
 pub struct BindingCache6 {
     bindings: HashMap<Ipv6Addr, HomeBinding>,
+    /// Every binding's expiry, in time order (O(log n) expiry and next timer).
+    due: BTreeSet<(SystemTime, Ipv6Addr)>,
     max_bindings: usize,
 }
 
@@ -95,6 +97,7 @@ impl BindingCache6 {
     pub fn new(max_bindings: usize) -> BindingCache6 {
         BindingCache6 {
             bindings: HashMap::new(),
+            due: BTreeSet::new(),
             max_bindings,
         }
     }
@@ -144,7 +147,10 @@ impl BindingCache6 {
             spi: reg.spi,
         };
         let dataplane = binding.dataplane().ok_or(Refusal6::Invalid)?;
-        self.bindings.insert(reg.home, binding);
+        if let Some(old) = self.bindings.insert(reg.home, binding) {
+            self.due.remove(&(old.expires, reg.home));
+        }
+        self.due.insert((binding.expires, reg.home));
         Ok(Update::Binding {
             home: IpAddr::V6(reg.home),
             binding: dataplane,
@@ -154,7 +160,8 @@ impl BindingCache6 {
     /// Deletes the binding of a home address: the update that removes it from every
     /// worker, or None when nothing was bound. RFC 6275 §10.3.2.
     pub fn deregister(&mut self, home: Ipv6Addr) -> Option<Update> {
-        self.bindings.remove(&home)?;
+        let old = self.bindings.remove(&home)?;
+        self.due.remove(&(old.expires, home));
         Some(Update::RemoveBinding {
             home: IpAddr::V6(home),
         })
@@ -164,20 +171,20 @@ impl BindingCache6 {
     /// that remove them from every worker. RFC 6275 §10.3.1 (the entry is deleted when
     /// its lifetime expires).
     pub fn expire(&mut self, now: SystemTime) -> Vec<Update> {
-        let due: Vec<Ipv6Addr> = self
-            .bindings
-            .iter()
-            .filter(|(_, b)| b.expires <= now)
-            .map(|(home, _)| *home)
-            .collect();
-        due.into_iter()
-            .filter_map(|home| self.deregister(home))
-            .collect()
+        let mut updates = Vec::new();
+        while let Some(&(at, home)) = self.due.first() {
+            if at > now {
+                break;
+            }
+            self.due.remove(&(at, home));
+            updates.extend(self.deregister(home));
+        }
+        updates
     }
 
     /// The earliest time a binding lapses: when to call [`expire`](Self::expire) next.
     pub fn next_expiry(&self) -> Option<SystemTime> {
-        self.bindings.values().map(|b| b.expires).min()
+        self.due.first().map(|(at, _)| *at)
     }
 }
 
@@ -268,5 +275,37 @@ mod tests {
         assert_eq!(c.deregister(a("2001:db8:1::10")), None);
         assert!(c.deregister(a("2001:db8:1::11")).is_some());
         assert!(c.is_empty());
+    }
+
+    proptest::proptest! {
+        /// The expiry index agrees with a scan after any sequence of registrations,
+        /// deregistrations and expiries, and an expiry leaves nothing due.
+        #[test]
+        fn the_expiry_index_agrees_with_a_scan(
+            ops in proptest::collection::vec((0u8..3, 0u8..6, 0u32..120, 0u64..200), 1..60)
+        ) {
+            let mut c = BindingCache6::new(64);
+            let mut clock = 0u64;
+            for (op, home, lifetime, step) in ops {
+                clock += step;
+                let now = t(clock);
+                let home = format!("2001:db8:1::{}", 100 + u32::from(home));
+                match op {
+                    0 => {
+                        let _ = c.register(&reg(&home, "2001:db8:99::7", lifetime), now);
+                    }
+                    1 => {
+                        let _ = c.deregister(a(&home));
+                    }
+                    _ => {
+                        let _ = c.expire(now);
+                        proptest::prop_assert!(c.iter().all(|(_, b)| b.expires > now));
+                    }
+                }
+                let scan = c.iter().map(|(_, b)| b.expires).min();
+                proptest::prop_assert_eq!(c.next_expiry(), scan);
+                proptest::prop_assert_eq!(c.due.len(), c.len());
+            }
+        }
     }
 }
