@@ -3,9 +3,10 @@
 //! Today: the validated configuration ([`config`]) and the runtime that brings up DPDK,
 //! the ports and the pinned workers, prints counters, and stops cleanly on SIGINT/SIGTERM
 //! ([`runtime`]); the mobility signalling as pure decision logic ([`signalling`]) over the
-//! authoritative binding state ([`state`]). Backup and redundancy come with their issues.
+//! authoritative binding state ([`state`]). The durable binding store ([`backup`]); redundancy comes with its issue.
 
 pub mod api;
+pub mod backup;
 pub mod config;
 pub mod mobility;
 pub mod node;
