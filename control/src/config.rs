@@ -16,8 +16,8 @@ use crate::signalling::mip4::{HomeAgentConfig, HomeAgentSection, MobileNodeId};
 use crate::signalling::mip6::{HomeAgent6Config, HomeAgent6Section};
 
 use crate::node::{
-    AnycastSection, BindingSection, CacheSection, MulticastSection, NeighbourSection, NodePlan,
-    NodeSection, ProfileSection, RouteSection, StaticTables, VisitorSection,
+    bad, AnycastSection, BindingSection, CacheSection, MulticastSection, NeighbourSection,
+    NodePlan, NodeSection, ProfileSection, RouteSection, StaticTables, VisitorSection,
 };
 
 /// What the dataplane does with packets.
@@ -545,22 +545,12 @@ impl Config {
             });
         }
         for (i, sa) in map.security_associations.iter().enumerate() {
-            let rcoa = std::net::IpAddr::V6(sa.home_address);
-            let key = format!("map.security_association[{i}].home_address");
-            if !map.home_prefixes.iter().any(|p| p.contains(rcoa)) {
-                return Err(crate::node::Bad {
-                    key,
-                    value: rcoa.to_string(),
-                    expected: "a regional care-of address inside one of map.rcoa_prefixes".into(),
-                });
-            }
-            if self.bindings.iter().any(|b| b.home == rcoa) {
-                return Err(crate::node::Bad {
-                    key,
-                    value: rcoa.to_string(),
-                    expected: "an RCoA without a static [[binding]]: registration would replace and remove it".into(),
-                });
-            }
+            self.require_registrable(
+                std::net::IpAddr::V6(sa.home_address),
+                &map.home_prefixes,
+                format!("map.security_association[{i}].home_address"),
+                ("a regional care-of address", "map.rcoa_prefixes"),
+            )?;
         }
         Ok(map)
     }
@@ -658,24 +648,13 @@ impl Config {
         node_prefixes: &[String],
     ) -> Result<(), crate::node::Bad> {
         use crate::node::Bad;
-        if !node.roles.iter().any(|r| r == section) {
-            return Err(Bad {
-                key: "node.roles".into(),
-                value: format!("{:?}", node.roles),
-                expected: format!(
-                    "\"{section}\" among them: [{section}] answers binding updates for that role"
-                ),
-            });
-        }
-        for (i, a) in config.addresses.iter().enumerate() {
-            if !plan.addrs6.contains(a) {
-                return Err(Bad {
-                    key: format!("{section}.addresses[{i}]"),
-                    value: a.to_string(),
-                    expected: "one of node.addresses too: binding updates are handed to the control thread only for the node's own addresses".into(),
-                });
-            }
-        }
+        require_role(node, section, section, "answers binding updates")?;
+        require_own(
+            &config.addresses,
+            &plan.addrs6,
+            &format!("{section}.addresses"),
+            "binding updates are handed to the control thread",
+        )?;
         let outer: Vec<mipdp_dataplane::tables::Prefix> = node_prefixes
             .iter()
             .filter_map(|p| p.parse().ok())
@@ -691,6 +670,32 @@ impl Config {
                     expected: format!("a prefix inside one of node.{prefixes} (the workers' {section} profiles cover those)"),
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// A registered home address (or RCoA) named by `key`: inside one of `prefixes`
+    /// (`prefixes_key`), and not a static `[[binding]]` too.
+    fn require_registrable(
+        &self,
+        home: std::net::IpAddr,
+        prefixes: &[mipdp_dataplane::tables::Prefix],
+        key: String,
+        (address, prefixes_key): (&str, &str),
+    ) -> Result<(), crate::node::Bad> {
+        if !prefixes.iter().any(|p| p.contains(home)) {
+            return Err(bad(
+                key,
+                home,
+                format!("{address} inside one of {prefixes_key}"),
+            ));
+        }
+        if self.bindings.iter().any(|b| b.home == home) {
+            return Err(bad(
+                key,
+                home,
+                "an address without a static [[binding]]: registration would replace and remove it",
+            ));
         }
         Ok(())
     }
@@ -723,28 +728,22 @@ impl Config {
     ) -> Result<CorrespondentConfig, crate::node::Bad> {
         use crate::node::Bad;
         let cn = section.check()?;
-        if !node.roles.iter().any(|r| r == "correspondent") {
-            return Err(Bad {
-                key: "node.roles".into(),
-                value: format!("{:?}", node.roles),
-                expected: "\"correspondent\" among them: [correspondent] answers return routability for that role".into(),
-            });
-        }
-        for (i, a) in cn.addresses.iter().enumerate() {
-            if !plan.addrs6.contains(a) {
-                return Err(Bad {
-                    key: format!("correspondent.addresses[{i}]"),
-                    value: a.to_string(),
-                    expected: "one of node.addresses too: the Mobility Header is handed to the control thread only for the node's own addresses".into(),
-                });
-            }
-        }
+        require_role(
+            node,
+            "correspondent",
+            "correspondent",
+            "answers return routability",
+        )?;
+        require_own(
+            &cn.addresses,
+            &plan.addrs6,
+            "correspondent.addresses",
+            "the Mobility Header is handed to the control thread",
+        )?;
         let room = self.registration_room(node, plan);
         let home_agents = plan.home_agent.as_ref().map_or(0, |h| h.max_bindings)
             + plan.home_agent6.as_ref().map_or(0, |h| h.max_bindings);
-        let cache_room = mipdp_dataplane::tables::TableLimits::default()
-            .cache
-            .saturating_sub(self.cache.len());
+        let cache_room = plan.limits.cache.saturating_sub(self.cache.len());
         let most = room.saturating_sub(home_agents).min(cache_room);
         if cn.max_cache_entries > most {
             return Err(Bad {
@@ -769,57 +768,34 @@ impl Config {
         section: &HomeAgent6Section,
         plan: &NodePlan,
     ) -> Result<HomeAgent6Config, crate::node::Bad> {
-        use crate::node::Bad;
-        let bad = |key: String, value: String, expected: &str| Bad {
-            key,
-            value,
-            expected: expected.to_string(),
-        };
         let ha = section.check()?;
-        if !node.roles.iter().any(|r| r == "home-agent") {
-            return Err(bad(
-                "node.roles".into(),
-                format!("{:?}", node.roles),
-                "\"home-agent\" among them: [home_agent6] answers binding updates for that role",
-            ));
-        }
-        for (i, a) in ha.addresses.iter().enumerate() {
-            if !plan.addrs6.contains(a) {
-                return Err(bad(
-                    format!("home_agent6.addresses[{i}]"),
-                    a.to_string(),
-                    "one of node.addresses too: binding updates are handed to the control thread only for the node's own addresses",
-                ));
-            }
-        }
+        require_role(node, "home-agent", "home_agent6", "answers binding updates")?;
+        require_own(
+            &ha.addresses,
+            &plan.addrs6,
+            "home_agent6.addresses",
+            "binding updates are handed to the control thread",
+        )?;
         if !node.proxy_arp {
             return Err(bad(
-                "node.proxy_arp".into(),
-                "false".into(),
+                "node.proxy_arp",
+                "false",
                 "true with [home_agent6]: the home agent answers neighbour solicitations for away mobiles' home addresses (proxy ND, RFC 6275 §10.4.1)",
             ));
         }
-        for (i, p) in ha.home_prefixes.iter().enumerate() {
-            let on_link = plan.updates.iter().any(|u| {
-                matches!(u, mipdp_dataplane::update::Update::Route { prefix, route }
-                    if route.next_hop.is_none() && prefix.contains(p.addr())
-                        && prefix.prefix_len() <= p.prefix_len())
-            });
-            if !on_link {
-                return Err(bad(
-                    format!("home_agent6.home_prefixes[{i}]"),
-                    p.to_string(),
-                    "a home prefix inside a [[route]] without via (the home link, where the home agent answers neighbour solicitations for its away mobiles)",
-                ));
-            }
-        }
+        require_on_link(
+            plan,
+            &ha.home_prefixes,
+            "home_agent6.home_prefixes",
+            "a home prefix inside a [[route]] without via (the home link, where the home agent answers neighbour solicitations for its away mobiles)",
+        )?;
         let room = self.registration_room(node, plan);
         let ipv4 = plan.home_agent.as_ref().map_or(0, |h| h.max_bindings);
         if ha.max_bindings.saturating_add(ipv4) > room {
             return Err(bad(
-                "home_agent6.max_bindings".into(),
-                ha.max_bindings.to_string(),
-                &format!(
+                "home_agent6.max_bindings",
+                ha.max_bindings,
+                format!(
                     "at most {} (each registered home address takes a binding and a node-destination profile on every worker{}: raise node.max_bindings / node.max_profiles or lower this)",
                     room.saturating_sub(ipv4),
                     if ipv4 > 0 { ", beside home_agent.max_bindings" } else { "" }
@@ -827,21 +803,12 @@ impl Config {
             ));
         }
         for (i, sa) in ha.security_associations.iter().enumerate() {
-            let home = std::net::IpAddr::V6(sa.home_address);
-            if !ha.home_prefixes.iter().any(|p| p.contains(home)) {
-                return Err(bad(
-                    format!("home_agent6.security_association[{i}].home_address"),
-                    home.to_string(),
-                    "an address inside one of home_agent6.home_prefixes",
-                ));
-            }
-            if self.bindings.iter().any(|b| b.home == home) {
-                return Err(bad(
-                    format!("home_agent6.security_association[{i}].home_address"),
-                    home.to_string(),
-                    "a home address without a static [[binding]]: registration would replace and remove it",
-                ));
-            }
+            self.require_registrable(
+                std::net::IpAddr::V6(sa.home_address),
+                &ha.home_prefixes,
+                format!("home_agent6.security_association[{i}].home_address"),
+                ("an address", "home_agent6.home_prefixes"),
+            )?;
         }
         Ok(ha)
     }
@@ -856,19 +823,12 @@ impl Config {
         section: &crate::signalling::fa::ForeignAgentSection,
         plan: &NodePlan,
     ) -> Result<crate::signalling::fa::ForeignAgentConfig, crate::node::Bad> {
-        use crate::node::Bad;
-        let bad = |key: String, value: String, expected: &str| Bad {
-            key,
-            value,
-            expected: expected.to_string(),
-        };
-        if !node.roles.iter().any(|r| r == "foreign-agent") {
-            return Err(bad(
-                "node.roles".into(),
-                format!("{:?}", node.roles),
-                "\"foreign-agent\" among them: [foreign_agent] relays registrations for that role",
-            ));
-        }
+        require_role(
+            node,
+            "foreign-agent",
+            "foreign_agent",
+            "relays registrations",
+        )?;
         let devices: Vec<&str> = self.ports.iter().map(|p| p.device.as_str()).collect();
         let mut links = Vec::new();
         for (i, l) in section.links.iter().enumerate() {
@@ -912,21 +872,18 @@ impl Config {
             });
         }
         let fa = section.check(links)?;
-        for (i, a) in fa.care_of_addresses.iter().enumerate() {
-            if !plan.addrs4.contains(a) {
-                return Err(bad(
-                    format!("foreign_agent.care_of_addresses[{i}]"),
-                    a.to_string(),
-                    "one of node.addresses too: tunnels to the care-of address end only at the node's own addresses",
-                ));
-            }
-        }
+        require_own(
+            &fa.care_of_addresses,
+            &plan.addrs4,
+            "foreign_agent.care_of_addresses",
+            "tunnels to the care-of address end",
+        )?;
         let room = plan.limits.visitors.saturating_sub(self.visitors.len());
         if fa.max_visitors > room {
             return Err(bad(
-                "foreign_agent.max_visitors".into(),
-                fa.max_visitors.to_string(),
-                &format!(
+                "foreign_agent.max_visitors",
+                fa.max_visitors,
+                format!(
                     "at most {room} (what each worker's visitor list holds, less the static [[visitor]] entries)"
                 ),
             ));
@@ -943,67 +900,34 @@ impl Config {
         section: &HomeAgentSection,
         plan: &NodePlan,
     ) -> Result<HomeAgentConfig, crate::node::Bad> {
-        use crate::node::Bad;
-        let bad = |key: String, value: String, expected: &str| Bad {
-            key,
-            value,
-            expected: expected.to_string(),
-        };
         let ha = section.check()?;
-        if !node.roles.iter().any(|r| r == "home-agent") {
-            return Err(bad(
-                "node.roles".into(),
-                format!("{:?}", node.roles),
-                "\"home-agent\" among them: [home_agent] answers registrations for that role",
-            ));
-        }
-        for (i, a) in ha.addresses.iter().enumerate() {
-            if !plan.addrs4.contains(a) {
-                return Err(bad(
-                    format!("home_agent.addresses[{i}]"),
-                    a.to_string(),
-                    "one of node.addresses too: registrations are handed to the control thread only for the node's own addresses",
-                ));
-            }
-        }
+        require_role(node, "home-agent", "home_agent", "answers registrations")?;
+        require_own(
+            &ha.addresses,
+            &plan.addrs4,
+            "home_agent.addresses",
+            "registrations are handed to the control thread",
+        )?;
         if !node.proxy_arp {
             return Err(bad(
-                "node.proxy_arp".into(),
-                "false".into(),
+                "node.proxy_arp",
+                "false",
                 "true with [home_agent]: the home agent answers ARP for away mobiles' home addresses (RFC 5944 §4.6)",
             ));
         }
-        for (i, p) in ha.home_prefixes.iter().enumerate() {
-            let on_link = plan.updates.iter().any(|u| {
-                matches!(u, mipdp_dataplane::update::Update::Route { prefix, route }
-                    if route.next_hop.is_none() && prefix.contains(p.addr())
-                        && prefix.prefix_len() <= p.prefix_len())
-            });
-            if !on_link {
-                return Err(bad(
-                    format!("home_agent.home_prefixes[{i}]"),
-                    p.to_string(),
-                    "a home network inside a [[route]] without via (the home link, where the home agent answers ARP for its away mobiles)",
-                ));
-            }
-        }
-        let room = node.max_bindings.saturating_sub(self.bindings.len());
-        let destination_profiles = plan
-            .updates
-            .iter()
-            .filter(|u| {
-                matches!(u, mipdp_dataplane::update::Update::Profile(p)
-                    if p.class == mipdp_dataplane::profile::Class::NodeDestination)
-            })
-            .count();
-        let profile_room = node.max_profiles.saturating_sub(destination_profiles);
-        if ha.max_bindings > room.min(profile_room) {
+        require_on_link(
+            plan,
+            &ha.home_prefixes,
+            "home_agent.home_prefixes",
+            "a home network inside a [[route]] without via (the home link, where the home agent answers ARP for its away mobiles)",
+        )?;
+        let room = self.registration_room(node, plan);
+        if ha.max_bindings > room {
             return Err(bad(
-                "home_agent.max_bindings".into(),
-                ha.max_bindings.to_string(),
-                &format!(
-                    "at most {} (each registered home address takes a binding and a node-destination profile on every worker: raise node.max_bindings / node.max_profiles or lower this)",
-                    room.min(profile_room)
+                "home_agent.max_bindings",
+                ha.max_bindings,
+                format!(
+                    "at most {room} (each registered home address takes a binding and a node-destination profile on every worker: raise node.max_bindings / node.max_profiles or lower this)"
                 ),
             ));
         }
@@ -1011,21 +935,12 @@ impl Config {
             let MobileNodeId::HomeAddress(home) = &sa.mobile_node else {
                 continue;
             };
-            let home = std::net::IpAddr::V4(*home);
-            if !ha.home_prefixes.iter().any(|p| p.contains(home)) {
-                return Err(bad(
-                    format!("home_agent.security_association[{i}].home_address"),
-                    home.to_string(),
-                    "an address inside one of home_agent.home_prefixes",
-                ));
-            }
-            if self.bindings.iter().any(|b| b.home == home) {
-                return Err(bad(
-                    format!("home_agent.security_association[{i}].home_address"),
-                    home.to_string(),
-                    "a home address without a static [[binding]]: registration would replace and remove it",
-                ));
-            }
+            self.require_registrable(
+                std::net::IpAddr::V4(*home),
+                &ha.home_prefixes,
+                format!("home_agent.security_association[{i}].home_address"),
+                ("an address", "home_agent.home_prefixes"),
+            )?;
         }
         Ok(ha)
     }
@@ -1055,6 +970,64 @@ impl Config {
             None => mipdp_dataplane::Forwarder::paired(i, self.ports.len()),
         }
     }
+}
+
+/// `node.roles` names `role`, for which `[section]` `serves`.
+fn require_role(
+    node: &NodeSection,
+    role: &str,
+    section: &str,
+    serves: &str,
+) -> Result<(), crate::node::Bad> {
+    if node.roles.iter().any(|r| r == role) {
+        return Ok(());
+    }
+    Err(bad(
+        "node.roles",
+        format!("{:?}", node.roles),
+        format!("\"{role}\" among them: [{section}] {serves} for that role"),
+    ))
+}
+
+/// Every address of the list `key` is one of the node's own (`own`): only those get
+/// `what`.
+fn require_own<A: PartialEq + fmt::Display>(
+    addrs: &[A],
+    own: &[A],
+    key: &str,
+    what: &str,
+) -> Result<(), crate::node::Bad> {
+    for (i, a) in addrs.iter().enumerate() {
+        if !own.contains(a) {
+            return Err(bad(
+                format!("{key}[{i}]"),
+                a,
+                format!("one of node.addresses too: {what} only for the node's own addresses"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every prefix of the list `key` lies inside a connected `[[route]]` (one without
+/// via); `expected` says what that link is for.
+fn require_on_link(
+    plan: &NodePlan,
+    prefixes: &[mipdp_dataplane::tables::Prefix],
+    key: &str,
+    expected: &str,
+) -> Result<(), crate::node::Bad> {
+    for (i, p) in prefixes.iter().enumerate() {
+        let on_link = plan.updates.iter().any(|u| {
+            matches!(u, mipdp_dataplane::update::Update::Route { prefix, route }
+                if route.next_hop.is_none() && prefix.contains(p.addr())
+                    && prefix.prefix_len() <= p.prefix_len())
+        });
+        if !on_link {
+            return Err(bad(format!("{key}[{i}]"), p, expected));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -338,7 +338,11 @@ pub struct Bad {
     pub expected: String,
 }
 
-fn bad(key: impl Into<String>, value: impl std::fmt::Display, expected: impl Into<String>) -> Bad {
+pub(crate) fn bad(
+    key: impl Into<String>,
+    value: impl std::fmt::Display,
+    expected: impl Into<String>,
+) -> Bad {
     Bad {
         key: key.into(),
         value: value.to_string(),
