@@ -5,6 +5,7 @@
 pub mod cn;
 pub mod fa;
 pub mod hmip6;
+mod mh_receive;
 pub mod mip4;
 pub mod mip6;
 pub mod mma;

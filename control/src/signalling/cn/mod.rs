@@ -36,11 +36,12 @@ use mipdp_dataplane::wire::checksum::ChecksumMode;
 use mipdp_dataplane::wire::ipv6::{next_header, Ipv6Packet};
 use mipdp_dataplane::wire::ipv6ext::walk_chain;
 use mipdp_dataplane::wire::mh::{
-    binding_ack_status, binding_error_status, message_type, options_offset, AuthenticatorLayout,
+    binding_ack_status, binding_error_status, message_type, AuthenticatorLayout,
     BindingAcknowledgement, BindingUpdate, MhRepr, MobilityHeader,
 };
 use mipdp_dataplane::wire::mh_options::{MobilityOption, MobilityOptionsRepr};
 
+use crate::signalling::mh_receive::{receive, Received, Refused};
 use crate::signalling::mip6::packet;
 use crate::signalling::mip6::sequence_greater;
 pub use config::{CorrespondentConfig, CorrespondentSection};
@@ -112,6 +113,22 @@ pub enum Reason {
     UnusableCareOf,
     /// The binding cache is full: status 130. RFC 6275 §9.5.2.
     InsufficientResources,
+}
+
+impl From<Refused> for Reason {
+    /// The counter of a message that failed the §9.2 checks (an unknown type is answered
+    /// with a Binding Error instead, and counted there).
+    fn from(r: Refused) -> Reason {
+        match r {
+            Refused::NotIpv6 => Reason::NotIpv6,
+            Refused::UnusableSource => Reason::UnusableSource,
+            Refused::NotOurs => Reason::NotForThisCorrespondent,
+            Refused::BadExtensionHeaders => Reason::BadExtensionHeaders,
+            Refused::NotMobilityHeader => Reason::NotMobilityHeader,
+            Refused::BadChecksum => Reason::BadChecksum,
+            Refused::BadMobilityHeader | Refused::UnknownType { .. } => Reason::BadMobilityHeader,
+        }
+    }
 }
 
 impl Reason {
@@ -352,50 +369,25 @@ impl Correspondent {
         now: SystemTime,
         home_registered: &dyn Fn(Ipv6Addr) -> bool,
     ) -> Outcome {
-        let Ok(ip) = Ipv6Packet::new_checked(packet) else {
-            return Outcome::dropped(Reason::NotIpv6);
+        let Received {
+            source,
+            destination,
+            home_option,
+            home,
+            header,
+        } = match receive(packet, &self.config.addresses) {
+            Ok(r) => r,
+            Err(Refused::UnknownType {
+                source,
+                destination,
+                home_option,
+            }) => return binding_error(source, destination, home_option),
+            Err(e) => return Outcome::dropped(Reason::from(e)),
         };
-        let (source, destination) = (ip.src_addr(), ip.dst_addr());
-        if source.is_unspecified() || source.is_multicast() || source.is_loopback() {
-            return Outcome::dropped(Reason::UnusableSource);
-        }
-        if !self.config.addresses.contains(&destination) {
-            return Outcome::dropped(Reason::NotForThisCorrespondent);
-        }
-        let payload = ip.payload();
-        let chain = match walk_chain(ip.next_header(), payload) {
-            Ok(c)
-                if c.fragment.is_none()
-                    && c.type2_home_address.is_none()
-                    && c.unrecognized_option.is_none() =>
-            {
-                c
-            }
-            _ => return Outcome::dropped(Reason::BadExtensionHeaders),
-        };
-        if chain.upper_layer != next_header::MOBILITY {
-            return Outcome::dropped(Reason::NotMobilityHeader);
-        }
-        let home = chain.home_address.unwrap_or(source);
-        let mh_bytes = payload.get(chain.upper_layer_offset..).unwrap_or(&[]);
-        let Ok(header) = MobilityHeader::new_checked(mh_bytes) else {
-            return Outcome::dropped(Reason::BadMobilityHeader);
-        };
-        // RFC 6275 §9.2, in its order; the pseudo-header source is the home address once
-        // the Home Address option is processed (§6.3).
-        if !header.verify_checksum(&home, &destination) {
-            return Outcome::dropped(Reason::BadChecksum);
-        }
-        if header.payload_proto() != next_header::NO_NEXT {
-            return Outcome::dropped(Reason::BadMobilityHeader);
-        }
-        if options_offset(header.mh_type()).is_none() {
-            return binding_error(source, destination, chain.home_address);
-        }
         let Ok(repr) = MhRepr::parse(&home, &destination, &header, ChecksumMode::Ignore) else {
             return Outcome::dropped(Reason::BadMobilityHeader);
         };
-        let with_home_option = chain.home_address.is_some();
+        let with_home_option = home_option.is_some();
         match repr {
             MhRepr::HomeTestInit { .. } | MhRepr::CareOfTestInit { .. } if with_home_option => {
                 Outcome::dropped(Reason::HomeAddressOptionInTestInit)

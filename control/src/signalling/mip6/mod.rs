@@ -36,15 +36,15 @@ use std::time::SystemTime;
 
 use mipdp_dataplane::update::Update;
 use mipdp_dataplane::wire::checksum::ChecksumMode;
-use mipdp_dataplane::wire::ipv6::{next_header, Ipv6Packet};
-use mipdp_dataplane::wire::ipv6ext::walk_chain;
 use mipdp_dataplane::wire::mh::{
-    binding_ack_status, binding_error_status, message_type, options_offset, BindingAcknowledgement,
-    BindingUpdate, MhRepr, MobilityHeader,
+    binding_ack_status, binding_error_status, message_type, BindingAcknowledgement, BindingUpdate,
+    MhRepr, MobilityHeader,
 };
 use mipdp_dataplane::wire::mh_options::{
     authentication_subtype, MessageAuthentication, MobilityOption, MobilityOptionsRepr,
 };
+
+use crate::signalling::mh_receive::{receive, Received, Refused};
 
 use mipdp_dataplane::tables::{Encap, MulticastEntry};
 
@@ -155,6 +155,22 @@ pub enum Reason {
     NoCareOfAddress,
     /// An MMA de-registration that names a new MMA: forwarding to it (status 0).
     ForwardingToNewMma,
+}
+
+impl From<Refused> for Reason {
+    /// The counter of a message that failed the §9.2 checks (an unknown type is answered
+    /// with a Binding Error instead, and counted there).
+    fn from(r: Refused) -> Reason {
+        match r {
+            Refused::NotIpv6 => Reason::NotIpv6,
+            Refused::UnusableSource => Reason::UnusableSource,
+            Refused::NotOurs => Reason::NotForThisHomeAgent,
+            Refused::BadExtensionHeaders => Reason::BadExtensionHeaders,
+            Refused::NotMobilityHeader => Reason::NotMobilityHeader,
+            Refused::BadChecksum => Reason::BadChecksum,
+            Refused::BadMobilityHeader | Refused::UnknownType { .. } => Reason::BadMobilityHeader,
+        }
+    }
 }
 
 impl Reason {
@@ -471,49 +487,21 @@ impl HomeAgent6 {
     /// packet from the IPv6 header), at time `now`. Never panics, whatever the bytes.
     /// RFC 6275 §9.2, §9.5.1, §10.3.1, §10.3.2; RFC 4285 §5.1, §6.
     pub fn handle_binding_update(&mut self, packet: &[u8], now: SystemTime) -> Outcome {
-        let Ok(ip) = Ipv6Packet::new_checked(packet) else {
-            return Outcome::dropped(Reason::NotIpv6);
+        let Received {
+            source,
+            destination,
+            home,
+            header,
+            ..
+        } = match receive(packet, &self.config.addresses) {
+            Ok(r) => r,
+            Err(Refused::UnknownType {
+                source,
+                destination,
+                home_option,
+            }) => return self.binding_error(source, destination, home_option),
+            Err(e) => return Outcome::dropped(Reason::from(e)),
         };
-        let (source, destination) = (ip.src_addr(), ip.dst_addr());
-        if source.is_unspecified() || source.is_multicast() || source.is_loopback() {
-            return Outcome::dropped(Reason::UnusableSource);
-        }
-        if !self.config.addresses.contains(&destination) {
-            return Outcome::dropped(Reason::NotForThisHomeAgent);
-        }
-        let payload = ip.payload();
-        let chain = match walk_chain(ip.next_header(), payload) {
-            Ok(c)
-                if c.fragment.is_none()
-                    && c.type2_home_address.is_none()
-                    && c.unrecognized_option.is_none() =>
-            {
-                c
-            }
-            _ => return Outcome::dropped(Reason::BadExtensionHeaders),
-        };
-        if chain.upper_layer != next_header::MOBILITY {
-            return Outcome::dropped(Reason::NotMobilityHeader);
-        }
-        // RFC 6275 §9.5.1: the home address is the Home Address option's, else the
-        // source. (The brief asked for the option to be required; the RFC lets a mobile
-        // node at home send without it, e.g. to deregister on returning home, §11.5.5.)
-        let home = chain.home_address.unwrap_or(source);
-        let mh_bytes = payload.get(chain.upper_layer_offset..).unwrap_or(&[]);
-        let Ok(header) = MobilityHeader::new_checked(mh_bytes) else {
-            return Outcome::dropped(Reason::BadMobilityHeader);
-        };
-        // RFC 6275 §9.2, in its order. The pseudo-header source is the home address once
-        // the Home Address option is processed (§6.3).
-        if !header.verify_checksum(&home, &destination) {
-            return Outcome::dropped(Reason::BadChecksum);
-        }
-        if header.payload_proto() != next_header::NO_NEXT {
-            return Outcome::dropped(Reason::BadMobilityHeader);
-        }
-        if options_offset(header.mh_type()).is_none() {
-            return self.binding_error(source, destination, chain.home_address);
-        }
         if header.mh_type() != message_type::BINDING_UPDATE {
             return Outcome::dropped(Reason::NotABindingUpdate);
         }

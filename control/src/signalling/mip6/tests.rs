@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use mipdp_dataplane::wire::ipv6::Ipv6Repr;
-use mipdp_dataplane::wire::ipv6ext::{Ipv6OptionsHeader, Ipv6OptionsRepr};
+use mipdp_dataplane::wire::ipv6::{next_header, Ipv6Packet, Ipv6Repr};
+use mipdp_dataplane::wire::ipv6ext::{walk_chain, Ipv6OptionsHeader, Ipv6OptionsRepr};
 use mipdp_dataplane::wire::mh_options::NonceIndices;
 use proptest::prelude::*;
 
