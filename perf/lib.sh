@@ -75,3 +75,33 @@ cpu_busy_percent() {
         printf "%.0f", (total > 0 ? 100 * busy / total : 0) }'
 }
 
+# Prints, one line per stats period, the TX packets per second summed over both ports.
+# testpmd prints a "NIC statistics for port P" block per port each period, with "Tx-pps: N";
+# its first print comes at start-up and shows 0 (nothing to compare with yet).
+rates_testpmd() {
+    awk '
+        /Port statistics ====/ { split("", v); n = 0; next }
+        /NIC statistics for port/ {
+            for (i = 1; i < NF; i++) if ($i == "port") p = $(i + 1)
+            next
+        }
+        /Tx-pps:/ {
+            if (!(p in v)) n++
+            v[p] = $2
+            if (n == 2) { s = 0; for (k in v) s += v[k]; printf "%.0f\n", s; split("", v); n = 0 }
+        }
+    ' "$1"
+}
+
+# mipdp prints "stats elapsed=E port=X rx=.. tx=.. rx_pps=.. tx_pps=N" per port, then
+# "stats drops ..." to end the period.
+rates_mipdp() {
+    awk '
+        /^stats elapsed=/ {
+            for (i = 2; i <= NF; i++) if (index($i, "tx_pps=") == 1) s += substr($i, 8)
+            n++
+            next
+        }
+        /^stats drops/ { if (n == 2) printf "%.0f\n", s; s = 0; n = 0 }
+    ' "$1"
+}

@@ -352,32 +352,6 @@ build_command() {
     esac
 }
 
-rates_testpmd() {
-    awk '
-        /Port statistics ====/ { split("", v); n = 0; next }
-        /NIC statistics for port/ {
-            for (i = 1; i < NF; i++) if ($i == "port") p = $(i + 1)
-            next
-        }
-        /Tx-pps:/ {
-            if (!(p in v)) n++
-            v[p] = $2
-            if (n == 2) { s = 0; for (k in v) s += v[k]; printf "%.0f\n", s; split("", v); n = 0 }
-        }
-    ' "$1"
-}
-
-rates_mipdp() {
-    awk '
-        /^stats elapsed=/ {
-            for (i = 2; i <= NF; i++) if (index($i, "tx_pps=") == 1) s += substr($i, 8)
-            n++
-            next
-        }
-        /^stats drops/ { if (n == 2) printf "%.0f\n", s; s = 0; n = 0 }
-    ' "$1"
-}
-
 # The sum of mipdp's drop counters at each stats period (they are cumulative), leaving out
 # the counter named by $2 (if any).
 drops_mipdp() {
