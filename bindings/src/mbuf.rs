@@ -56,6 +56,7 @@ impl Mbuf {
         raw
     }
 
+    #[inline(always)]
     fn ptr(&self) -> *mut ffi::rte_mbuf {
         self.raw.as_ptr()
     }
@@ -79,9 +80,10 @@ impl Mbuf {
     }
 
     /// Number of segments.
+    #[inline]
     pub fn segments(&self) -> u16 {
-        // SAFETY: self owns a valid mbuf.
-        unsafe { ffi::mipdp_pktmbuf_nb_segs(self.ptr()) }
+        // SAFETY: self owns a valid mbuf; reading a field of it.
+        unsafe { (*self.ptr()).nb_segs }
     }
 
     /// The port the packet came in on.
@@ -103,10 +105,13 @@ impl Mbuf {
         unsafe { (*self.ptr()).data_off as usize }
     }
 
-    /// Free bytes after the data of the last segment.
+    /// Free bytes after the data of the first segment (the last, for the single-segment
+    /// buffers the dataplane handles).
+    #[inline]
     pub fn tailroom(&self) -> usize {
-        // SAFETY: self owns a valid mbuf (single-segment: the last segment is self).
-        unsafe { ffi::mipdp_pktmbuf_tailroom(self.ptr()) as usize }
+        // SAFETY: self owns a valid mbuf; reading fields of it.
+        let m = unsafe { &*self.ptr() };
+        usize::from(m.buf_len).saturating_sub(usize::from(m.data_off) + usize::from(m.data_len))
     }
 
     /// Start of the data: buf_addr + data_off, as rte_pktmbuf_mtod computes it.
@@ -137,33 +142,51 @@ impl Mbuf {
 
     /// Grows the packet at the front by `n` bytes (for a new outer header) and returns
     /// the whole data, new bytes first. Fails when the headroom is too small.
+    ///
+    /// What `rte_pktmbuf_prepend` does, written here: DPDK's is `static inline`, so
+    /// through the C shim it was a real call per packet.
+    #[inline]
     pub fn prepend(&mut self, n: usize) -> Result<&mut [u8], MbufError> {
         if n > self.headroom() {
             return Err(MbufError::NoHeadroom);
         }
-        // SAFETY: n fits the headroom (checked), so rte_pktmbuf_prepend succeeds and only
-        // moves data_off / lengths of the mbuf self owns.
-        let p = unsafe { ffi::mipdp_pktmbuf_prepend(self.ptr(), n as u16) };
-        if p.is_null() {
-            return Err(MbufError::NoHeadroom);
+        let n16 = n as u16;
+        // SAFETY: self owns a valid mbuf (no other reference to it exists while &mut self
+        // lives). n <= data_off (checked), so data_off stays >= 0 and the data start stays
+        // inside the buffer; data_off + data_len is unchanged, so the data end does too
+        // (data_len + n <= buf_len fits u16). pkt_len grows by the same n.
+        unsafe {
+            let m = &mut *self.ptr();
+            m.data_off -= n16;
+            m.data_len += n16;
+            m.pkt_len += u32::from(n16);
         }
         Ok(self.data_mut())
     }
 
-    /// Removes `n` bytes from the front (strips an outer header).
+    /// Removes `n` bytes from the front (strips an outer header); `rte_pktmbuf_adj`
+    /// written here, as [`Self::prepend`].
+    #[inline]
     pub fn adj(&mut self, n: usize) -> Result<(), MbufError> {
         if n > self.len() {
             return Err(MbufError::TooShort);
         }
-        // SAFETY: n <= data_len (checked), so rte_pktmbuf_adj succeeds on self's mbuf.
-        let p = unsafe { ffi::mipdp_pktmbuf_adj(self.ptr(), n as u16) };
-        if p.is_null() {
-            return Err(MbufError::TooShort);
+        let n16 = n as u16;
+        // SAFETY: self owns a valid mbuf, uniquely borrowed. n <= data_len (checked), so
+        // the new data start data_off + n is still at or before the data end, inside the
+        // buffer; pkt_len >= data_len >= n.
+        unsafe {
+            let m = &mut *self.ptr();
+            m.data_off += n16;
+            m.data_len -= n16;
+            m.pkt_len -= u32::from(n16);
         }
         Ok(())
     }
 
-    /// Grows the packet at the end by `n` bytes and returns the new bytes.
+    /// Grows the packet at the end by `n` bytes and returns the new bytes;
+    /// `rte_pktmbuf_append` written here, as [`Self::prepend`].
+    #[inline]
     pub fn append(&mut self, n: usize) -> Result<&mut [u8], MbufError> {
         if self.segments() != 1 {
             return Err(MbufError::Chained);
@@ -171,10 +194,14 @@ impl Mbuf {
         if n > self.tailroom() {
             return Err(MbufError::NoTailroom);
         }
-        // SAFETY: single segment and n fits the tailroom (both checked).
-        let p = unsafe { ffi::mipdp_pktmbuf_append(self.ptr(), n as u16) };
-        if p.is_null() {
-            return Err(MbufError::NoTailroom);
+        let n16 = n as u16;
+        // SAFETY: self owns a valid single-segment mbuf (checked), uniquely borrowed; n
+        // fits the tailroom (checked), so data_off + data_len + n <= buf_len: the data
+        // stays inside the buffer. pkt_len (= data_len for one segment) grows alike.
+        unsafe {
+            let m = &mut *self.ptr();
+            m.data_len += n16;
+            m.pkt_len += u32::from(n16);
         }
         let len = self.len();
         Ok(&mut self.data_mut()[len - n..])
@@ -200,7 +227,9 @@ impl Mbuf {
         Ok(copy)
     }
 
-    /// Removes `n` bytes from the end.
+    /// Removes `n` bytes from the end; `rte_pktmbuf_trim` written here, as
+    /// [`Self::prepend`].
+    #[inline]
     pub fn trim(&mut self, n: usize) -> Result<(), MbufError> {
         if self.segments() != 1 {
             return Err(MbufError::Chained);
@@ -208,10 +237,13 @@ impl Mbuf {
         if n > self.len() {
             return Err(MbufError::TooShort);
         }
-        // SAFETY: single segment and n <= data_len (both checked).
-        let ret = unsafe { ffi::mipdp_pktmbuf_trim(self.ptr(), n as u16) };
-        if ret != 0 {
-            return Err(MbufError::TooShort);
+        let n16 = n as u16;
+        // SAFETY: self owns a valid single-segment mbuf (checked), uniquely borrowed;
+        // n <= data_len (checked) and pkt_len = data_len for one segment.
+        unsafe {
+            let m = &mut *self.ptr();
+            m.data_len -= n16;
+            m.pkt_len -= u32::from(n16);
         }
         Ok(())
     }

@@ -55,8 +55,14 @@ fn prepend_is_bounded_by_headroom() {
     data.copy_from_slice(&[0x45; 20]);
     assert_eq!(m.headroom(), head - 20);
     assert_eq!(m.data(), &[0x45; 20]);
+    assert_eq!(
+        m.pkt_len(),
+        20,
+        "DPDK's packet length follows the data length"
+    );
     m.prepend(head - 20).unwrap();
     assert_eq!(m.headroom(), 0);
+    assert_eq!(m.pkt_len(), head);
     assert_eq!(m.prepend(1).err(), Some(MbufError::NoHeadroom));
 }
 
@@ -69,12 +75,22 @@ fn adj_and_trim_cannot_remove_more_than_the_packet() {
         .copy_from_slice(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert_eq!(m.adj(11).err(), Some(MbufError::TooShort));
     assert_eq!(m.trim(11).err(), Some(MbufError::TooShort));
+    let (head, tail) = (m.headroom(), m.tailroom());
     m.adj(2).unwrap();
     assert_eq!(m.data(), &[2, 3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(
+        (m.headroom(), m.tailroom(), m.pkt_len()),
+        (head + 2, tail, 8)
+    );
     m.trim(3).unwrap();
     assert_eq!(m.data(), &[2, 3, 4, 5, 6]);
+    assert_eq!(
+        (m.headroom(), m.tailroom(), m.pkt_len()),
+        (head + 2, tail + 3, 5)
+    );
     m.adj(5).unwrap();
     assert!(m.is_empty());
+    assert_eq!(m.pkt_len(), 0);
     assert_eq!(m.adj(1).err(), Some(MbufError::TooShort));
 }
 
@@ -87,6 +103,7 @@ fn append_is_bounded_by_tailroom() {
     assert_eq!(m.append(tail + 1).err(), Some(MbufError::NoTailroom));
     m.append(tail).unwrap();
     assert_eq!(m.len(), tail);
+    assert_eq!(m.pkt_len(), tail);
     assert_eq!(m.tailroom(), 0);
     assert_eq!(m.append(1).err(), Some(MbufError::NoTailroom));
 }

@@ -59,12 +59,14 @@ fn profile_search(c: &mut Criterion) {
             let w = format!("172.{}.{}.*", 16 + i / 256, i % 256);
             wild.insert(profile(i, w.parse().unwrap())).unwrap();
         }
-        let key = |dst: Ipv4Addr| FlowKey {
-            src: IpAddr::V4(Ipv4Addr::new(198, 51, 100, 9)),
-            dst: IpAddr::V4(dst),
-            proto: 17,
-            sport: Some(1000),
-            dport: Some(2000),
+        let key = |dst: Ipv4Addr| {
+            FlowKey::v4(
+                Ipv4Addr::new(198, 51, 100, 9),
+                dst,
+                17,
+                Some(1000),
+                Some(2000),
+            )
         };
         let mut i = 0u32;
         g.bench_with_input(BenchmarkId::new("exact", n), &n, |b, &n| {

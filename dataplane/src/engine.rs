@@ -25,11 +25,12 @@ use crossbeam_utils::CachePadded;
 
 use crate::counters::DropReason;
 use crate::port::PacketBuf;
-use crate::profile::{AddrMatch, Class, FlowKey, Profile, ProfileId, TableRef, MAX_TRANSFER};
+use crate::profile::{AddrMatch, Class, FlowKey, Step, TableRef, MAX_TRANSFER};
 use crate::tables::multicast::multicast_mac;
 use crate::tables::{Encap, TableLimits, Tables};
 use crate::tunnel::icmp::{icmp_error_v4, IcmpErrorKind, IcmpRateLimiter};
 use crate::tunnel::ip6ip6::{Icmpv6Error, IPV6_MIN_MTU};
+use crate::tunnel::ipip::InnerChecksum;
 use crate::tunnel::{
     gre, ip6ip6, ipip, minimal, mixed, Encapsulated, Endpoints4, Endpoints6, TunnelError,
     TunnelSettings, DEFAULT_NESTING_LIMIT,
@@ -523,13 +524,7 @@ impl Engine {
                 } else {
                     (None, None)
                 };
-                let key = FlowKey {
-                    src: IpAddr::V4(ip.src_addr()),
-                    dst: IpAddr::V4(ip.dst_addr()),
-                    proto,
-                    sport,
-                    dport,
-                };
+                let key = FlowKey::v4(ip.src_addr(), ip.dst_addr(), proto, sport, dport);
                 (key, usize::from(ip.total_len()))
             }
             Some(6) => {
@@ -541,13 +536,13 @@ impl Engine {
                     Some(upper) if first => ports(chain.upper_layer, upper),
                     _ => (None, None),
                 };
-                let key = FlowKey {
-                    src: IpAddr::V6(ip.src_addr()),
-                    dst: IpAddr::V6(ip.dst_addr()),
-                    proto: chain.upper_layer,
+                let key = FlowKey::new(
+                    IpAddr::V6(ip.src_addr()),
+                    IpAddr::V6(ip.dst_addr()),
+                    chain.upper_layer,
                     sport,
                     dport,
-                };
+                );
                 (key, 40 + usize::from(ip.payload_len()))
             }
             _ => return Err(DropReason::Malformed),
@@ -588,10 +583,10 @@ impl Engine {
         depth: u8,
     ) -> Result<(), DropReason> {
         let named = |a: IpAddr| ends != AddrMatch::Any && ends.matches(a);
-        let result = match key.dst {
+        let result = match key.dst() {
             IpAddr::V4(_) => {
                 let ours = |a: Ipv4Addr| self.node.addrs4.contains(&a) || named(IpAddr::V4(a));
-                match key.proto {
+                match key.proto() {
                     4 => ipip::decapsulate_nested(packet, ours, depth).map(|_| TunnelKind::Ipip),
                     55 => minimal::decapsulate_nested(packet, ours, depth)
                         .map(|_| TunnelKind::Minimal),
@@ -603,7 +598,7 @@ impl Engine {
             }
             IpAddr::V6(_) => {
                 let ours = |a: &Ipv6Addr| self.node.addrs6.contains(a) || named(IpAddr::V6(*a));
-                match key.proto {
+                match key.proto() {
                     41 => ip6ip6::decapsulate(packet, ours, depth).map(|_| TunnelKind::Ip6ip6),
                     4 => mixed::decapsulate_4in6(packet, ours, depth).map(|_| TunnelKind::FourIn6),
                     _ => return Err(DropReason::NotTunnelled),
@@ -781,8 +776,16 @@ impl Engine {
                             other => (other, TunnelKind::Minimal),
                         }
                     }
+                    // Every packet tunnelled here passed `flow_key`, which verified its
+                    // header checksum, since its last change.
                     (Encap::IpInIp, false) => (
-                        ipip::encapsulate(packet, ends, &settings, ident),
+                        ipip::encapsulate_with(
+                            packet,
+                            ends,
+                            &settings,
+                            ident,
+                            InnerChecksum::Verified,
+                        ),
                         TunnelKind::Ipip,
                     ),
                 }
@@ -978,23 +981,21 @@ impl Engine {
         let mut depth = 0u8;
         loop {
             let key = Self::flow_key(packet)?;
-            if depth == 0 && link_scoped(key.dst) {
+            if depth == 0 && link_scoped(key.dst()) {
                 // Never routed (RFC 4291 §2.5.6, §2.7; RFC 1812 §5.3.5): neighbour discovery,
                 // router solicitations and the like go to the control thread.
                 packet.prepend(ETH_LEN).map_err(|_| DropReason::Malformed)?;
                 self.local.punts += 1;
                 return Ok(Action::Punt);
             }
-            let hit = self
-                .tables
-                .profiles
-                .search(&key)
-                .ok_or(DropReason::NoProfile)?;
-            let class = hit.class;
             // What the rest needs, not the whole profile: a copy of it per packet costs
             // more than the search. Only a transfer reads its destination list.
-            let step = Step::of(&hit.profile);
-            self.local.hits[class as usize] += 1;
+            let step = self
+                .tables
+                .profiles
+                .search_step(&key)
+                .ok_or(DropReason::NoProfile)?;
+            self.local.hits[step.class as usize] += 1;
             if step.notify && depth == 0 {
                 self.notify(packet, emit);
             }
@@ -1029,29 +1030,31 @@ impl Engine {
         let edit = step;
         match step.table {
             TableRef::Bindings => {
-                let b = *self
+                // The fields used, not the whole binding (its care-of list is most of it).
+                let b = self
                     .tables
                     .bindings
-                    .get(key.dst)
+                    .get(key.dst())
                     .ok_or(DropReason::NoBinding)?;
-                let (coa, more) = b
-                    .care_of
-                    .as_slice()
-                    .split_first()
-                    .ok_or(DropReason::NoBinding)?;
-                if let Some(tos) = b.tos {
+                let coa = *b.care_of.as_slice().first().ok_or(DropReason::NoBinding)?;
+                let (source, tos, encap) = (b.source, b.tos, b.encap);
+                // Simultaneous bindings: a copy to every further care-of address.
+                let further = (b.care_of.len() > 1).then_some(b.care_of);
+                if let Some(tos) = tos {
                     Self::mark(packet, tos >> 2);
                 }
-                let method = edit.encap.unwrap_or(b.encap);
-                // Simultaneous bindings: a copy to every further care-of address.
-                self.copies(packet, method, Some(b.source), more, emit);
-                self.tunnel(packet, method, b.source, *coa, emit)
+                let method = edit.encap.unwrap_or(encap);
+                if let Some(list) = further {
+                    let more = list.as_slice().get(1..).unwrap_or(&[]);
+                    self.copies(packet, method, Some(source), more, emit);
+                }
+                self.tunnel(packet, method, source, coa, emit)
             }
             TableRef::Visitors => {
                 let v = *self
                     .tables
                     .visitors
-                    .get(key.dst)
+                    .get(key.dst())
                     .ok_or(DropReason::NoVisitor)?;
                 if let Err(reason) = self.hop(packet) {
                     return self.refuse(packet, reason, emit);
@@ -1062,7 +1065,7 @@ impl Engine {
                 let e = *self
                     .tables
                     .cache
-                    .get(key.dst)
+                    .get(key.dst())
                     .ok_or(DropReason::NoCacheEntry)?;
                 match (e.encap.or(edit.encap), e.care_of) {
                     (None, IpAddr::V6(coa)) => {
@@ -1083,7 +1086,7 @@ impl Engine {
                 let m = *self
                     .tables
                     .multicast
-                    .get(key.dst)
+                    .get(key.dst())
                     .ok_or(DropReason::NoMulticast)?;
                 let dst = m.destination();
                 let src = self.own_source(dst).ok_or(DropReason::TunnelRefused)?;
@@ -1095,7 +1098,7 @@ impl Engine {
                 let target = self
                     .tables
                     .anycast
-                    .select(key.dst)
+                    .select(key.dst())
                     .ok_or(DropReason::NotAnycast)?
                     .ok_or(DropReason::NoAnycastTarget)?;
                 let src = self.own_source(target).ok_or(DropReason::TunnelRefused)?;
@@ -1133,7 +1136,7 @@ impl Engine {
                 if let Err(reason) = self.hop(packet) {
                     return self.refuse(packet, reason, emit);
                 }
-                self.egress(packet, key.dst)
+                self.egress(packet, key.dst())
             }
             TableRef::Profiles => Err(DropReason::NestingLimit),
             TableRef::Punt => {
@@ -1152,36 +1155,6 @@ impl Engine {
 /// Table entries (bindings plus profiles) from which [`Processor::prefetch`] reads a
 /// burst's entries ahead: about where the entries outgrow a core's L2 cache.
 const WARM_ABOVE: usize = 16 * 1024;
-
-/// The parts of a matched profile the rest of a packet's processing reads.
-#[derive(Clone, Copy)]
-struct Step {
-    id: ProfileId,
-    class: Class,
-    dscp: Option<u8>,
-    decapsulate: bool,
-    /// The decapsulating profile's destination match: the tunnel ends it names.
-    ends: AddrMatch,
-    encap: Option<Encap>,
-    table: TableRef,
-    notify: bool,
-}
-
-impl Step {
-    #[inline(always)]
-    fn of(p: &Profile) -> Step {
-        Step {
-            id: p.id,
-            class: p.class,
-            dscp: p.edit.dscp,
-            decapsulate: p.edit.decapsulate,
-            ends: p.matches.dst,
-            encap: p.edit.encap,
-            table: p.table,
-            notify: p.edit.notify,
-        }
-    }
-}
 
 impl Engine {
     /// The outer source and destination of an IPv4 or IPv6 packet in an untagged Ethernet

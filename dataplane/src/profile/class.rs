@@ -6,7 +6,7 @@ use core::num::NonZeroU32;
 
 use hashbrown::HashMap;
 
-use super::{AddrMatch, Class, FlowKey, Profile, ProfileId};
+use super::{AddrMatch, Class, FlowKey, Profile, ProfileId, Step};
 use crate::tables::flat::{hash128, hash32, join128, words128, Codec, FlatMap};
 use crate::tables::routes::{mask4, mask6, Lengths};
 use crate::tables::TableError;
@@ -343,18 +343,59 @@ impl Exact {
         }
     }
 
-    /// The first profile of `addr` matching `key`, in id order.
+    /// The first profile of `addr` matching `key`, in id order, handed to `take`: a
+    /// profile of the address's list whole, or a single entry's shared body (its id and
+    /// keyed address left out, so nothing is copied to put them in) with the id and
+    /// address beside it.
     #[inline(always)]
-    fn lookup(&self, addr: IpAddr, key: &FlowKey) -> Option<Profile> {
+    fn find<R>(
+        &self,
+        addr: IpAddr,
+        key: &FlowKey,
+        take: impl FnOnce(&Profile, Option<(ProfileId, IpAddr)>) -> R,
+    ) -> Option<R> {
         let e = self.entry(addr)?;
         if e.body == MANY {
             return self
                 .many
                 .get(&addr)
                 .and_then(|list| first_match(list, key))
-                .copied();
+                .map(|p| take(p, None));
         }
-        self.dress(addr, e).filter(|p| p.matches.matches(key))
+        // The body matches any keyed address; the entry's own is `addr`, which the key
+        // has: the whole profile matches exactly when its body does.
+        let body = self.bodies.get(e.body)?;
+        body.matches
+            .matches(key)
+            .then(|| take(body, Some((e.id, addr))))
+    }
+
+    /// The whole profile of what [`Self::find`] hands over.
+    #[inline(always)]
+    fn whole(&self, p: &Profile, entry: Option<(ProfileId, IpAddr)>) -> Profile {
+        let mut p = *p;
+        if let Some((id, addr)) = entry {
+            p.id = id;
+            if self.on_source {
+                p.matches.src = AddrMatch::Exact(addr);
+            } else {
+                p.matches.dst = AddrMatch::Exact(addr);
+            }
+        }
+        p
+    }
+
+    /// The [`Step`] of what [`Self::find`] hands over, without the whole profile.
+    #[inline(always)]
+    fn step(&self, p: &Profile, entry: Option<(ProfileId, IpAddr)>) -> Step {
+        let mut step = Step::of(p);
+        if let Some((id, addr)) = entry {
+            step.id = id;
+            if !self.on_source {
+                step.ends = AddrMatch::Exact(addr);
+            }
+        }
+        step
     }
 
     /// The profile `id` keyed on `addr`.
@@ -518,17 +559,33 @@ impl ClassTable {
     /// the longest prefix holding it, then the profiles for any address.
     #[inline]
     pub fn lookup(&self, key: &FlowKey) -> Option<Profile> {
+        self.find(key, |p, entry| self.exact.whole(p, entry))
+    }
+
+    /// The [`Step`] of [`Self::lookup`]'s profile, copying out only that.
+    #[inline]
+    pub fn lookup_step(&self, key: &FlowKey) -> Option<Step> {
+        self.find(key, |p, entry| self.exact.step(p, entry))
+    }
+
+    /// [`Self::lookup`], handing the profile found to `take` (see [`Exact::find`]).
+    #[inline(always)]
+    fn find<R>(
+        &self,
+        key: &FlowKey,
+        take: impl Fn(&Profile, Option<(ProfileId, IpAddr)>) -> R,
+    ) -> Option<R> {
         if self.slots.is_empty() {
             return None;
         }
         let addr = if self.class.keyed_on_source() {
-            key.src
+            key.src()
         } else {
-            key.dst
+            key.dst()
         };
         if !self.exact.is_empty() {
-            if let Some(p) = self.exact.lookup(addr, key) {
-                return Some(p);
+            if let Some(r) = self.exact.find(addr, key, &take) {
+                return Some(r);
             }
         }
         let by_prefix = match addr {
@@ -549,7 +606,9 @@ impl ClassTable {
                 })
             }
         };
-        by_prefix.or_else(|| first_match(&self.any, key)).copied()
+        by_prefix
+            .or_else(|| first_match(&self.any, key))
+            .map(|p| take(p, None))
     }
 
     /// The profile with `id`: where its slot says it is (two hash probes, for the rare
@@ -594,13 +653,13 @@ mod tests {
     }
 
     fn hit(t: &ClassTable, dport: u16) -> Option<u32> {
-        let key = FlowKey {
-            src: "192.0.2.1".parse().unwrap(),
-            dst: "10.0.0.1".parse().unwrap(),
-            proto: 17,
-            sport: Some(1),
-            dport: Some(dport),
-        };
+        let key = FlowKey::new(
+            "192.0.2.1".parse().unwrap(),
+            "10.0.0.1".parse().unwrap(),
+            17,
+            Some(1),
+            Some(dport),
+        );
         t.lookup(&key).map(|p| p.id.number)
     }
 

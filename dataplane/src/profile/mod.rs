@@ -19,7 +19,7 @@ mod class;
 mod search;
 
 use core::fmt;
-use core::net::IpAddr;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use core::str::FromStr;
 
 pub use class::ClassTable;
@@ -237,27 +237,128 @@ impl Match {
     /// Whether a packet with these fields matches.
     #[inline]
     pub fn matches(&self, key: &FlowKey) -> bool {
-        self.proto.is_none_or(|p| p == key.proto)
-            && self.src.matches(key.src)
-            && self.dst.matches(key.dst)
-            && self.sport.matches(key.sport)
-            && self.dport.matches(key.dport)
+        self.proto.is_none_or(|p| p == key.proto())
+            && self.src.matches(key.src())
+            && self.dst.matches(key.dst())
+            && self.sport.matches(key.sport())
+            && self.dport.matches(key.dport())
     }
 }
 
 /// The fields of a packet a profile can match.
+///
+/// The addresses are kept as plain aligned integers (an IPv4 address in the low 32 bits)
+/// with their family beside them, not as `IpAddr`s: an `IpAddr` is a tag byte followed by
+/// the address bytes, and a key built field by field and then copied whole was read back
+/// in pieces of other widths than it was written in, which stalls on store forwarding on
+/// every packet. [`Self::src`] and [`Self::dst`] give the `IpAddr`s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowKey {
+    src: u128,
+    dst: u128,
+    src_v6: bool,
+    dst_v6: bool,
+    proto: u8,
+    has_sport: bool,
+    has_dport: bool,
+    sport: u16,
+    dport: u16,
+}
+
+impl FlowKey {
+    /// The key of a packet from `src` to `dst` with upper-layer protocol `proto` and its
+    /// ports, if it has any.
+    #[inline(always)]
+    pub fn new(
+        src: IpAddr,
+        dst: IpAddr,
+        proto: u8,
+        sport: Option<u16>,
+        dport: Option<u16>,
+    ) -> FlowKey {
+        let (src, src_v6) = bits(src);
+        let (dst, dst_v6) = bits(dst);
+        FlowKey {
+            src,
+            dst,
+            src_v6,
+            dst_v6,
+            proto,
+            has_sport: sport.is_some(),
+            has_dport: dport.is_some(),
+            sport: sport.unwrap_or(0),
+            dport: dport.unwrap_or(0),
+        }
+    }
+
+    /// The key of an IPv4 packet.
+    #[inline(always)]
+    pub fn v4(
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        proto: u8,
+        sport: Option<u16>,
+        dport: Option<u16>,
+    ) -> FlowKey {
+        FlowKey::new(IpAddr::V4(src), IpAddr::V4(dst), proto, sport, dport)
+    }
+
     /// Source address.
-    pub src: IpAddr,
+    #[inline(always)]
+    pub fn src(&self) -> IpAddr {
+        addr(self.src, self.src_v6)
+    }
+
     /// Destination address.
-    pub dst: IpAddr,
+    #[inline(always)]
+    pub fn dst(&self) -> IpAddr {
+        addr(self.dst, self.dst_v6)
+    }
+
     /// IP protocol / upper-layer next header.
-    pub proto: u8,
-    /// Source port (TCP, UDP, SCTP), if any.
-    pub sport: Option<u16>,
+    #[inline(always)]
+    pub fn proto(&self) -> u8 {
+        self.proto
+    }
+
+    /// Source port (TCP, UDP, SCTP, ...), if any.
+    #[inline(always)]
+    pub fn sport(&self) -> Option<u16> {
+        self.has_sport.then_some(self.sport)
+    }
+
     /// Destination port, if any.
-    pub dport: Option<u16>,
+    #[inline(always)]
+    pub fn dport(&self) -> Option<u16> {
+        self.has_dport.then_some(self.dport)
+    }
+
+    /// The same key with other ports.
+    pub fn with_ports(self, sport: Option<u16>, dport: Option<u16>) -> FlowKey {
+        FlowKey::new(self.src(), self.dst(), self.proto, sport, dport)
+    }
+
+    /// The same key with another protocol.
+    pub fn with_proto(self, proto: u8) -> FlowKey {
+        FlowKey { proto, ..self }
+    }
+}
+
+#[inline(always)]
+fn bits(a: IpAddr) -> (u128, bool) {
+    match a {
+        IpAddr::V4(a) => (u128::from(a.to_bits()), false),
+        IpAddr::V6(a) => (a.to_bits(), true),
+    }
+}
+
+#[inline(always)]
+fn addr(bits: u128, v6: bool) -> IpAddr {
+    if v6 {
+        IpAddr::V6(Ipv6Addr::from_bits(bits))
+    } else {
+        IpAddr::V4(Ipv4Addr::from_bits(bits as u32))
+    }
 }
 
 /// The most transfer destinations one profile can name.
@@ -400,6 +501,47 @@ impl FromStr for TableRef {
     }
 }
 
+/// What a matched profile tells the rest of a packet's processing: the profile without
+/// its match and transfer list (bar the destination match, which names the tunnel ends a
+/// decapsulating profile accepts). A search copies out these few bytes, not the whole
+/// profile; a transfer reads its list through [`ClassTable::get`] with the id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// The profile's identity.
+    pub id: ProfileId,
+    /// Its class.
+    pub class: Class,
+    /// [`Edit::dscp`].
+    pub dscp: Option<u8>,
+    /// [`Edit::decapsulate`].
+    pub decapsulate: bool,
+    /// The profile's destination match.
+    pub ends: AddrMatch,
+    /// [`Edit::encap`].
+    pub encap: Option<Encap>,
+    /// The table to consult next.
+    pub table: TableRef,
+    /// [`Edit::notify`].
+    pub notify: bool,
+}
+
+impl Step {
+    /// The step of a whole profile.
+    #[inline(always)]
+    pub fn of(p: &Profile) -> Step {
+        Step {
+            id: p.id,
+            class: p.class,
+            dscp: p.edit.dscp,
+            decapsulate: p.edit.decapsulate,
+            ends: p.matches.dst,
+            encap: p.edit.encap,
+            table: p.table,
+            notify: p.edit.notify,
+        }
+    }
+}
+
 /// One service profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Profile {
@@ -476,26 +618,18 @@ mod tests {
             proto: Some(17),
             ..Match::ANY
         };
-        let key = FlowKey {
-            src: ip("198.51.100.1"),
-            dst: ip("192.0.2.10"),
-            proto: 17,
-            sport: Some(1234),
-            dport: Some(5004),
-        };
+        let key = FlowKey::new(
+            ip("198.51.100.1"),
+            ip("192.0.2.10"),
+            17,
+            Some(1234),
+            Some(5004),
+        );
         assert!(m.matches(&key));
-        assert!(!m.matches(&FlowKey {
-            dport: Some(5011),
-            ..key
-        }));
-        assert!(!m.matches(&FlowKey { proto: 6, ..key }));
-        assert!(!m.matches(&FlowKey { dport: None, ..key }));
-        assert!(Match::ANY.matches(&FlowKey {
-            dport: None,
-            sport: None,
-            proto: 1,
-            ..key
-        }));
+        assert!(!m.matches(&key.with_ports(Some(1234), Some(5011))));
+        assert!(!m.matches(&key.with_proto(6)));
+        assert!(!m.matches(&key.with_ports(Some(1234), None)));
+        assert!(Match::ANY.matches(&key.with_ports(None, None).with_proto(1)));
     }
 
     #[test]

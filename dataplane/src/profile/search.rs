@@ -4,7 +4,7 @@ use core::fmt;
 use core::net::IpAddr;
 use core::str::FromStr;
 
-use super::{Class, ClassTable, FlowKey, Profile, ProfileId};
+use super::{Class, ClassTable, FlowKey, Profile, ProfileId, Step};
 use crate::tables::TableError;
 
 /// The order the classes are searched in; a class not listed is not searched.
@@ -104,6 +104,9 @@ pub struct Hit {
 pub struct ProfileTables {
     classes: [ClassTable; 7],
     policy: Policy,
+    /// The policy's classes that hold profiles, in its order: what a search visits (an
+    /// empty class answers nothing, and most roles leave several empty).
+    searched: Policy,
 }
 
 impl ProfileTables {
@@ -112,15 +115,43 @@ impl ProfileTables {
         ProfileTables {
             classes: Class::ALL.map(|c| ClassTable::new(c, limit)),
             policy: Policy::default(),
+            searched: Policy { order: [None; 7] },
         }
+    }
+
+    /// Recomputes [`Self::searched`] after a change of the profiles or the policy.
+    fn update_searched(&mut self) {
+        let mut order = [None; 7];
+        let mut n = 0;
+        for class in self.policy.classes() {
+            if !self.class(class).is_empty() {
+                if let Some(slot) = order.get_mut(n) {
+                    *slot = Some(class);
+                    n += 1;
+                }
+            }
+        }
+        self.searched = Policy { order };
     }
 
     /// The first hit in policy order.
     #[inline]
     pub fn search(&self, key: &FlowKey) -> Option<Hit> {
-        for class in self.policy.classes() {
+        for class in self.searched.classes() {
             if let Some(profile) = self.class(class).lookup(key) {
                 return Some(Hit { class, profile });
+            }
+        }
+        None
+    }
+
+    /// The [`Step`] of [`Self::search`]'s hit: the same profile, copying out only what
+    /// the rest of a packet's processing reads (the engine's search).
+    #[inline]
+    pub fn search_step(&self, key: &FlowKey) -> Option<Step> {
+        for class in self.searched.classes() {
+            if let Some(step) = self.class(class).lookup_step(key) {
+                return Some(step);
             }
         }
         None
@@ -130,7 +161,7 @@ impl ProfileTables {
     /// exact-address indexes ([`ClassTable::prefetch`]).
     #[inline]
     pub fn prefetch(&self, src: IpAddr, dst: IpAddr) {
-        for class in self.policy.classes() {
+        for class in self.searched.classes() {
             self.class(class).prefetch(src, dst);
         }
     }
@@ -144,17 +175,22 @@ impl ProfileTables {
 
     /// Adds or replaces a profile in its class.
     pub fn insert(&mut self, profile: Profile) -> Result<(), TableError> {
-        self.classes[profile.class as usize].insert(profile)
+        self.classes[profile.class as usize].insert(profile)?;
+        self.update_searched();
+        Ok(())
     }
 
     /// Removes a profile from a class; false when it was not there.
     pub fn remove(&mut self, class: Class, id: ProfileId) -> bool {
-        self.classes[class as usize].remove(id)
+        let removed = self.classes[class as usize].remove(id);
+        self.update_searched();
+        removed
     }
 
     /// Sets the search order.
     pub fn set_policy(&mut self, policy: Policy) {
         self.policy = policy;
+        self.update_searched();
     }
 
     /// The search order.
@@ -199,13 +235,7 @@ mod tests {
     }
 
     fn key(src: &str, dst: &str) -> FlowKey {
-        FlowKey {
-            src: ip(src),
-            dst: ip(dst),
-            proto: 17,
-            sport: Some(1000),
-            dport: Some(2000),
-        }
+        FlowKey::new(ip(src), ip(dst), 17, Some(1000), Some(2000))
     }
 
     #[test]
@@ -281,9 +311,9 @@ mod tests {
         t.insert(profile(c, 2, "*", "10.0.0.0/8", TableRef::Routes))
             .unwrap();
         let mut k = key("192.0.2.1", "10.1.0.1");
-        k.dport = Some(5060);
+        k = k.with_ports(k.sport(), Some(5060));
         assert_eq!(t.search(&k).unwrap().profile.edit.dscp, Some(46));
-        k.dport = Some(80);
+        k = k.with_ports(k.sport(), Some(80));
         assert_eq!(t.search(&k).unwrap().profile.id.number, 2);
     }
 
@@ -298,14 +328,14 @@ mod tests {
             .unwrap();
         let mut k = key("198.51.100.7", "192.0.2.1");
         assert_eq!(t.search(&k).unwrap().profile.id.number, 5);
-        k.proto = 6;
+        k = k.with_proto(6);
         assert_eq!(t.search(&k).unwrap().profile.id.number, 9);
         // Replacing profile 5 with a TCP-only one moves it, it does not duplicate it.
         udp.matches.proto = Some(6);
         t.insert(udp).unwrap();
         assert_eq!(t.len(), 2);
         assert_eq!(t.search(&k).unwrap().profile.id.number, 5);
-        k.proto = 17;
+        k = k.with_proto(17);
         assert_eq!(t.search(&k).unwrap().profile.id.number, 9);
     }
 
@@ -351,6 +381,26 @@ mod tests {
         let hit = t.search(&key("192.0.2.1", "172.18.3.77")).unwrap();
         assert_eq!(hit.class, Class::NodeDestination);
         assert_eq!(hit.profile.id.number, 2 * 256 + 3);
+    }
+
+    #[test]
+    fn a_class_emptied_and_filled_again_is_searched_again_in_policy_order() {
+        let mut t = ProfileTables::new(10);
+        let id = |number| ProfileId { session: 0, number };
+        t.insert(profile(Class::NodeDefault, 1, "*", "*", TableRef::Routes))
+            .unwrap();
+        let src = profile(Class::NodeSource, 2, "198.51.100.7", "*", TableRef::Punt);
+        t.insert(src).unwrap();
+        let k = key("198.51.100.7", "192.0.2.1");
+        assert_eq!(t.search_step(&k).map(|s| s.class), Some(Class::NodeSource));
+        assert!(t.remove(Class::NodeSource, id(2)));
+        assert_eq!(t.search_step(&k).map(|s| s.class), Some(Class::NodeDefault));
+        t.insert(src).unwrap();
+        assert_eq!(t.search_step(&k).map(|s| s.class), Some(Class::NodeSource));
+        t.set_policy("node-default > node-source".parse().unwrap());
+        assert_eq!(t.search_step(&k).map(|s| s.class), Some(Class::NodeDefault));
+        assert!(t.remove(Class::NodeDefault, id(1)));
+        assert_eq!(t.search(&k).map(|h| h.class), Some(Class::NodeSource));
     }
 
     #[test]

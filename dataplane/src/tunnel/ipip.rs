@@ -62,6 +62,18 @@ pub(crate) fn mtu_outcome(
     Ok(Encapsulated::Fragment { mtu })
 }
 
+/// Whether the inner IPv4 header's checksum is still to be verified, or the caller
+/// verified it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InnerChecksum {
+    /// Verify it here (RFC 791 §3.1: a header with a bad checksum is discarded).
+    Unverified,
+    /// The caller verified it on the packet as it is now (the engine's flow key does, and
+    /// what it changes before tunnelling, DSCP and TTL, it changes with the checksum):
+    /// not summed again. The lengths are checked either way.
+    Verified,
+}
+
 /// The entry point's checks and forwarding step on an inner IPv4 packet at the start of
 /// `packet`, in the order that leaves a refused packet unchanged for its ICMP error:
 /// well formed, not to the exit point (RFC 2003 §3.1), TTL not expiring (RFC 2003 §3.1),
@@ -73,7 +85,22 @@ pub(crate) fn prepare_inner<P: PacketBuf>(
     settings: &TunnelSettings,
     overhead: usize,
 ) -> Result<(InnerFields, Encapsulated)> {
-    let inner = checked_inner(packet.data())?;
+    prepare_inner_with(packet, ends, settings, overhead, InnerChecksum::Unverified)
+}
+
+/// [`prepare_inner`], verifying the inner checksum or not.
+#[inline]
+pub(crate) fn prepare_inner_with<P: PacketBuf>(
+    packet: &mut P,
+    ends: Endpoints4,
+    settings: &TunnelSettings,
+    overhead: usize,
+    checksum: InnerChecksum,
+) -> Result<(InnerFields, Encapsulated)> {
+    let inner = match checksum {
+        InnerChecksum::Unverified => checked_inner(packet.data())?,
+        InnerChecksum::Verified => Ipv4Packet::new_checked(packet.data())?,
+    };
     if inner.dst_addr() == ends.exit {
         return Err(TunnelError::ToTunnelEndpoint);
     }
@@ -88,7 +115,9 @@ pub(crate) fn prepare_inner<P: PacketBuf>(
     };
     let outcome = mtu_outcome(fields.len + overhead, overhead, fields.dont_frag, settings)?;
     let padding = packet.data().len() - fields.len;
-    packet.trim(padding)?;
+    if padding > 0 {
+        packet.trim(padding)?;
+    }
     Ipv4Packet::new_unchecked(packet.data_mut()).decrement_ttl();
     Ok((fields, outcome))
 }
@@ -141,7 +170,20 @@ pub fn encapsulate<P: PacketBuf>(
     settings: &TunnelSettings,
     ident: u16,
 ) -> Result<Encapsulated> {
-    let (inner, outcome) = prepare_inner(packet, ends, settings, OVERHEAD)?;
+    encapsulate_with(packet, ends, settings, ident, InnerChecksum::Unverified)
+}
+
+/// [`encapsulate`], verifying the inner header's checksum only when `checksum` says it
+/// was not.
+#[inline]
+pub fn encapsulate_with<P: PacketBuf>(
+    packet: &mut P,
+    ends: Endpoints4,
+    settings: &TunnelSettings,
+    ident: u16,
+    checksum: InnerChecksum,
+) -> Result<Encapsulated> {
+    let (inner, outcome) = prepare_inner_with(packet, ends, settings, OVERHEAD, checksum)?;
     let repr = outer_repr(ends, settings, ident, IpProtocol::IPIP, &inner, inner.len);
     emit_outer(packet, &repr)?;
     Ok(outcome)
@@ -548,6 +590,50 @@ mod tests {
             let mut expected = original.clone();
             Ipv4Packet::new_unchecked(&mut expected[..]).decrement_ttl();
             prop_assert_eq!(p.data(), &expected[..]);
+        }
+
+        /// The engine's shortcut (the checksum its flow key verified is not summed again)
+        /// does what the general encapsulation does with every packet whose checksum
+        /// verifies: well formed or not, with link padding, to the exit point, with an
+        /// expiring TTL, too big for the path MTU.
+        #[test]
+        fn a_verified_inner_checksum_is_encapsulated_as_when_it_is_checked_again(
+            mut bytes in proptest::collection::vec(any::<u8>(), 0..120),
+            shape in 0u8..3, ttl: u8, df: bool, len in 0usize..80,
+            padding in proptest::collection::vec(any::<u8>(), 0..8),
+            to_exit: bool, mtu in 20u16..140, ident: u16,
+        ) {
+            if shape > 0 {
+                // A well-formed header, its fields then possibly bent.
+                let mut p = inner(ttl, 0, 0, df, len);
+                if to_exit {
+                    p[16..20].copy_from_slice(&CARE_OF.octets());
+                }
+                if shape == 2 {
+                    if let Some(b) = bytes.first() {
+                        p[0] = 0x40 | (b & 0x0f);
+                    }
+                    if let Some(b) = bytes.get(1) {
+                        p[2..4].copy_from_slice(&u16::from(*b).to_be_bytes());
+                    }
+                }
+                bytes = p;
+            }
+            bytes.extend_from_slice(&padding);
+            fix_ipv4_checksum(&mut bytes);
+            let header_len = usize::from(bytes.first().map_or(0, |b| b & 0x0f)) * 4;
+            prop_assume!(
+                bytes.len() >= header_len.max(20)
+                    && crate::wire::checksum::verifies(&bytes[..header_len.max(20)])
+            );
+            let s = TunnelSettings { path_mtu: mtu, ..settings() };
+            let pool = pool();
+            let mut general = packet(&pool, &bytes);
+            let mut short = packet(&pool, &bytes);
+            let want = encapsulate(&mut general, ends(), &s, ident);
+            let got = encapsulate_with(&mut short, ends(), &s, ident, InnerChecksum::Verified);
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(short.data(), general.data());
         }
 
         #[test]
