@@ -2,28 +2,37 @@
 //! group commit before any reply that reports a change leaves the node.
 //!
 //! Binding-cache backup design; issue 6. This module is the store only: wiring it into
-//! the control thread and the recovery pacer come next.
+//! the control thread is [`journal`] and [`restore`]; the recovery pacer comes next.
 //!
 //! [`Backup::open`] checks the whole file before it writes to it (through
 //! [`overlay::ReadOnlyOverlay`], which keeps redb's own writes in memory), so a backup it
 //! refuses is left byte for byte as it was.
 
+pub mod journal;
 mod overlay;
 pub mod record;
+pub mod restore;
 #[cfg(test)]
 mod tests;
 
+use std::cell::Cell;
 use std::fmt;
 use std::fs::{self, File};
 use std::io;
 use std::net::IpAddr;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use redb::{Database, Durability, ReadableTable, ReadableTableMetadata, TableDefinition};
 
-pub use record::{DecodeError, EncodeError, Record, ReplayState, Role, RECORD_FORMAT_VERSION};
+pub use journal::{IdleWriter, Journal, JournalStats, JournalWriter};
+pub use record::{
+    DecodeError, EncodeError, MulticastState, Record, ReplayState, Role, RoleData, VisitorState,
+    RECORD_FORMAT_VERSION,
+};
+pub use restore::{split_lapsed, RestoredBinding};
 
 /// The store format version this build writes, and the newest it opens.
 pub const STORE_FORMAT_VERSION: u8 = 1;
@@ -37,7 +46,19 @@ const FORMAT_KEY: &str = "format";
 /// The start option that starts with an empty backup on purpose.
 pub const DISCARD_OPTION: &str = "--discard-backup";
 
+/// How start-up treats the backup file named by `[backup] path`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackupStart {
+    /// Open it (create it when missing) and restore its bindings; refuse a damaged one.
+    Restore,
+    /// Move an existing file aside and start with no bindings ([`DISCARD_OPTION`]).
+    Discard,
+}
+
 /// One change to the backup.
+// Most changes are `Put`s: boxing the record would cost an allocation per change
+// to save bytes only in the rare `Delete`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// Create or replace the record for (role, home address).
@@ -87,7 +108,9 @@ impl fmt::Display for Corruption {
                 write!(f, "the record under key {key} belongs to another binding")
             }
             Corruption::Unreadable(e) => write!(f, "reading it failed ({e})"),
-            Corruption::Panicked(e) => write!(f, "its structure is damaged (reader panicked: {e})"),
+            Corruption::Panicked(e) => {
+                write!(f, "its structure is damaged (redb gave up reading it: {e})")
+            }
         }
     }
 }
@@ -176,17 +199,26 @@ impl Backup {
     /// file that is unreadable, corrupt or of a newer format, leaving it unchanged: every
     /// record is read and checked before the file is opened for writing.
     pub fn open(path: impl AsRef<Path>) -> Result<Backup, BackupError> {
+        Backup::open_loaded(path).map(|(backup, _)| backup)
+    }
+
+    /// [`open`](Self::open), and every record it read while checking the file, in key
+    /// order: what [`load`](Self::load) would return, without reading the file twice
+    /// (start-up restores from it).
+    pub fn open_loaded(path: impl AsRef<Path>) -> Result<(Backup, Vec<Record>), BackupError> {
         let path = path.as_ref().to_path_buf();
         let file = match File::open(&path) {
             Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Backup::create_new(path),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Backup::create_new(path).map(|b| (b, Vec::new()))
+            }
             Err(source) => return Err(BackupError::Unreadable { path, source }),
         };
-        verify(&path, file)?;
+        let records = verify(&path, file)?;
         let db = Database::builder()
             .open(&path)
             .map_err(|e| storage(&path, e.into()))?;
-        Ok(Backup { path, db })
+        Ok((Backup { path, db }, records))
     }
 
     /// Starts with an empty backup at `path` on purpose: an existing file is moved aside
@@ -207,6 +239,17 @@ impl Backup {
             })?;
         }
         Backup::create_new(path)
+    }
+
+    /// The backup to start with at `path`, as `start` says, and the records to restore.
+    pub fn for_start(
+        path: impl AsRef<Path>,
+        start: BackupStart,
+    ) -> Result<(Backup, Vec<Record>), BackupError> {
+        match start {
+            BackupStart::Restore => Backup::open_loaded(path),
+            BackupStart::Discard => Backup::create_empty(path).map(|b| (b, Vec::new())),
+        }
     }
 
     fn create_new(path: PathBuf) -> Result<Backup, BackupError> {
@@ -380,8 +423,8 @@ fn read_records(db: &Database) -> Result<Vec<Record>, ReadError> {
     Ok(out)
 }
 
-/// Opens `file` through the read-only overlay and reads it end to end.
-fn verify(path: &Path, file: File) -> Result<(), BackupError> {
+/// Opens `file` through the read-only overlay and reads it end to end: its records.
+fn verify(path: &Path, file: File) -> Result<Vec<Record>, BackupError> {
     let corrupt = |corruption| BackupError::Corrupt {
         path: path.to_path_buf(),
         corruption,
@@ -396,7 +439,7 @@ fn verify(path: &Path, file: File) -> Result<(), BackupError> {
     let overlay = overlay::ReadOnlyOverlay::new(file).map_err(unreadable)?;
     // redb is not hardened against hostile files and may panic on a damaged one; a
     // panic here means "corrupt", not "crash the node".
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+    let outcome = quietly_caught(|| {
         let db = match Database::builder().create_with_backend(overlay) {
             Ok(db) => db,
             // redb reports a bad header (magic, lengths) as invalid data: that is the
@@ -412,7 +455,7 @@ fn verify(path: &Path, file: File) -> Result<(), BackupError> {
             Err(e) => return Err(corrupt(Corruption::NotADatabase(e.to_string()))),
         };
         match read_records(&db) {
-            Ok(_) => Ok(()),
+            Ok(records) => Ok(records),
             Err(ReadError::Storage(e)) => Err(corrupt(Corruption::Unreadable(e.to_string()))),
             Err(ReadError::Corrupt(c)) => Err(corrupt(c)),
             Err(ReadError::Newer(found)) => Err(BackupError::NewerFormat {
@@ -421,7 +464,7 @@ fn verify(path: &Path, file: File) -> Result<(), BackupError> {
                 supported: STORE_FORMAT_VERSION,
             }),
         }
-    }));
+    });
     outcome.unwrap_or_else(|payload| {
         let what = payload
             .downcast_ref::<&str>()
@@ -430,4 +473,28 @@ fn verify(path: &Path, file: File) -> Result<(), BackupError> {
             .unwrap_or_default();
         Err(corrupt(Corruption::Panicked(what)))
     })
+}
+
+thread_local! {
+    /// Set while [`quietly_caught`] runs on this thread.
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic, without the panic hook's message and backtrace on
+/// stderr: a damaged backup is reported once, as the [`BackupError`] it is. Panics on
+/// other threads, or outside `f`, are printed as before.
+fn quietly_caught<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(false));
+    outcome
 }

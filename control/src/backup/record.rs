@@ -4,10 +4,10 @@
 //! layout: a format version byte, then the fields in a fixed order, then a CRC-32 of
 //! everything before it. All integers are big-endian.
 //!
-//! Format version 1:
+//! Format version 2 (this build writes it, and reads versions 1 and 2):
 //!
 //! ```text
-//! version        u8   = 1
+//! version        u8   = 2 (1: the same fields up to the profiles, no role data)
 //! role           u8   1 HA, 2 MAP, 3 MMA, 4 CN, 5 FA
 //! home address   addr (u8 family 4|6, then 4 or 16 bytes)
 //! care-of count  u8, then that many addr
@@ -20,11 +20,22 @@
 //! SPI            u8   0 absent | 1 present, then u32
 //! NAI            u8   0 absent | 1 present, then u16 length and that many UTF-8 bytes
 //! profile count  u16, then per profile u32 session, u32 number
+//! role data      u8   version 2 only: 0 none | 1 MMA | 2 FA, then
+//!                     MMA: group u8 0 absent | 1 present, then addr;
+//!                          forwarding u8 0 no | 1 yes, then the new MMA's addr,
+//!                          u64 unix seconds, u32 nanoseconds (until when)
+//!                     FA:  u8 ×6 the mobile's MAC, u16 the port index of its link
 //! checksum       u32  CRC-32 (IEEE) of every byte before it
 //! ```
+//!
+//! Version 2 added the role data so that MMA registrations and foreign-agent visitors
+//! can be backed up (issue 6); a version-1 record decodes with [`RoleData::None`]. The
+//! store's format marker ([`super::STORE_FORMAT_VERSION`]) is unchanged: the table
+//! layout is the same, and a build that reads only version-1 records refuses a version-2
+//! record as a newer format, with the error that says so.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mipdp_dataplane::profile::ProfileId;
 use mipdp_dataplane::tables::Encap;
@@ -32,7 +43,10 @@ use mipdp_dataplane::tables::Encap;
 use crate::state::bindings::Expiry;
 
 /// The record format version this build writes, and the newest it reads.
-pub const RECORD_FORMAT_VERSION: u8 = 1;
+pub const RECORD_FORMAT_VERSION: u8 = 2;
+
+/// The oldest record format version this build reads.
+pub const OLDEST_RECORD_FORMAT_VERSION: u8 = 1;
 
 /// The role that owns a binding: which part of mipdp restores it after a restart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -100,6 +114,40 @@ pub struct ReplayState {
     pub last_timestamp: Option<u64>,
 }
 
+/// An MMA registration's own state (docs/mma-registration.md): what the multicast map
+/// holds for it beyond the binding fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MulticastState {
+    /// The mobile's multicast group, while it is registered (None while forwarding).
+    pub group: Option<IpAddr>,
+    /// After a de-registration naming a new MMA: that MMA, and until when packets for
+    /// the home address and its care-of address are forwarded to it.
+    pub forward: Option<(IpAddr, SystemTime)>,
+}
+
+/// A foreign agent's visitor list entry's own state (RFC 5944 §3.7.1): where the mobile
+/// is on the visited link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitorState {
+    /// The mobile's link-layer address.
+    pub mac: [u8; 6],
+    /// The port index of its link.
+    pub port: u16,
+}
+
+/// The state only one role's records carry (format version 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RoleData {
+    /// Nothing beyond the common fields (home agent, MAP, correspondent; every
+    /// version-1 record).
+    #[default]
+    None,
+    /// An MMA registration or forwarding to a new MMA.
+    Multicast(MulticastState),
+    /// A foreign agent's visitor.
+    Visitor(VisitorState),
+}
+
 /// One binding as the backup holds it; the key is (role, home address).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
@@ -125,6 +173,8 @@ pub struct Record {
     pub nai: Option<String>,
     /// The service profiles this binding refers to.
     pub profiles: Vec<ProfileId>,
+    /// The state only its role has (MMA, foreign agent).
+    pub role_data: RoleData,
 }
 
 /// Why a record could not be encoded.
@@ -139,7 +189,7 @@ pub enum EncodeError {
     /// More than 65535 profile references.
     #[error("{0} profile references; a record holds at most 65535")]
     TooManyProfiles(usize),
-    /// An expiry before 1970.
+    /// An expiry (or an MMA's forwarding end) before 1970.
     #[error("an expiry before 1970-01-01")]
     ExpiryBeforeEpoch,
 }
@@ -168,7 +218,8 @@ pub enum DecodeError {
     /// An unknown encapsulation code.
     #[error("unknown encapsulation code {0}")]
     BadEncap(u8),
-    /// An unknown tag in a tagged field (expiry, SPI, NAI) or unknown presence bits.
+    /// An unknown tag in a tagged field (expiry, SPI, NAI, role data) or unknown
+    /// presence bits.
     #[error("unknown tag {0}")]
     BadTag(u8),
     /// An expiry whose nanoseconds are not below one second or that overflows.
@@ -206,12 +257,8 @@ impl Record {
         match self.expires {
             Expiry::Never => out.push(0),
             Expiry::At(t) => {
-                let since = t
-                    .duration_since(UNIX_EPOCH)
-                    .map_err(|_| EncodeError::ExpiryBeforeEpoch)?;
                 out.push(1);
-                out.extend_from_slice(&since.as_secs().to_be_bytes());
-                out.extend_from_slice(&since.subsec_nanos().to_be_bytes());
+                put_time(&mut out, t)?;
             }
         }
         let r = &self.replay;
@@ -252,6 +299,32 @@ impl Record {
             out.extend_from_slice(&p.session.to_be_bytes());
             out.extend_from_slice(&p.number.to_be_bytes());
         }
+        match self.role_data {
+            RoleData::None => out.push(0),
+            RoleData::Multicast(m) => {
+                out.push(1);
+                match m.group {
+                    None => out.push(0),
+                    Some(group) => {
+                        out.push(1);
+                        put_addr(&mut out, group);
+                    }
+                }
+                match m.forward {
+                    None => out.push(0),
+                    Some((to, until)) => {
+                        out.push(1);
+                        put_addr(&mut out, to);
+                        put_time(&mut out, until)?;
+                    }
+                }
+            }
+            RoleData::Visitor(v) => {
+                out.push(2);
+                out.extend_from_slice(&v.mac);
+                out.extend_from_slice(&v.port.to_be_bytes());
+            }
+        }
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_be_bytes());
         Ok(out)
@@ -262,7 +335,7 @@ impl Record {
         let version = *bytes.first().ok_or(DecodeError::Truncated)?;
         match version {
             0 => return Err(DecodeError::BadVersion),
-            RECORD_FORMAT_VERSION => {}
+            OLDEST_RECORD_FORMAT_VERSION..=RECORD_FORMAT_VERSION => {}
             newer => return Err(DecodeError::NewerVersion(newer)),
         }
         // The checksum is checked first, so a flipped bit reads as what it is rather
@@ -293,17 +366,7 @@ impl Record {
         let lifetime = r.u32()?;
         let expires = match r.u8()? {
             0 => Expiry::Never,
-            1 => {
-                let secs = r.u64()?;
-                let nanos = r.u32()?;
-                if nanos >= 1_000_000_000 {
-                    return Err(DecodeError::BadExpiry);
-                }
-                let at = UNIX_EPOCH
-                    .checked_add(Duration::new(secs, nanos))
-                    .ok_or(DecodeError::BadExpiry)?;
-                Expiry::At(at)
-            }
+            1 => Expiry::At(r.time()?),
             tag => return Err(DecodeError::BadTag(tag)),
         };
         let bits = r.u8()?;
@@ -338,6 +401,31 @@ impl Record {
                 })
             })
             .collect::<Result<Vec<_>, DecodeError>>()?;
+        let role_data = if version >= 2 {
+            match r.u8()? {
+                0 => RoleData::None,
+                1 => {
+                    let group = match r.u8()? {
+                        0 => None,
+                        1 => Some(r.addr()?),
+                        tag => return Err(DecodeError::BadTag(tag)),
+                    };
+                    let forward = match r.u8()? {
+                        0 => None,
+                        1 => Some((r.addr()?, r.time()?)),
+                        tag => return Err(DecodeError::BadTag(tag)),
+                    };
+                    RoleData::Multicast(MulticastState { group, forward })
+                }
+                2 => RoleData::Visitor(VisitorState {
+                    mac: r.array()?,
+                    port: r.u16()?,
+                }),
+                tag => return Err(DecodeError::BadTag(tag)),
+            }
+        } else {
+            RoleData::None
+        };
         if r.pos != body.len() {
             return Err(DecodeError::TrailingBytes(body.len() - r.pos));
         }
@@ -353,8 +441,19 @@ impl Record {
             spi,
             nai,
             profiles,
+            role_data,
         })
     }
+}
+
+/// A point in time as u64 unix seconds and u32 nanoseconds.
+fn put_time(out: &mut Vec<u8>, t: SystemTime) -> Result<(), EncodeError> {
+    let since = t
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| EncodeError::ExpiryBeforeEpoch)?;
+    out.extend_from_slice(&since.as_secs().to_be_bytes());
+    out.extend_from_slice(&since.subsec_nanos().to_be_bytes());
+    Ok(())
 }
 
 /// The key of the record for (`role`, `home_address`): the role code, then the address.
@@ -414,6 +513,18 @@ impl<'a> Reader<'a> {
 
     fn u64(&mut self) -> Result<u64, DecodeError> {
         Ok(u64::from_be_bytes(self.array()?))
+    }
+
+    /// A point in time written by [`put_time`].
+    fn time(&mut self) -> Result<SystemTime, DecodeError> {
+        let secs = self.u64()?;
+        let nanos = self.u32()?;
+        if nanos >= 1_000_000_000 {
+            return Err(DecodeError::BadExpiry);
+        }
+        UNIX_EPOCH
+            .checked_add(Duration::new(secs, nanos))
+            .ok_or(DecodeError::BadExpiry)
     }
 
     fn addr(&mut self) -> Result<IpAddr, DecodeError> {

@@ -31,6 +31,7 @@ fn record(n: u32) -> Record {
             session: 1,
             number: n,
         }],
+        role_data: RoleData::None,
     }
 }
 
@@ -70,6 +71,26 @@ fn addr() -> impl Strategy<Value = IpAddr> {
     ]
 }
 
+fn arb_time() -> impl Strategy<Value = std::time::SystemTime> {
+    (any::<u32>(), 0..1_000_000_000u32)
+        .prop_map(|(s, n)| UNIX_EPOCH + Duration::new(u64::from(s), n))
+}
+
+/// Every kind of role data (format version 2), whatever the role: the format does not
+/// tie them together.
+fn arb_role_data() -> impl Strategy<Value = RoleData> {
+    prop_oneof![
+        Just(RoleData::None),
+        (
+            prop::option::of(addr()),
+            prop::option::of((addr(), arb_time()))
+        )
+            .prop_map(|(group, forward)| RoleData::Multicast(MulticastState { group, forward })),
+        (any::<[u8; 6]>(), any::<u16>())
+            .prop_map(|(mac, port)| RoleData::Visitor(VisitorState { mac, port })),
+    ]
+}
+
 fn arb_record() -> impl Strategy<Value = Record> {
     (
         (
@@ -90,12 +111,13 @@ fn arb_record() -> impl Strategy<Value = Record> {
             any::<Option<u32>>(),
             prop::option::of("\\PC{0,40}"),
             prop::collection::vec(any::<(u32, u32)>(), 0..4),
+            arb_role_data(),
         ),
     )
         .prop_map(
             |(
                 (role, home_address, care_of, encap, tunnel_source, lifetime),
-                (expires, (id, seq, ts), spi, nai, profiles),
+                (expires, (id, seq, ts), spi, nai, profiles, role_data),
             )| Record {
                 role,
                 home_address,
@@ -115,6 +137,7 @@ fn arb_record() -> impl Strategy<Value = Record> {
                     .into_iter()
                     .map(|(session, number)| ProfileId { session, number })
                     .collect(),
+                role_data,
             },
         )
 }
@@ -155,9 +178,26 @@ fn record_errors_name_the_reason() {
     let mut v0 = bytes.clone();
     v0[0] = 0;
     assert_eq!(Record::decode(&v0), Err(DecodeError::BadVersion));
-    let mut v2 = bytes.clone();
-    v2[0] = 2;
-    assert_eq!(Record::decode(&v2), Err(DecodeError::NewerVersion(2)));
+    let mut v3 = bytes.clone();
+    v3[0] = RECORD_FORMAT_VERSION + 1;
+    assert_eq!(
+        Record::decode(&v3),
+        Err(DecodeError::NewerVersion(RECORD_FORMAT_VERSION + 1))
+    );
+    let mut tag = record(1);
+    tag.role_data = RoleData::Visitor(VisitorState {
+        mac: [2, 0, 0, 0, 0, 1],
+        port: 0,
+    });
+    let mut bad_tag = tag.encode().unwrap();
+    bad_tag.truncate(bad_tag.len() - 4);
+    // The role data tag sits 8 bytes (MAC, port) before the end.
+    let at = bad_tag.len() - 9;
+    assert_eq!(bad_tag[at], 2);
+    bad_tag[at] = 9;
+    let crc = crc32fast::hash(&bad_tag);
+    bad_tag.extend_from_slice(&crc.to_be_bytes());
+    assert_eq!(Record::decode(&bad_tag), Err(DecodeError::BadTag(9)));
     let mut flipped = bytes.clone();
     flipped[5] ^= 0x40;
     assert_eq!(Record::decode(&flipped), Err(DecodeError::BadChecksum));
@@ -165,6 +205,67 @@ fn record_errors_name_the_reason() {
     longer.push(0);
     let crc = crc32fast::hash(&longer);
     longer.extend_from_slice(&crc.to_be_bytes());
+    assert_eq!(Record::decode(&longer), Err(DecodeError::TrailingBytes(1)));
+}
+
+/// A version-1 record, byte for byte as the build before format version 2 wrote it (a
+/// Mobile IPv4 home binding: two care-of addresses, GRE, an identification, an SPI, a NAI
+/// and a profile), still decodes, with no role data; written again it is version 2.
+#[test]
+fn a_version_1_record_still_decodes() {
+    #[rustfmt::skip]
+    let body: &[u8] = &[
+        1,                                  // version 1
+        1,                                  // role: home agent
+        4, 10, 1, 0, 7,                     // home address 10.1.0.7
+        2, 4, 192, 0, 2, 20, 4, 198, 51, 100, 9, // two care-of addresses
+        3,                                  // GRE
+        4, 192, 0, 2, 1,                    // tunnel source 192.0.2.1
+        0, 0, 2, 88,                        // lifetime 600
+        1, 0, 0, 0, 0, 0x6b, 0x49, 0xd2, 0x00, 0, 0, 0, 5, // expiry 1800000000 s + 5 ns
+        1, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, // identification
+        1, 0, 0, 1, 0,                      // SPI 256
+        1, 0, 14, b'm', b'n', b'@', b'e', b'x', b'a', b'm', b'p', b'l', b'e', b'.', b'n', b'e', b't',
+        0, 1, 0, 0, 0, 1, 0, 0, 0, 3,       // one profile: session 1, number 3
+    ];
+    let mut bytes = body.to_vec();
+    bytes.extend_from_slice(&crc32fast::hash(body).to_be_bytes());
+    let r = Record::decode(&bytes).unwrap();
+    assert_eq!(
+        r,
+        Record {
+            role: Role::HomeAgent,
+            home_address: IpAddr::V4(Ipv4Addr::new(10, 1, 0, 7)),
+            care_of: vec![
+                IpAddr::V4(Ipv4Addr::new(192, 0, 2, 20)),
+                IpAddr::V4(Ipv4Addr::new(198, 51, 100, 9)),
+            ],
+            encap: Encap::Gre,
+            tunnel_source: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+            lifetime: 600,
+            expires: Expiry::At(UNIX_EPOCH + Duration::new(1_800_000_000, 5)),
+            replay: ReplayState {
+                last_identification: Some(0x1234_5678_9abc_def0),
+                last_sequence: None,
+                last_timestamp: None,
+            },
+            spi: Some(256),
+            nai: Some("mn@example.net".to_string()),
+            profiles: vec![ProfileId {
+                session: 1,
+                number: 3,
+            }],
+            role_data: RoleData::None,
+        }
+    );
+    let again = r.encode().unwrap();
+    assert_eq!(again[0], RECORD_FORMAT_VERSION);
+    assert_eq!(Record::decode(&again), Ok(r));
+    // A version-1 record has no role data: the byte a version-2 record would have there
+    // is one too many.
+    let mut longer = body.to_vec();
+    longer.push(0);
+    longer.extend_from_slice(&crc32fast::hash(&longer).to_be_bytes());
     assert_eq!(Record::decode(&longer), Err(DecodeError::TrailingBytes(1)));
 }
 
@@ -359,7 +460,7 @@ fn a_newer_record_format_is_refused_unchanged() {
     }
     let err = assert_refused_unchanged(&path);
     assert!(
-        matches!(err, BackupError::NewerFormat { found: 2, .. }),
+        matches!(err, BackupError::NewerFormat { found, .. } if found == RECORD_FORMAT_VERSION + 1),
         "{err}"
     );
 }
@@ -417,4 +518,18 @@ fn create_empty_recovers_from_a_corrupt_file() {
         Backup::open(&path).unwrap().load().unwrap(),
         vec![record(1)]
     );
+}
+
+#[test]
+fn open_loaded_returns_what_load_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bindings.redb");
+    let records = filled(&path, 30);
+    let (backup, loaded) = Backup::open_loaded(&path).unwrap();
+    assert_eq!(loaded, records);
+    assert_eq!(backup.load().unwrap(), records);
+    drop(backup);
+    let fresh = dir.path().join("new.redb");
+    let (_, none) = Backup::open_loaded(&fresh).unwrap();
+    assert!(none.is_empty());
 }
