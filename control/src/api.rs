@@ -3,8 +3,8 @@
 //! closes the connection.
 //!
 //! Commands: `refresh binding HOME` (a Binding Refresh Request to a Mobile IPv6 mobile
-//! node now) and `show stats` (every counter, one `key=value` line per port, worker and the
-//! engine). The server never blocks the control thread for long: it accepts without
+//! node now), `show stats` (every counter, one `key=value` line per port, worker and the
+//! engine) and `show recovery` (the verification of the bindings restored at start). The server never blocks the control thread for long: it accepts without
 //! waiting and gives a client a short time to send its line.
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -142,6 +142,19 @@ pub struct PortSection {
     pub rx_template_pcap: Option<String>,
 }
 
+/// `[backup]`: the durable binding backup (issue 6). Without this section no binding
+/// is backed up and a restart starts with none (the default: a node must be told where
+/// its state may live, and the examples and tests run without one).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSection {
+    /// The redb file holding one record per binding; created when missing. A relative
+    /// path is taken from the configuration file's directory. A file that is corrupt,
+    /// unreadable or of a newer format stops start-up (`mipdp run --discard-backup`
+    /// moves it aside and starts empty).
+    pub path: PathBuf,
+}
+
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -191,6 +204,12 @@ pub struct Config {
     /// `[foreign_agent]`: Mobile IPv4 agent advertisements and registration relaying
     /// (mobility mode, role foreign-agent).
     pub foreign_agent: Option<crate::signalling::fa::ForeignAgentSection>,
+    /// `[recovery]`: the paced verification of the bindings restored from the backup
+    /// after a restart (defaults when absent).
+    #[serde(default)]
+    pub recovery: crate::recovery::RecoverySection,
+    /// `[backup]`: the durable binding backup (mobility mode).
+    pub backup: Option<BackupSection>,
     /// The frames of each port's `rx_template_pcap`, by port index (loaded and checked
     /// with the configuration; None for a port without one).
     #[serde(skip)]
@@ -272,6 +291,14 @@ impl Config {
         })?;
         config.validate(path)?;
         config.rx_templates = config.load_rx_templates(path)?;
+        if let Some(b) = &mut config.backup {
+            if b.path.is_relative() {
+                b.path = Path::new(path)
+                    .parent()
+                    .unwrap_or(Path::new(""))
+                    .join(&b.path);
+            }
+        }
         Ok(config)
     }
 
@@ -321,6 +348,23 @@ impl Config {
             expected: expected.to_string(),
         };
         let dp = &self.dataplane;
+        if let Some(b) = &self.backup {
+            if b.path.as_os_str().is_empty() {
+                return Err(invalid(
+                    "backup.path",
+                    "\"\"".into(),
+                    "the file to keep the bindings in, e.g. \"/var/lib/mipdp/bindings.redb\"",
+                ));
+            }
+            if dp.mode != Mode::Mobility {
+                return Err(invalid(
+                    "backup.path",
+                    format!("{:?}", b.path.display().to_string()),
+                    "dataplane.mode = \"mobility\": a forwarder has no bindings to back up; \
+                     remove [backup]",
+                ));
+            }
+        }
         if dp.workers.is_empty() {
             return Err(invalid(
                 "dataplane.workers",
@@ -510,6 +554,7 @@ impl Config {
             Some(section) => Some(self.check_foreign_agent(node, section, &plan)?),
             None => None,
         };
+        plan.recovery = self.recovery.check()?;
         Ok(plan)
     }
 
@@ -1212,6 +1257,27 @@ mod mobility_tests {
         assert_eq!(count(|u| matches!(u, Update::Policy(_))), 1);
         // Role defaults, one profile per bound home address, the configured one.
         assert!(count(|u| matches!(u, Update::Profile(_))) > 3 + 1);
+    }
+
+    #[test]
+    fn the_recovery_section_is_planned_and_its_errors_name_the_key() {
+        let plan = Config::parse(&example(), "ha.toml")
+            .unwrap()
+            .plan()
+            .unwrap();
+        assert_eq!(plan.recovery, crate::recovery::RecoverySettings::default());
+        let text = example().replace("rate = 100\nburst = 10", "rate = 250\nburst = 3");
+        let plan = Config::parse(&text, "ha.toml").unwrap().plan().unwrap();
+        assert_eq!((plan.recovery.rate, plan.recovery.burst), (250, 3));
+        let e = err(&example().replace("prefix_length_v6 = 64", "prefix_length_v6 = 130"));
+        assert!(
+            e.contains("recovery.prefix_length_v6 = 130") && e.contains("0 to 128"),
+            "{e}"
+        );
+        let e = err(&example().replace("timeout_ms = 2000", "timeout_ms = 0"));
+        assert!(e.contains("recovery.timeout_ms = 0"), "{e}");
+        let e = err(&example().replace("retries = 2", "retries = 2\nretry = 1"));
+        assert!(e.contains("retry"), "{e}");
     }
 
     #[test]

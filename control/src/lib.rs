@@ -10,6 +10,7 @@ pub mod backup;
 pub mod config;
 pub mod mobility;
 pub mod node;
+pub mod recovery;
 pub mod registration;
 pub mod runtime;
 pub mod signalling;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use mipdp_control::backup::BackupStart;
 use mipdp_control::config::Config;
 use mipdp_control::runtime::Dataplane;
 
@@ -39,6 +40,10 @@ enum Command {
         /// Print counters every MS milliseconds (overrides dataplane.stats_interval_ms).
         #[arg(long, value_name = "MS")]
         stats_interval: Option<u64>,
+        /// Start with no bindings on purpose: move the binding backup ([backup] path)
+        /// aside to PATH.discarded-<unix time> instead of restoring it.
+        #[arg(long = "discard-backup")]
+        discard_backup: bool,
         /// DPDK EAL arguments, after `--`.
         #[arg(last = true, value_name = "EAL ARGS")]
         eal: Vec<String>,
@@ -89,6 +94,16 @@ enum ShowWhat {
     /// profile hits per class, encapsulations and decapsulations per method, ARP/ND
     /// answered, punts.
     Stats,
+    /// The verification of the bindings restored from the backup at start: total,
+    /// verified, pending, removed, unverified (Mobile IPv4), the request rate.
+    Recovery,
+    /// Every binding (role, home address, care-of addresses, seconds to expiry), one a
+    /// line, at most LIMIT lines, then the total.
+    Bindings {
+        /// Lines at most.
+        #[arg(long, default_value_t = mipdp_control::runtime::BINDINGS_SHOWN)]
+        limit: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -112,6 +127,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 CtlCommand::Show {
                     what: ShowWhat::Stats,
                 } => "show stats".to_string(),
+                CtlCommand::Show {
+                    what: ShowWhat::Recovery,
+                } => "show recovery".to_string(),
+                CtlCommand::Show {
+                    what: ShowWhat::Bindings { limit },
+                } => format!("show bindings {limit}"),
                 CtlCommand::Refresh {
                     what: RefreshWhat::Binding { home },
                 } => format!("refresh binding {home}"),
@@ -131,6 +152,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run {
             config,
             stats_interval,
+            discard_backup,
             eal,
         } => {
             let mut config = Config::load(&config)?;
@@ -142,7 +164,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 signal_hook::flag::register(signal, stop.clone())
                     .context("cannot install the SIGINT/SIGTERM handler")?;
             }
-            let mut dataplane = Dataplane::start(config, &eal, stop)?;
+            let backup = if discard_backup {
+                BackupStart::Discard
+            } else {
+                BackupStart::Restore
+            };
+            let mut dataplane = Dataplane::start(config, &eal, stop, backup)?;
             println!("mipdp: running; stop with Ctrl-C or SIGTERM");
             dataplane.run_until_stopped();
             dataplane.shutdown()

@@ -20,12 +20,17 @@ use mipdp_dataplane::worker::Processor;
 use mipdp_dataplane::{Action, Forwarder, PacketBuf};
 use mipdp_dpdk::{Mbuf, MbufBatch, Mempool, TxQueue};
 
+use crate::backup::{
+    split_lapsed, Backup, Journal, JournalStats, JournalWriter, Record, RestoredBinding,
+};
 use crate::node::NodePlan;
 use crate::registration::cn::{CorrespondentRegistrar, CorrespondentStats};
 use crate::registration::fa::{ForeignAgentRelay, ForeignAgentStats};
 use crate::registration::mip6::{RefreshError, Registrar6, Registration6Stats, Toward};
 use crate::registration::mma::{CorrespondentNotifier, CorrespondentUpdateStats};
 use crate::registration::{Registrar, RegistrationStats};
+
+mod verify;
 
 /// What a worker runs: the forwarder or the engine.
 pub enum Processors {
@@ -90,6 +95,11 @@ impl Processor for Processors {
 /// How often the control thread asks for one unresolved next hop at most.
 pub const RESOLVE_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Restored bindings put back and installed on the engines at a time at start-up: the
+/// update backlog then holds one chunk's updates, not two per restored binding (a
+/// million bindings at once cost seconds of copying as the backlog grew).
+pub const RESTORE_CHUNK: usize = 8192;
+
 /// Punted packets waiting for the control thread, from every worker.
 pub const PUNT_QUEUE: usize = 4096;
 
@@ -131,6 +141,16 @@ pub struct Control {
         mipdp_dataplane::tables::Prefix,
         mipdp_dataplane::tables::Route,
     )>,
+    /// The verification of the bindings restored from the backup (issue 6), once
+    /// started.
+    recovery: Option<verify::Verifier>,
+    /// Where every accepted binding change is backed up (disabled without `[backup]`).
+    journal: Journal,
+    /// The backup's writer thread, closed (what is queued stored) when the control
+    /// side is dropped.
+    journal_writer: Option<JournalWriter>,
+    /// The bindings restored from the backup at start-up.
+    restored: Vec<RestoredBinding>,
     /// Counts of what the control thread did.
     pub stats: ControlStats,
 }
@@ -171,6 +191,8 @@ pub struct ControlStats {
     pub cn: Option<CorrespondentStats>,
     /// The foreign agent's counters (None: no `[foreign_agent]`).
     pub fa: Option<ForeignAgentStats>,
+    /// The binding backup's counters (None: no `[backup]`).
+    pub backup: Option<JournalStats>,
 }
 
 impl Control {
@@ -291,10 +313,212 @@ impl Control {
                 mma_correspondents,
                 correspondent,
                 routes,
+                recovery: None,
+                journal: Journal::disabled(),
+                journal_writer: None,
+                restored: Vec::new(),
                 stats,
             },
             engines,
         )
+    }
+
+    /// Recovery step 1 of issue 6, then the journal: with the `records` loaded from
+    /// `backup` ([`Backup::open_loaded`]), deletes from it
+    /// the bindings that lapsed while the node was down, puts the rest back into each
+    /// role's state (replay state included) and queues them for every worker at once
+    /// (before any worker starts, applied to their `engines` here chunk by chunk;
+    /// [`wait_loaded`](Self::wait_loaded) then checks every worker has them, and the
+    /// node answers and forwards only after that), and
+    /// starts the writer thread that backs up every change from now on. Call once,
+    /// before the workers start.
+    pub fn start_backup(
+        &mut self,
+        mut backup: Backup,
+        records: Vec<Record>,
+        engines: &mut [Engine],
+    ) -> Result<()> {
+        let (now, at) = (std::time::SystemTime::now(), std::time::Instant::now());
+        let stored = records.len();
+        let (alive, lapsed) = split_lapsed(records, now);
+        if !lapsed.is_empty() {
+            backup.apply(&lapsed)?;
+        }
+        let mut restored = Vec::new();
+        let mut put_back = 0;
+        for chunk in alive.chunks(RESTORE_CHUNK) {
+            let (bindings, records) = self.restore_chunk(chunk, now, at);
+            restored.extend(bindings);
+            put_back += records;
+            self.install_into(engines);
+        }
+        let unowned = alive.len().saturating_sub(put_back);
+        log::info!(
+            "binding backup {}: {stored} stored, {} lapsed while down (deleted), {put_back} \
+             restored{}",
+            backup.path().display(),
+            lapsed.len(),
+            if unowned > 0 {
+                format!(
+                    ", {unowned} kept but not restored (no configured role takes them, or refused)"
+                )
+            } else {
+                String::new()
+            }
+        );
+        let (journal, writer) =
+            Journal::start(backup).context("cannot start the binding backup writer thread")?;
+        if let Some(r) = &mut self.registrar {
+            r.set_journal(journal.clone());
+        }
+        for r in self.registrar6.iter_mut().chain(self.anchors.iter_mut()) {
+            r.set_journal(journal.clone());
+        }
+        if let Some(r) = &mut self.correspondent {
+            r.set_journal(journal.clone());
+        }
+        if let Some(r) = &mut self.foreign_agent {
+            r.set_journal(journal.clone());
+        }
+        self.stats.backup = Some(journal.stats());
+        self.journal = journal;
+        self.journal_writer = Some(writer);
+        self.restored = restored;
+        Ok(())
+    }
+
+    /// Puts the bindings among `records` back into the role that owns each (none of
+    /// them lapsed) and queues their updates. Returns the bindings for the recovery and
+    /// how many records were put back (an MMA's forwarding to a new MMA is put back but
+    /// not verified).
+    fn restore_chunk(
+        &mut self,
+        records: &[Record],
+        now: std::time::SystemTime,
+        at: std::time::Instant,
+    ) -> (Vec<RestoredBinding>, usize) {
+        let mut restored = Vec::new();
+        let mut put_back = 0;
+        if let Some(r) = &mut self.registrar {
+            restored.extend(r.restore(&mut self.updates, records, now, at));
+        }
+        let (known, routes) = (&self.known, &self.routes);
+        for r in self.registrar6.iter_mut().chain(self.anchors.iter_mut()) {
+            let (bindings, records) = r.restore(
+                &mut self.updates,
+                records,
+                &|dst| toward(routes, known, dst),
+                (now, at),
+            );
+            // Counted below with the others.
+            put_back += records.saturating_sub(bindings.len());
+            restored.extend(bindings);
+        }
+        if let Some(r) = &mut self.correspondent {
+            restored.extend(r.restore(&mut self.updates, records));
+        }
+        if let Some(r) = &mut self.foreign_agent {
+            restored.extend(r.restore(&mut self.updates, records, (now, at)));
+        }
+        put_back += restored.len();
+        (restored, put_back)
+    }
+
+    /// Applies every queued update to `engines` here, on the control thread, before
+    /// their workers run: the backlog is emptied chunk by chunk instead of growing to
+    /// every restored binding's updates at once.
+    fn install_into(&mut self, engines: &mut [Engine]) {
+        loop {
+            let waiting = self.updates.flush();
+            let applied: usize = engines.iter_mut().map(Processor::before_poll).sum();
+            if waiting == 0 && applied == 0 {
+                return;
+            }
+        }
+    }
+
+    /// The bindings restored from the backup at start-up (role, home address, care-of
+    /// addresses, expiry): the work list of the recovery that verifies them.
+    pub fn restored(&self) -> &[RestoredBinding] {
+        &self.restored
+    }
+
+    /// Stores what the journal still holds and stops its writer (also done on drop).
+    pub fn close_backup(&mut self) {
+        if let Some(w) = self.journal_writer.take() {
+            w.close();
+        }
+    }
+
+    /// Every binding the roles hold, one line each (role, home address, care-of
+    /// addresses, expiry in seconds from now), at most `limit` lines, then the count.
+    pub fn bindings_text(&self, limit: usize) -> String {
+        use std::fmt::Write as _;
+        let now = std::time::SystemTime::now();
+        let left = |t: std::time::SystemTime| match t.duration_since(now) {
+            Ok(d) => format!("{}s", d.as_secs()),
+            Err(_) => "0s".to_string(),
+        };
+        let mut lines: Vec<String> = Vec::new();
+        if let Some(r) = &self.registrar {
+            for (home, b) in r.home_agent().bindings().iter() {
+                let care_of: Vec<String> =
+                    b.care_of.iter().map(|c| c.care_of.to_string()).collect();
+                let expires = match b
+                    .care_of
+                    .iter()
+                    .filter_map(|c| match c.expires {
+                        crate::state::bindings::Expiry::At(t) => Some(t),
+                        crate::state::bindings::Expiry::Never => None,
+                    })
+                    .max()
+                {
+                    Some(t)
+                        if b.care_of
+                            .iter()
+                            .all(|c| c.expires != crate::state::bindings::Expiry::Never) =>
+                    {
+                        left(t)
+                    }
+                    _ => "never".to_string(),
+                };
+                lines.push(format!(
+                    "binding role=home-agent home={home} care_of={} expires_in={expires}",
+                    care_of.join(",")
+                ));
+            }
+        }
+        for r in self.registrar6.iter().chain(self.anchors.iter()) {
+            let role = r.home_agent().config().role.section().replace('_', "-");
+            for (home, b) in r.home_agent().bindings().iter() {
+                lines.push(format!(
+                    "binding role={role} home={home} care_of={} expires_in={}",
+                    b.care_of,
+                    left(b.expires)
+                ));
+            }
+        }
+        if let Some(r) = &self.correspondent {
+            for (home, b) in r.correspondent().bindings() {
+                lines.push(format!(
+                    "binding role=correspondent home={home} care_of={} expires_in={}",
+                    b.care_of,
+                    left(b.expires)
+                ));
+            }
+        }
+        lines.sort();
+        let mut out = String::new();
+        for l in lines.iter().take(limit) {
+            let _ = writeln!(out, "{l}");
+        }
+        let _ = writeln!(
+            out,
+            "bindings total={} shown={}",
+            lines.len(),
+            lines.len().min(limit)
+        );
+        out
     }
 
     /// The queue workers punt to.
@@ -418,6 +642,7 @@ impl Control {
             }
         }
         self.updates.flush();
+        self.journal.flush();
         for _ in 0..PUNT_BUDGET {
             let Some(m) = self.punts.pop() else { break };
             self.punted(&m, pool, control_tx);
@@ -493,6 +718,10 @@ impl Control {
                 },
             );
             self.stats.fa = Some(r.stats);
+        }
+        self.recover(pool, control_tx);
+        if self.journal.is_enabled() {
+            self.stats.backup = Some(self.journal.stats());
         }
         let now = std::time::Instant::now();
         while let Some((port, hop)) = self.resolve.pop() {
@@ -1047,6 +1276,11 @@ fn toward_ip(
     dst: IpAddr,
 ) -> Option<Toward> {
     let (port, hop) = next_hop(routes, dst)?;
+    // A group has no neighbour entry: its frames go to the group's Ethernet address
+    // (an MMA's Binding Refresh Request to a mobile's group, issue 6).
+    if let Some(mac) = mipdp_dataplane::tables::multicast::multicast_mac(hop) {
+        return Some((port, mac));
+    }
     known.get(&(port, hop)).map(|mac| (port, *mac))
 }
 
@@ -1191,6 +1425,9 @@ pub fn engine_text(s: &EngineSnapshot, c: &ControlStats) -> String {
     }
     if let Some(fa) = &c.fa {
         parts.push(fa.text());
+    }
+    if let Some(backup) = &c.backup {
+        parts.push(backup.text());
     }
     parts.join(" ")
 }

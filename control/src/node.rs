@@ -325,6 +325,8 @@ pub struct NodePlan {
     pub correspondent: Option<crate::signalling::cn::CorrespondentConfig>,
     /// The Mobile IPv4 foreign agent (`[foreign_agent]`), when it advertises and relays.
     pub foreign_agent: Option<crate::signalling::fa::ForeignAgentConfig>,
+    /// How the bindings restored from the backup are verified (`[recovery]`).
+    pub recovery: crate::recovery::RecoverySettings,
 }
 
 /// A configuration entry that cannot be used: key, value, what is expected.
@@ -814,6 +816,7 @@ impl NodeSection {
             home_agent: None,
             home_agent6: None,
             foreign_agent: None,
+            recovery: crate::recovery::RecoverySettings::default(),
             map: None,
             mma: None,
             correspondent: None,

@@ -20,10 +20,12 @@ use mipdp_dataplane::tables::Prefix;
 use mipdp_dataplane::update::{Update, UpdateSender};
 use mipdp_dataplane::wire::checksum::ChecksumMode;
 use mipdp_dataplane::wire::ipv4::{IpProtocol, Ipv4Options, Ipv4Packet, Ipv4Repr};
-use mipdp_dataplane::wire::mip4::PORT;
+use mipdp_dataplane::wire::mip4::{RegistrationFlags, PORT};
 use mipdp_dataplane::wire::udp::{PseudoHeader, UdpPacket, UdpRepr};
 
+use crate::backup::{self, Journal, Record, ReplayState, RestoredBinding, Role, RoleData};
 use crate::signalling::mip4::{HomeAgent, HomeAgentConfig, Reason, ReplyLimit};
+use crate::state::bindings::{CareOfBinding, Expiry, MobilityBinding};
 
 /// The first profile number (session [`roles::PER_MOBILE`]) of registered home
 /// addresses: static bindings number theirs from 0 and binding-cache entries from
@@ -190,10 +192,11 @@ impl TokenBucket {
     }
 }
 
-/// A reply waiting for every worker to reach `epoch`.
+/// A reply waiting for every worker to reach `epoch` and the backup to commit `ticket`.
 #[derive(Debug)]
 struct Waiting {
     epoch: u64,
+    ticket: u64,
     deadline: Instant,
     port: u16,
     frame: Vec<u8>,
@@ -210,18 +213,28 @@ pub(crate) struct ReplyCounters<'a> {
 }
 
 /// Replies (whole frames) held until every worker has applied the binding change they
-/// report, or dropped at their deadline (the mobile node retransmits).
+/// report and the backup has committed it (issue 6: no reply precedes its commit), or
+/// dropped at their deadline (the mobile node retransmits).
 #[derive(Debug, Default)]
 pub(crate) struct HeldReplies {
     waiting: VecDeque<Waiting>,
+    /// Where the binding changes go; disabled (nothing to wait for) without a backup.
+    journal: Journal,
 }
 
 impl HeldReplies {
+    /// Makes every reply held from now on wait for the backup too.
+    pub(crate) fn set_journal(&mut self, journal: Journal) {
+        self.journal = journal;
+    }
+
     /// Holds `frame` for port index `port` until every worker reached `epoch` (0: none
-    /// to wait for), at most until `deadline`.
+    /// to wait for) and every binding change submitted to the journal so far is
+    /// committed, at most until `deadline`.
     pub(crate) fn hold(&mut self, epoch: u64, deadline: Instant, port: u16, frame: Vec<u8>) {
         self.waiting.push_back(Waiting {
             epoch,
+            ticket: self.journal.submitted(),
             deadline,
             port,
             frame,
@@ -238,8 +251,11 @@ impl HeldReplies {
         counters: ReplyCounters<'_>,
         key: &str,
     ) {
+        let journal = &self.journal;
         self.waiting.retain(|w| {
-            if updates.is_visible(w.epoch) {
+            let visible = updates.is_visible(w.epoch);
+            let committed = journal.is_committed(w.ticket);
+            if visible && committed {
                 if send(w.port, &w.frame) {
                     *counters.sent += 1;
                 } else {
@@ -248,12 +264,21 @@ impl HeldReplies {
                 false
             } else if at >= w.deadline {
                 *counters.abandoned += 1;
-                log::warn!(
-                    "reply dropped: the workers did not apply its binding change \
-                     (update epoch {}) within {key}; reached: {:?}",
-                    w.epoch,
-                    updates.reached()
-                );
+                if visible {
+                    log::warn!(
+                        "reply dropped: the binding backup did not commit its binding change \
+                         (ticket {}, committed {}) within {key}",
+                        w.ticket,
+                        journal.committed()
+                    );
+                } else {
+                    log::warn!(
+                        "reply dropped: the workers did not apply its binding change \
+                         (update epoch {}) within {key}; reached: {:?}",
+                        w.epoch,
+                        updates.reached()
+                    );
+                }
                 false
             } else {
                 true
@@ -360,6 +385,14 @@ impl Interception {
         }
     }
 
+    /// The interception profile of `home`, if it has one.
+    pub(crate) fn profile_of(&self, home: IpAddr) -> Option<ProfileId> {
+        self.profiles.get(&home).map(|number| ProfileId {
+            session: roles::PER_MOBILE,
+            number: *number,
+        })
+    }
+
     /// Sends `list` to every worker with the interception profile of each home address
     /// that gains or loses its binding: installed after the binding and removed before
     /// it, so no worker ever has the profile without the binding (a fault drop).
@@ -407,6 +440,18 @@ impl Interception {
     }
 }
 
+/// Whether an update changes a binding the backup holds (a binding or a correspondent
+/// cache entry, made or removed).
+pub(crate) fn backed_up(u: &Update) -> bool {
+    matches!(
+        u,
+        Update::Binding { .. }
+            | Update::RemoveBinding { .. }
+            | Update::CacheEntry { .. }
+            | Update::RemoveCacheEntry { .. }
+    )
+}
+
 /// The port of the link `addr` is on (longest connected prefix).
 pub(crate) fn link_of(links: &[(Prefix, u16)], addr: IpAddr) -> Option<u16> {
     links
@@ -430,6 +475,8 @@ pub struct Registrar {
     /// When expiry may have work next (never later than the true next expiry).
     next_expiry: Option<SystemTime>,
     ident: u16,
+    /// Where every binding change goes before the reply that reports it.
+    journal: Journal,
     /// The counters.
     pub stats: RegistrationStats,
 }
@@ -461,8 +508,54 @@ impl Registrar {
             interception: Interception::new(FIRST_PROFILE),
             next_expiry: None,
             ident: 0,
+            journal: Journal::disabled(),
             stats: RegistrationStats::default(),
         }
+    }
+
+    /// Backs every binding change up through `journal` before its reply leaves (issue
+    /// 6); without it (the default) nothing is stored.
+    pub fn set_journal(&mut self, journal: Journal) {
+        self.replies.set_journal(journal.clone());
+        self.journal = journal;
+    }
+
+    /// Puts the home agent's bindings among `records` (restored from the backup, none
+    /// of them lapsed) back into its binding list and every worker, with the replay
+    /// state that refuses registrations captured before the restart; announces each
+    /// home address on its link again. Returns what it restored, for the recovery that
+    /// verifies them; a record the binding list refuses (full, unusable) is logged and
+    /// left out.
+    pub fn restore(
+        &mut self,
+        updates: &mut UpdateSender,
+        records: &[Record],
+        now: SystemTime,
+        at: Instant,
+    ) -> Vec<RestoredBinding> {
+        let mut list = Vec::new();
+        let mut restored = Vec::new();
+        for r in records {
+            let Some((home, binding)) = binding_of(r, now) else {
+                continue;
+            };
+            match self.ha.restore(home, binding) {
+                Ok(u) => {
+                    list.push(u);
+                    restored.push(RestoredBinding::of(r));
+                }
+                Err(e) => log::error!("backup: binding of {home} not restored: {e}"),
+            }
+        }
+        // Already in the backup: to the workers only.
+        let (epoch, changes) = self.install(updates, list);
+        for change in changes {
+            if let Change::Taken(IpAddr::V4(home)) = change {
+                self.announce_takeover(home, epoch, at);
+            }
+        }
+        self.next_expiry = self.ha.next_expiry();
+        restored
     }
 
     /// The home agent (its bindings, its configuration).
@@ -603,6 +696,39 @@ impl Registrar {
     /// ([`Interception::apply`]) and notes when expiry has work next. Returns the epoch
     /// of the last update (0: none) and what changed.
     fn apply(&mut self, updates: &mut UpdateSender, list: Vec<Update>) -> (u64, Vec<Change>) {
+        // The records are written after the install, which numbers a new home
+        // address's interception profile.
+        let touched: Vec<Update> = if self.journal.is_enabled() {
+            list.iter().filter(|u| backed_up(u)).cloned().collect()
+        } else {
+            Vec::new()
+        };
+        let applied = self.install(updates, list);
+        if self.journal.is_enabled() {
+            let changes = touched
+                .iter()
+                .filter_map(|u| match u {
+                    Update::Binding {
+                        home: IpAddr::V4(home),
+                        ..
+                    } => {
+                        let b = self.ha.bindings().get(*home)?;
+                        let profile = self.interception.profile_of(IpAddr::V4(*home));
+                        Some(backup::Change::Put(record_of(*home, b, profile)))
+                    }
+                    Update::RemoveBinding { home } => {
+                        Some(backup::Change::Delete(Role::HomeAgent, *home))
+                    }
+                    _ => None,
+                })
+                .collect();
+            self.journal.submit(changes);
+        }
+        applied
+    }
+
+    /// [`apply`](Self::apply) without the backup: for bindings restored from it.
+    fn install(&mut self, updates: &mut UpdateSender, list: Vec<Update>) -> (u64, Vec<Change>) {
         for u in &list {
             if let Update::Binding {
                 home: IpAddr::V4(home),
@@ -666,6 +792,79 @@ impl Registrar {
             self.ha.config().gratuitous_arps,
         );
     }
+}
+
+/// The backup record of the home agent's binding of `home` (issue 6). The record
+/// holds one lifetime and expiry for the binding: those of the care-of address that
+/// lapses last. `profile`: its interception profile.
+pub(crate) fn record_of(home: Ipv4Addr, b: &MobilityBinding, profile: Option<ProfileId>) -> Record {
+    // Never lapsing sorts after any time.
+    let last = b.care_of.iter().max_by_key(|c| match c.expires {
+        Expiry::At(t) => (false, t),
+        Expiry::Never => (true, SystemTime::UNIX_EPOCH),
+    });
+    Record {
+        role: Role::HomeAgent,
+        home_address: IpAddr::V4(home),
+        care_of: b.care_of.iter().map(|c| IpAddr::V4(c.care_of)).collect(),
+        encap: b.encap,
+        tunnel_source: IpAddr::V4(b.home_agent),
+        lifetime: last.map_or(0, |c| u32::from(c.lifetime)),
+        expires: last.map_or(Expiry::Never, |c| c.expires),
+        replay: ReplayState {
+            last_identification: Some(b.identification),
+            ..ReplayState::default()
+        },
+        spi: Some(b.spi),
+        nai: b
+            .nai
+            .as_deref()
+            .map(|n| String::from_utf8_lossy(n).into_owned()),
+        profiles: profile.into_iter().collect(),
+        role_data: RoleData::None,
+    }
+}
+
+/// The Mobile IPv4 binding a home agent's record describes, each care-of address with
+/// the record's lifetime and expiry; None for another role's record.
+pub(crate) fn binding_of(r: &Record, now: SystemTime) -> Option<(Ipv4Addr, MobilityBinding)> {
+    let (Role::HomeAgent, IpAddr::V4(home), IpAddr::V4(home_agent)) =
+        (r.role, r.home_address, r.tunnel_source)
+    else {
+        return None;
+    };
+    let lifetime = u16::try_from(r.lifetime).unwrap_or(u16::MAX);
+    let registered = match r.expires {
+        Expiry::At(t) => t
+            .checked_sub(std::time::Duration::from_secs(u64::from(r.lifetime)))
+            .unwrap_or(now),
+        Expiry::Never => now,
+    };
+    let care_of = r
+        .care_of
+        .iter()
+        .filter_map(|a| match a {
+            IpAddr::V4(a) => Some(CareOfBinding {
+                care_of: *a,
+                lifetime,
+                registered,
+                expires: r.expires,
+            }),
+            IpAddr::V6(_) => None,
+        })
+        .collect();
+    Some((
+        home,
+        MobilityBinding {
+            care_of,
+            encap: r.encap,
+            home_agent,
+            flags: RegistrationFlags::default(),
+            identification: r.replay.last_identification.unwrap_or(0),
+            nai: r.nai.as_ref().map(|n| Box::from(n.as_bytes())),
+            spi: r.spi.unwrap_or(0),
+        },
+    ))
 }
 
 /// A registration request as it arrived.

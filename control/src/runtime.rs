@@ -5,6 +5,7 @@
 //! configured core, pinned and registered with DPDK. Each port gets one RX queue per worker
 //! and one TX queue per worker plus one reserved for the control thread.
 
+use crate::backup::{Backup, BackupStart, DISCARD_OPTION};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -91,9 +92,29 @@ pub struct Dataplane {
     _eal: Eal,
 }
 
+/// Lines `mipdp ctl show bindings` prints at most unless told otherwise.
+pub const BINDINGS_SHOWN: usize = 1000;
+
 impl Dataplane {
     /// Initialises DPDK with `eal_args`, opens the configured ports and starts the workers.
-    pub fn start(config: Config, eal_args: &[String], stop: Arc<AtomicBool>) -> Result<Dataplane> {
+    pub fn start(
+        config: Config,
+        eal_args: &[String],
+        stop: Arc<AtomicBool>,
+        backup_start: BackupStart,
+    ) -> Result<Dataplane> {
+        // Before DPDK: a backup that cannot be used stops start-up at once, untouched.
+        let backup = match &config.backup {
+            Some(b) => Some(Backup::for_start(&b.path, backup_start)?),
+            None => {
+                if backup_start == BackupStart::Discard {
+                    log::warn!(
+                        "{DISCARD_OPTION}: there is no [backup] in the configuration, nothing to discard"
+                    );
+                }
+                None
+            }
+        };
         // Before the EAL pins this thread and narrows what it sees.
         let cores = config
             .dataplane
@@ -183,12 +204,17 @@ impl Dataplane {
                 let plan = config
                     .plan()
                     .map_err(|b| anyhow::anyhow!("{} = {}: {}", b.key, b.value, b.expected))?;
-                let (control, engines) = Control::new(
+                let (mut control, mut engines) = Control::new(
                     &plan,
                     ports.iter().map(|p| p.id()).collect(),
                     ports.iter().map(|p| p.mac()).collect(),
                     cores.len(),
                 );
+                // Restored bindings are queued with the configured tables, before any
+                // worker runs; wait_loaded below waits for both.
+                if let Some((backup, records)) = backup {
+                    control.start_backup(backup, records, &mut engines)?;
+                }
                 (Some(control), engines)
             }
         };
@@ -271,6 +297,9 @@ impl Dataplane {
             }
             log::info!("mobility tables loaded on {} worker(s)", cores.len());
             c.announce_home_addresses(&pool, &mut control_tx);
+            // Every worker forwards for the restored bindings now: verify them.
+            let restored = c.restored().to_vec();
+            c.start_recovery(&restored);
         }
         let ctl = match &config.dataplane.control_socket {
             Some(path) => match crate::api::ControlSocket::bind(std::path::Path::new(path)) {
@@ -375,6 +404,15 @@ impl Dataplane {
     fn answer(&mut self, command: &str) -> String {
         match command.split_whitespace().collect::<Vec<_>>().as_slice() {
             ["show", "stats"] => self.stats_text(),
+            ["show", "recovery"] => match &self.control {
+                Some(c) => c.recovery_text(),
+                None => "error: mode = \"forwarder\" has no bindings to recover\n".into(),
+            },
+            ["show", "bindings"] => self.bindings_text(BINDINGS_SHOWN),
+            ["show", "bindings", limit] => match limit.parse() {
+                Ok(limit) => self.bindings_text(limit),
+                Err(_) => format!("error: {limit:?} is not a number of lines\n"),
+            },
             ["refresh", "binding", home] => {
                 let Ok(home) = home.parse::<std::net::Ipv6Addr>() else {
                     return format!(
@@ -387,8 +425,17 @@ impl Dataplane {
                 }
             }
             _ => format!(
-                "error: unknown command {command:?}; commands: show stats, refresh binding HOME\n"
+                "error: unknown command {command:?}; commands: show stats, show bindings [LIMIT], \
+                 show recovery, refresh binding HOME\n"
             ),
+        }
+    }
+
+    /// Every binding the roles hold, at most `limit` lines, then the count.
+    fn bindings_text(&self, limit: usize) -> String {
+        match &self.control {
+            Some(c) => c.bindings_text(limit),
+            None => "error: mode = \"forwarder\" has no bindings\n".into(),
         }
     }
 

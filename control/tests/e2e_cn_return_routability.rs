@@ -32,7 +32,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{counter, key_values, mac_text, Topology, MIPDP};
+use common::{counter, field, key_values, mac_text, Topology, MIPDP};
 
 /// MAC of the namespace behind DPDK port 0 (the sender and the home network).
 const MAC_A: [u8; 6] = [0x02, 0xaa, 0, 0, 0, 0x50];
@@ -128,10 +128,6 @@ fn mobile(topo: &Topology, ns: &str, args: &[&str]) -> HashMap<String, String> {
         .find_map(|l| l.strip_prefix("result "))
         .unwrap_or_else(|| panic!("cn_mobile.py printed no result: {stdout}"));
     key_values(line)
-}
-
-fn field<'a>(m: &'a HashMap<String, String>, key: &str) -> &'a str {
-    m.get(key).map(String::as_str).unwrap_or("(absent)")
 }
 
 fn ctl_stats(socket: &Path) -> String {

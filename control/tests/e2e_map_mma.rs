@@ -840,6 +840,20 @@ key = "{MOBILE_KEY}"
     path
 }
 
+/// [`registered_mma_config`] with a binding backup (issue 6), and a recovery whose
+/// verification waits a minute for the mobile's answer: the one-shot mobile of this test
+/// never answers, and its registration is to survive the restart for the test's length.
+fn backed_up_mma_config(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(registered_mma_config(dir)).expect("MMA configuration");
+    let text = format!(
+        "{text}\n[backup]\npath = \"{}\"\n\n[recovery]\ntimeout_ms = 60000\nretries = 0\n",
+        dir.join("bindings.redb").display()
+    );
+    let path = dir.join("mma-backed-up.toml");
+    std::fs::write(&path, text).expect("write the configuration");
+    path
+}
+
 /// Frames on the site's network tunnelled from the MMA to `outer_dst` carrying a packet
 /// for `inner_dst`, and sent to `mac`.
 fn tunnelled_to(frames: &[Vec<u8>], outer_dst: &str, inner_dst: &str, mac: [u8; 6]) -> usize {
@@ -853,11 +867,15 @@ fn tunnelled_to(frames: &[Vec<u8>], outer_dst: &str, inner_dst: &str, mac: [u8; 
         .count()
 }
 
+/// With a `[backup]`: after the first delivery mipdp is killed with SIGKILL and started
+/// again; the registration is restored from the backup into the multicast map, and the
+/// home agent's tunnels reach the group again with no registration since the restart;
+/// the handover after it is the restarted MMA's.
 #[test]
 fn mobile_registers_with_the_mma_its_group_gets_its_traffic_and_a_handover_forwards_for_a_while() {
     require_tools("mobile_registers_with_the_mma");
     let dir = tempfile::tempdir().expect("temporary directory");
-    let config = registered_mma_config(dir.path());
+    let config = backed_up_mma_config(dir.path());
     let mut topo = Topology::new("mmareg");
     let [site_mac, ha_side_mac] = start(&mut topo, &config, MAC_SITE, MAC_HA);
     set_up_home_agent(&topo, &mac_text(ha_side_mac));
@@ -903,6 +921,40 @@ fn mobile_registers_with_the_mma_its_group_gets_its_traffic_and_a_handover_forwa
     let delivered = topo.finish_capture(&site, all, Duration::from_secs(10));
     let sent = topo.finish_capture(&home_agent, all, Duration::from_secs(5));
     check_mma_output(&sent, &delivered, site_mac, &mut failures);
+
+    // A crash, and a start with the same configuration and backup: the registration is
+    // back in the multicast map and the group gets the mobile's traffic again, with no
+    // registration since.
+    let killed = topo.kill_mipdp();
+    let [site_mac, ha_side_mac] = start(&mut topo, &config, MAC_SITE, MAC_HA);
+    set_up_home_agent(&topo, &mac_text(ha_side_mac));
+    let site = topo.capture(&ns_a, &tap_a, &dir.path().join("site-restarted.pcap"));
+    let home_agent = topo.capture(&ns_b, &tap_b, &dir.path().join("home-agent-restarted.pcap"));
+    send_datagrams(&topo);
+    let delivered = topo.finish_capture(&site, all, Duration::from_secs(10));
+    let sent = topo.finish_capture(&home_agent, all, Duration::from_secs(5));
+    let before_restart = failures.len();
+    check_mma_output(&sent, &delivered, site_mac, &mut failures);
+    for f in &mut failures[before_restart..] {
+        *f = format!("after the restart: {f}");
+    }
+    // The recovery asked the restored registration's mobile (a Binding Refresh Request
+    // tunnelled to its group), which this one-shot mobile does not answer.
+    let out = std::process::Command::new(common::MIPDP)
+        .args(["ctl", "--socket"])
+        .arg(dir.path().join("mipdp.sock"))
+        .args(["show", "recovery"])
+        .output()
+        .expect("run mipdp ctl");
+    let recovery = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !(recovery.contains("total=1 ")
+        && recovery.contains("requests=1 ")
+        && recovery.contains("unsent=0 "))
+    {
+        failures.push(format!(
+            "after the restart: want one verification request sent: {recovery}"
+        ));
+    }
 
     // Handover: the de-registration names the new MMA and asks for an hour; the MMA
     // forwards for MAX_FORWARD_S.
@@ -959,11 +1011,16 @@ fn mobile_registers_with_the_mma_its_group_gets_its_traffic_and_a_handover_forwa
 
     let finished = topo.stop_mipdp();
     finished.assert_success();
+    let transcript = finished.transcript();
+    if !transcript.contains("1 stored, 0 lapsed while down (deleted), 1 restored") {
+        failures.push("the restarted mipdp did not log the registration restored".into());
+    }
+    // The restarted MMA's counters: no registration, the handover's de-registration.
     let engine = finished.final_engine();
     for (key, want) in [
-        ("mma_registered", 1),
+        ("mma_registered", 0),
         ("mma_forwarding_to_new_mma", 1),
-        ("mma_replies", 2),
+        ("mma_replies", 1),
     ] {
         let n = counter(engine, key);
         if n != want {
@@ -972,10 +1029,11 @@ fn mobile_registers_with_the_mma_its_group_gets_its_traffic_and_a_handover_forwa
     }
     assert!(
         failures.is_empty(),
-        "{}\n--- site capture ---\n{}\n{}",
+        "{}\n--- site capture ---\n{}\n--- before the kill ---\n{}\n--- after the restart ---\n{}",
         failures.join("\n"),
         site.text(),
-        finished.transcript()
+        killed.transcript(),
+        transcript
     );
 }
 

@@ -32,10 +32,9 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{counter, key_values, mac_text, Lines, Topology, MIPDP};
+use common::{counter, engine_stats, field, key_values, mac_text, Lines, Topology};
 
 /// MAC of the correspondent's interface (behind DPDK port 0, the home link).
 const MAC_CN: [u8; 6] = [0x02, 0xaa, 0, 0, 0, 0x50];
@@ -190,26 +189,6 @@ fn register(topo: &Topology, a: &Attempt<'_>) -> HashMap<String, String> {
         .find(|l| l.starts_with("identification="))
         .unwrap_or_else(|| panic!("mip4_mobile.py printed no result: {stdout}"));
     key_values(line)
-}
-
-fn field<'a>(reply: &'a HashMap<String, String>, key: &str) -> &'a str {
-    reply.get(key).map(String::as_str).unwrap_or("(absent)")
-}
-
-/// The `engine ...` line of `mipdp ctl show stats`.
-fn engine_stats(socket: &Path) -> String {
-    let out = Command::new(MIPDP)
-        .args(["ctl", "--socket"])
-        .arg(socket)
-        .args(["show", "stats"])
-        .output()
-        .expect("run mipdp ctl");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "mipdp ctl show stats failed: {text}");
-    text.lines()
-        .find(|l| l.starts_with("engine "))
-        .unwrap_or_else(|| panic!("no engine line in {text}"))
-        .to_string()
 }
 
 /// Packets the care-of side's tunnel end t4 received (decapsulated from the home agent).

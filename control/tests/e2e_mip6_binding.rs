@@ -33,10 +33,9 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{counter, key_values, mac_text, Topology, MIPDP};
+use common::{counter, ctl, engine_stats, field, key_values, mac_text, Topology};
 
 /// MAC of the correspondent's interface (behind DPDK port 0, the home link).
 const MAC_CN: [u8; 6] = [0x02, 0xaa, 0, 0, 0, 0x50];
@@ -192,29 +191,6 @@ fn bind(topo: &Topology, a: &Attempt<'_>) -> HashMap<String, String> {
         .find(|l| l.starts_with("seq_sent="))
         .unwrap_or_else(|| panic!("mip6_mobile.py printed no result: {stdout}"));
     key_values(line)
-}
-
-fn field<'a>(reply: &'a HashMap<String, String>, key: &str) -> &'a str {
-    reply.get(key).map(String::as_str).unwrap_or("(absent)")
-}
-
-fn ctl(socket: &Path, words: &[&str]) -> String {
-    let out = Command::new(MIPDP)
-        .args(["ctl", "--socket"])
-        .arg(socket)
-        .args(words)
-        .output()
-        .expect("run mipdp ctl");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The `engine ...` line of `mipdp ctl show stats`.
-fn engine_stats(socket: &Path) -> String {
-    let text = ctl(socket, &["show", "stats"]);
-    text.lines()
-        .find(|l| l.starts_with("engine "))
-        .unwrap_or_else(|| panic!("no engine line in {text}"))
-        .to_string()
 }
 
 /// Packets the care-of side's End.DT6 route decapsulated.

@@ -18,9 +18,12 @@ use mipdp_dataplane::profile::{Class, ProfileId};
 use mipdp_dataplane::roles;
 use mipdp_dataplane::update::{Update, UpdateSender};
 
-use super::mip6::{address_at, split, FrameError6, Toward};
-use super::{HeldReplies, ReplyCounters, TokenBucket};
-use crate::signalling::cn::{Correspondent, CorrespondentConfig, Reason, Secrets};
+use super::mip6::{address_at, split, FrameError6, RefreshError, Toward};
+use super::{backed_up, HeldReplies, ReplyCounters, TokenBucket};
+use crate::backup::{self, Journal, Record, ReplayState, RestoredBinding, Role, RoleData};
+use crate::signalling::cn::{CachedBinding, Correspondent, CorrespondentConfig, Reason, Secrets};
+use crate::state::bindings::Expiry;
+use mipdp_dataplane::tables::Encap;
 
 /// The first profile number (session [`roles::PER_MOBILE`]) of home addresses cached by
 /// correspondent registrations: clear of the home agents' ([`super::FIRST_PROFILE`],
@@ -47,6 +50,10 @@ pub struct CorrespondentStats {
     pub replies_abandoned: u64,
     /// Cache entries removed by lifetime expiry.
     pub expiries: u64,
+    /// Binding Refresh Requests sent (the verification after a restart).
+    pub refreshes: u64,
+    /// Those that could not be sent (no route or neighbour, no buffer).
+    pub refreshes_unsent: u64,
     /// Home addresses cached now.
     pub bindings: u64,
 }
@@ -66,12 +73,14 @@ impl CorrespondentStats {
             ));
         }
         parts.push(format!(
-            "cn_replies={} cn_replies_limited={} cn_replies_unsent={} cn_replies_abandoned={} cn_expiries={} cn_bindings={}",
+            "cn_replies={} cn_replies_limited={} cn_replies_unsent={} cn_replies_abandoned={} cn_expiries={} cn_refreshes={} cn_refreshes_unsent={} cn_bindings={}",
             self.replies,
             self.replies_limited,
             self.replies_unsent,
             self.replies_abandoned,
             self.expiries,
+            self.refreshes,
+            self.refreshes_unsent,
             self.bindings
         ));
         parts.join(" ")
@@ -90,6 +99,11 @@ pub struct CorrespondentRegistrar {
     free: Vec<u32>,
     next_profile: u32,
     next_expiry: Option<SystemTime>,
+    /// Home addresses whose Binding Update was accepted since the last
+    /// [`take_accepted`](Self::take_accepted): what confirms a restored binding (issue 6).
+    accepted: Vec<Ipv6Addr>,
+    /// Where every cache change goes before the answer that reports it.
+    journal: Journal,
     /// The counters.
     pub stats: CorrespondentStats,
 }
@@ -110,8 +124,40 @@ impl CorrespondentRegistrar {
             free: Vec::new(),
             next_profile: FIRST_CACHE_PROFILE,
             next_expiry: None,
+            accepted: Vec::new(),
+            journal: Journal::disabled(),
             stats: CorrespondentStats::default(),
         }
+    }
+
+    /// Backs every cache change up through `journal` before its answer leaves (issue
+    /// 6); without it (the default) nothing is stored.
+    pub fn set_journal(&mut self, journal: Journal) {
+        self.replies.set_journal(journal.clone());
+        self.journal = journal;
+    }
+
+    /// Puts the correspondent bindings among `records` (restored from the backup, none
+    /// of them lapsed) back into the binding cache and every worker. Returns what it
+    /// restored.
+    pub fn restore(
+        &mut self,
+        updates: &mut UpdateSender,
+        records: &[Record],
+    ) -> Vec<RestoredBinding> {
+        let mut list = Vec::new();
+        let mut restored = Vec::new();
+        for r in records.iter().filter(|r| r.role == Role::Correspondent) {
+            let Some((home, binding)) = cached_of(r) else {
+                continue;
+            };
+            list.push(self.cn.restore(home, binding));
+            restored.push(RestoredBinding::of(r));
+        }
+        // Already in the backup: to the workers only.
+        self.install(updates, list);
+        self.next_expiry = self.cn.next_expiry();
+        restored
     }
 
     /// The correspondent node (its cache, its configuration).
@@ -152,6 +198,19 @@ impl CorrespondentRegistrar {
             address_at(packet, 8),
             outcome.reason.name()
         );
+        if matches!(outcome.reason, Reason::Registered | Reason::Deregistered) {
+            self.accepted
+                .extend(outcome.updates.iter().filter_map(|u| match u {
+                    Update::CacheEntry {
+                        dst: IpAddr::V6(home),
+                        ..
+                    }
+                    | Update::RemoveCacheEntry {
+                        dst: IpAddr::V6(home),
+                    } => Some(*home),
+                    _ => None,
+                }));
+        }
         let epoch = self.apply(updates, outcome.updates);
         let Some(reply) = outcome.reply else {
             return;
@@ -167,6 +226,46 @@ impl CorrespondentRegistrar {
             }
             None => self.stats.replies_unsent += 1,
         }
+    }
+
+    /// The home addresses whose authorised Binding Update was accepted since the last
+    /// call: each confirms that its mobile node is alive (issue 6).
+    pub fn take_accepted(&mut self) -> Vec<Ipv6Addr> {
+        std::mem::take(&mut self.accepted)
+    }
+
+    /// Sends a Binding Refresh Request for the cached binding of `home` now: the
+    /// verification after a restart (issue 6). RFC 6275 §9.5.5.
+    pub fn refresh(
+        &mut self,
+        home: Ipv6Addr,
+        toward: &dyn Fn(Ipv6Addr) -> Option<Toward>,
+        send: &mut dyn FnMut(u16, &[u8]) -> bool,
+    ) -> Result<(), RefreshError> {
+        let Some(packet) = self.cn.binding_refresh_request(home) else {
+            return Err(RefreshError::NotBound);
+        };
+        let sent = toward(home)
+            .and_then(|via| self.frame(&packet, toward, via))
+            .is_some_and(|(port, frame)| send(port, &frame));
+        if sent {
+            self.stats.refreshes += 1;
+            Ok(())
+        } else {
+            self.stats.refreshes_unsent += 1;
+            Err(RefreshError::Unsent)
+        }
+    }
+
+    /// Removes the cached binding of `home` from the cache and every worker: its mobile
+    /// node did not answer the verification after a restart (issue 6). Returns whether
+    /// there was one.
+    pub fn remove(&mut self, home: Ipv6Addr, updates: &mut UpdateSender) -> bool {
+        let Some(update) = self.cn.remove(home) else {
+            return false;
+        };
+        self.apply(updates, vec![update]);
+        true
     }
 
     /// One pass of the timers: lifetime expiry, then the replies whose cache changes
@@ -205,6 +304,42 @@ impl CorrespondentRegistrar {
     /// worker ever has the profile without the entry (a fault drop). Returns the epoch of
     /// the last update (0: none).
     fn apply(&mut self, updates: &mut UpdateSender, list: Vec<Update>) -> u64 {
+        // The records are written after the install, which numbers a new home
+        // address's interception profile.
+        let touched: Vec<Update> = if self.journal.is_enabled() {
+            list.iter().filter(|u| backed_up(u)).cloned().collect()
+        } else {
+            Vec::new()
+        };
+        let applied = self.install(updates, list);
+        if self.journal.is_enabled() {
+            let changes = touched
+                .iter()
+                .filter_map(|u| match u {
+                    Update::CacheEntry {
+                        dst: IpAddr::V6(home),
+                        ..
+                    } => {
+                        let b = self.cn.binding(*home)?;
+                        let profile = self.profiles.get(home).map(|number| ProfileId {
+                            session: roles::PER_MOBILE,
+                            number: *number,
+                        });
+                        Some(backup::Change::Put(record_of(*home, b, profile)))
+                    }
+                    Update::RemoveCacheEntry { dst } => {
+                        Some(backup::Change::Delete(Role::Correspondent, *dst))
+                    }
+                    _ => None,
+                })
+                .collect();
+            self.journal.submit(changes);
+        }
+        applied
+    }
+
+    /// [`apply`](Self::apply) without the backup: for entries restored from it.
+    fn install(&mut self, updates: &mut UpdateSender, list: Vec<Update>) -> u64 {
         let mut epoch = 0;
         for u in list {
             match u {
@@ -267,4 +402,53 @@ impl CorrespondentRegistrar {
         f.extend_from_slice(packet);
         Some((port, f))
     }
+}
+
+/// The backup record of the correspondent binding of `home` (issue 6).
+fn record_of(home: Ipv6Addr, b: &CachedBinding, profile: Option<ProfileId>) -> Record {
+    Record {
+        role: Role::Correspondent,
+        home_address: IpAddr::V6(home),
+        care_of: vec![IpAddr::V6(b.care_of)],
+        encap: Encap::IpInIp,
+        tunnel_source: IpAddr::V6(b.correspondent),
+        lifetime: b.lifetime,
+        expires: Expiry::At(b.expires),
+        replay: ReplayState {
+            last_sequence: Some(b.sequence),
+            ..ReplayState::default()
+        },
+        spi: None,
+        nai: None,
+        profiles: profile.into_iter().collect(),
+        role_data: RoleData::None,
+    }
+}
+
+/// The cache entry a correspondent record describes; None when it is not one.
+fn cached_of(r: &Record) -> Option<(Ipv6Addr, CachedBinding)> {
+    let (
+        IpAddr::V6(home),
+        IpAddr::V6(correspondent),
+        Some(IpAddr::V6(care_of)),
+        Expiry::At(expires),
+    ) = (
+        r.home_address,
+        r.tunnel_source,
+        r.care_of.first().copied(),
+        r.expires,
+    )
+    else {
+        return None;
+    };
+    Some((
+        home,
+        CachedBinding {
+            care_of,
+            correspondent,
+            sequence: r.replay.last_sequence.unwrap_or(0),
+            lifetime: r.lifetime,
+            expires,
+        },
+    ))
 }

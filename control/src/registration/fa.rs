@@ -6,8 +6,8 @@
 //! [`crate::signalling::fa`]'s; this module frames, rate-limits and counts. Frames leave
 //! through the `send` function the control thread passes in.
 
-use std::net::{Ipv4Addr, SocketAddrV4};
-use std::time::Instant;
+use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
+use std::time::{Duration, Instant, SystemTime};
 
 use mipdp_dataplane::update::{Update, UpdateSender};
 use mipdp_dataplane::wire::checksum::ChecksumMode;
@@ -15,8 +15,17 @@ use mipdp_dataplane::wire::icmpv4::{Icmpv4Message, Icmpv4Packet};
 use mipdp_dataplane::wire::ipv4::{IpProtocol, Ipv4Options, Ipv4Packet, Ipv4Repr};
 use mipdp_dataplane::wire::mip4::MessageType;
 
+use mipdp_dataplane::tables::{Encap, Visitor};
+
+use crate::backup::{
+    self, Journal, Record, ReplayState, RestoredBinding, Role, RoleData, VisitorState,
+};
+use crate::state::bindings::Expiry;
+
 use super::{parse, udp_frame, FrameError, HeldReplies, ReplyCounters, TokenBucket};
-use crate::signalling::fa::{Arrival, ForeignAgent, ForeignAgentConfig, Reason, ToMobile};
+use crate::signalling::fa::{
+    Arrival, ForeignAgent, ForeignAgentConfig, Reason, ToMobile, VisitorEntry,
+};
 
 /// Bytes of the Ethernet header (untagged).
 const ETHERNET_LEN: usize = 14;
@@ -116,8 +125,101 @@ pub struct ForeignAgentRelay {
     next_advertisement: Vec<Instant>,
     next_expiry: Option<Instant>,
     ident: u16,
+    /// Where every visitor change goes before the reply that reports it (issue 6).
+    journal: Journal,
+    /// One moment on both clocks: the visitor list runs on the monotonic clock, the
+    /// backup stores wall-clock expiries.
+    clock: (SystemTime, Instant),
     /// The counters.
     pub stats: ForeignAgentStats,
+}
+
+/// The backup record of the visitor `home` (issue 6): its care-of address, its home
+/// agent as the tunnel's far end, the granted lifetime and expiry (`clock` converts the
+/// monotonic one), the accepted request's Identification, its NAI (when it is UTF-8, as
+/// RFC 4282 has it) and where it is on the visited link.
+pub(crate) fn visitor_record_of(
+    home: Ipv4Addr,
+    v: &VisitorEntry,
+    (now, at): (SystemTime, Instant),
+) -> Record {
+    let expires = match v.expires {
+        None => Expiry::Never,
+        Some(t) => Expiry::At(match t.checked_duration_since(at) {
+            Some(ahead) => now.checked_add(ahead).unwrap_or(now),
+            None => now.checked_sub(at.duration_since(t)).unwrap_or(now),
+        }),
+    };
+    Record {
+        role: Role::ForeignAgent,
+        home_address: IpAddr::V4(home),
+        care_of: vec![IpAddr::V4(v.care_of)],
+        // The foreign agent decapsulates whichever the home agent uses; not stored.
+        encap: Encap::IpInIp,
+        tunnel_source: IpAddr::V4(v.home_agent),
+        lifetime: u32::from(v.lifetime),
+        expires,
+        replay: ReplayState {
+            last_identification: Some(v.identification),
+            ..ReplayState::default()
+        },
+        spi: None,
+        nai: v
+            .nai
+            .as_deref()
+            .and_then(|n| std::str::from_utf8(n).ok())
+            .map(str::to_string),
+        profiles: Vec::new(),
+        role_data: RoleData::Visitor(VisitorState {
+            mac: v.visitor.mac,
+            port: v.visitor.port,
+        }),
+    }
+}
+
+/// The visitor a foreign agent's record describes, its expiry on the monotonic clock
+/// (`clock` converts it); None for another role's record or one without the visitor's
+/// link-layer address and port.
+pub(crate) fn visitor_entry_of(
+    r: &Record,
+    (now, at): (SystemTime, Instant),
+) -> Option<(Ipv4Addr, VisitorEntry)> {
+    let (
+        Role::ForeignAgent,
+        IpAddr::V4(home),
+        IpAddr::V4(home_agent),
+        Some(IpAddr::V4(care_of)),
+        RoleData::Visitor(v),
+    ) = (
+        r.role,
+        r.home_address,
+        r.tunnel_source,
+        r.care_of.first().copied(),
+        r.role_data,
+    )
+    else {
+        return None;
+    };
+    let expires = match r.expires {
+        Expiry::Never => None,
+        // An expiry beyond the monotonic clock's range is no visitor's.
+        Expiry::At(t) => Some(at.checked_add(t.duration_since(now).unwrap_or(Duration::ZERO))?),
+    };
+    Some((
+        home,
+        VisitorEntry {
+            visitor: Visitor {
+                mac: v.mac,
+                port: v.port,
+            },
+            home_agent,
+            care_of,
+            nai: r.nai.as_ref().map(|n| n.as_bytes().to_vec()),
+            identification: r.replay.last_identification.unwrap_or(0),
+            lifetime: u16::try_from(r.lifetime).unwrap_or(u16::MAX),
+            expires,
+        },
+    ))
 }
 
 impl ForeignAgentRelay {
@@ -133,8 +235,54 @@ impl ForeignAgentRelay {
             replies: HeldReplies::default(),
             next_expiry: None,
             ident: 0,
+            journal: Journal::disabled(),
+            clock: (SystemTime::now(), at),
             stats: ForeignAgentStats::default(),
         }
+    }
+
+    /// Backs every visitor change (listed, refreshed, moved, de-registered, expired)
+    /// up through `journal` before the reply that reports it leaves (issue 6); without
+    /// it (the default) nothing is stored.
+    pub fn set_journal(&mut self, journal: Journal) {
+        self.replies.set_journal(journal.clone());
+        self.journal = journal;
+    }
+
+    /// Puts the visitors among `records` (restored from the backup, none of them
+    /// lapsed) back into the visitor list and every worker, so that packets for them
+    /// are delivered at once, each until its stored lifetime (Mobile IPv4 has no request
+    /// the agent could send to verify one). Returns what it restored; a record the list
+    /// refuses is logged and left out.
+    pub fn restore(
+        &mut self,
+        updates: &mut UpdateSender,
+        records: &[Record],
+        clock: (SystemTime, Instant),
+    ) -> Vec<RestoredBinding> {
+        let mut restored = Vec::new();
+        for r in records.iter().filter(|r| r.role == Role::ForeignAgent) {
+            let Some((home, entry)) = visitor_entry_of(r, clock) else {
+                log::error!(
+                    "backup: foreign agent record of {} not restored: it holds no visitor",
+                    r.home_address
+                );
+                continue;
+            };
+            match self.fa.restore(home, entry) {
+                // Already in the backup: to the workers only.
+                Some(u) => {
+                    updates.send(u);
+                    restored.push(RestoredBinding::of(r));
+                }
+                None => log::error!(
+                    "backup: visitor {home} not restored: the visitor list is full \
+                     (foreign_agent.max_visitors) or its MAC is a group address"
+                ),
+            }
+        }
+        self.count();
+        restored
     }
 
     /// The foreign agent.
@@ -301,7 +449,32 @@ impl ForeignAgentRelay {
         self.next_expiry = self.fa.next_expiry();
     }
 
+    /// Sends `list` to every worker and its visitor changes to the backup (before any
+    /// reply is held, so each reply waits for its change's commit); the epoch to wait for.
     fn apply(&mut self, updates: &mut UpdateSender, list: Vec<Update>) -> u64 {
+        if self.journal.is_enabled() {
+            let changes: Vec<backup::Change> = list
+                .iter()
+                .filter_map(|u| match u {
+                    Update::Visitor {
+                        home: IpAddr::V4(home),
+                        ..
+                    } => {
+                        let entry = self.fa.visitors().get(home)?;
+                        Some(backup::Change::Put(visitor_record_of(
+                            *home, entry, self.clock,
+                        )))
+                    }
+                    Update::RemoveVisitor { home } => {
+                        Some(backup::Change::Delete(Role::ForeignAgent, *home))
+                    }
+                    _ => None,
+                })
+                .collect();
+            if !changes.is_empty() {
+                self.journal.submit(changes);
+            }
+        }
         let mut epoch = 0;
         for u in list {
             epoch = updates.send(u);
@@ -460,3 +633,6 @@ fn icmp_frame(
 pub fn is_icmp(frame: &[u8]) -> bool {
     frame.get(12..14) == Some(&[0x08, 0x00][..]) && frame.get(23) == Some(&1)
 }
+
+#[cfg(test)]
+mod tests;

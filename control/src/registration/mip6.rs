@@ -17,15 +17,160 @@ use std::collections::BinaryHeap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::{Duration, Instant, SystemTime};
 
-use mipdp_dataplane::tables::Prefix;
+use mipdp_dataplane::profile::ProfileId;
+use mipdp_dataplane::tables::{Encap, Prefix};
 use mipdp_dataplane::update::{Update, UpdateSender};
 
 use super::{
-    link_of, Announcer, Change, HeldReplies, Interception, ReplyCounters, TokenBucket,
+    backed_up, link_of, Announcer, Change, HeldReplies, Interception, ReplyCounters, TokenBucket,
     FIRST_PROFILE6, FIRST_PROFILE_MAP,
 };
+use crate::backup::{
+    self, Journal, MulticastState, Record, ReplayState, RestoredBinding, Role, RoleData,
+};
 use crate::mobility::{Nd, ND_FRAME_LEN};
-use crate::signalling::mip6::{Answer, HomeAgent6, HomeAgent6Config, Reason, Role6};
+use crate::signalling::mip6::{Answer, HomeAgent6, HomeAgent6Config, MmaEntry, Reason, Role6};
+use crate::state::bindings::Expiry;
+use crate::state::bindings6::HomeBinding;
+
+/// The backup record of the binding of `home` in `role` (issue 6), with the
+/// association's last accepted `timestamp` and the interception `profile`.
+pub(crate) fn record_of(
+    role: Role,
+    home: Ipv6Addr,
+    b: &HomeBinding,
+    timestamp: Option<u64>,
+    profile: Option<ProfileId>,
+) -> Record {
+    Record {
+        role,
+        home_address: IpAddr::V6(home),
+        care_of: vec![IpAddr::V6(b.care_of)],
+        encap: Encap::IpInIp,
+        tunnel_source: IpAddr::V6(b.home_agent),
+        lifetime: b.lifetime,
+        expires: Expiry::At(b.expires),
+        replay: ReplayState {
+            last_sequence: Some(b.sequence),
+            last_timestamp: timestamp,
+            ..ReplayState::default()
+        },
+        spi: Some(b.spi),
+        nai: None,
+        profiles: profile.into_iter().collect(),
+        role_data: RoleData::None,
+    }
+}
+
+/// The binding a Mobile IPv6 record describes; None when it is not one (an IPv4
+/// address, no care-of address, no expiry).
+pub(crate) fn binding_of(r: &Record) -> Option<(Ipv6Addr, HomeBinding)> {
+    let (IpAddr::V6(home), IpAddr::V6(home_agent), Some(IpAddr::V6(care_of)), Expiry::At(expires)) = (
+        r.home_address,
+        r.tunnel_source,
+        r.care_of.first().copied(),
+        r.expires,
+    ) else {
+        return None;
+    };
+    let registered = expires
+        .checked_sub(Duration::from_secs(u64::from(r.lifetime)))
+        .unwrap_or(expires);
+    Some((
+        home,
+        HomeBinding {
+            care_of,
+            home_agent,
+            lifetime: r.lifetime,
+            registered,
+            expires,
+            sequence: r.replay.last_sequence.unwrap_or(0),
+            // Not stored: link-local compatibility only matters while the binding
+            // changes, and the mobile node's next Binding Update sets it again.
+            link_local_compatibility: false,
+            spi: r.spi.unwrap_or(0),
+        },
+    ))
+}
+
+/// The backup record of what an MMA holds for `home` (issue 6): a registration is a
+/// binding record (home → assigned care-of address, its sequence number, timestamp and
+/// SPI) with the mobile's group; forwarding to a new MMA keeps the care-of address,
+/// names the new MMA and lapses when forwarding ends. `mma` is the MMA's own address,
+/// the tunnel source of the forwarding (a registration has its own).
+pub(crate) fn mma_record_of(
+    home: Ipv6Addr,
+    entry: &MmaEntry,
+    timestamp: Option<u64>,
+    mma: Ipv6Addr,
+) -> Record {
+    match *entry {
+        MmaEntry::Registered { binding, group } => Record {
+            role_data: RoleData::Multicast(MulticastState {
+                group: Some(IpAddr::V6(group)),
+                forward: None,
+            }),
+            ..record_of(Role::MulticastAgent, home, &binding, timestamp, None)
+        },
+        MmaEntry::Forwarding {
+            care_of,
+            new_mma,
+            until,
+        } => Record {
+            role: Role::MulticastAgent,
+            home_address: IpAddr::V6(home),
+            care_of: vec![IpAddr::V6(care_of)],
+            encap: Encap::IpInIp,
+            tunnel_source: IpAddr::V6(mma),
+            lifetime: 0,
+            expires: Expiry::At(until),
+            replay: ReplayState {
+                last_timestamp: timestamp,
+                ..ReplayState::default()
+            },
+            spi: None,
+            nai: None,
+            profiles: Vec::new(),
+            role_data: RoleData::Multicast(MulticastState {
+                group: None,
+                forward: Some((IpAddr::V6(new_mma), until)),
+            }),
+        },
+    }
+}
+
+/// What an MMA record describes; None when it is not one (another role's, IPv4
+/// addresses, no care-of address or group).
+pub(crate) fn mma_entry_of(r: &Record) -> Option<(Ipv6Addr, MmaEntry)> {
+    let RoleData::Multicast(m) = r.role_data else {
+        return None;
+    };
+    if r.role != Role::MulticastAgent {
+        return None;
+    }
+    match (m.forward, m.group) {
+        (Some((IpAddr::V6(new_mma), until)), _) => {
+            let (IpAddr::V6(home), Some(IpAddr::V6(care_of))) =
+                (r.home_address, r.care_of.first().copied())
+            else {
+                return None;
+            };
+            Some((
+                home,
+                MmaEntry::Forwarding {
+                    care_of,
+                    new_mma,
+                    until,
+                },
+            ))
+        }
+        (None, Some(IpAddr::V6(group))) => {
+            let (home, binding) = binding_of(r)?;
+            Some((home, MmaEntry::Registered { binding, group }))
+        }
+        _ => None,
+    }
+}
 
 /// Bytes of the Ethernet header of the frames handled here (untagged).
 const ETHERNET_LEN: usize = 14;
@@ -174,6 +319,11 @@ pub struct Registrar6 {
     refreshes: BinaryHeap<Refresh>,
     /// `<section>.reply_wait_ms`, for the log of an abandoned reply.
     reply_wait_key: String,
+    /// Home addresses whose Binding Update was accepted since the last
+    /// [`take_accepted`](Self::take_accepted): what confirms a restored binding (issue 6).
+    accepted: Vec<Ipv6Addr>,
+    /// Where every binding change goes before the answer that reports it.
+    journal: Journal,
     /// The counters.
     pub stats: Registration6Stats,
 }
@@ -203,8 +353,114 @@ impl Registrar6 {
             interception: Interception::new(first),
             next_expiry: None,
             refreshes: BinaryHeap::new(),
+            accepted: Vec::new(),
+            journal: Journal::disabled(),
             stats: Registration6Stats::default(),
         }
+    }
+
+    /// The role its bindings have in the backup.
+    pub fn backup_role(&self) -> Role {
+        match self.ha.config().role {
+            Role6::HomeAgent => Role::HomeAgent,
+            Role6::MobilityAnchorPoint => Role::MobilityAnchorPoint,
+            Role6::MulticastAgent(_) => Role::MulticastAgent,
+        }
+    }
+
+    /// Backs every binding change up through `journal` before its answer leaves (issue
+    /// 6); without it (the default) nothing is stored.
+    pub fn set_journal(&mut self, journal: Journal) {
+        self.replies.set_journal(journal.clone());
+        self.journal = journal;
+    }
+
+    /// Puts the bindings of its role among `records` (restored from the backup, none of
+    /// them lapsed) back into its binding cache and every worker, with the replay state
+    /// that refuses Binding Updates captured before the restart, announces each home
+    /// address on its link and schedules its Binding Refresh Request as for a new
+    /// registration. An MMA puts back its registrations (home and care-of address →
+    /// the group) and its forwarding to new MMAs (→ the new MMA, until its time is up)
+    /// into its multicast map instead.
+    ///
+    /// Returns the bindings it restored, for the verification (an MMA's forwarding is
+    /// none: it ends at its time) and how many records it put back in all; a record the
+    /// cache refuses is logged and left out.
+    pub fn restore(
+        &mut self,
+        updates: &mut UpdateSender,
+        records: &[Record],
+        toward: &dyn Fn(Ipv6Addr) -> Option<Toward>,
+        (now, at): (SystemTime, Instant),
+    ) -> (Vec<RestoredBinding>, usize) {
+        let role = self.backup_role();
+        if role == Role::MulticastAgent {
+            return self.restore_mma(updates, records, toward, now);
+        }
+        let mut list = Vec::new();
+        let mut restored = Vec::new();
+        for r in records.iter().filter(|r| r.role == role) {
+            let Some((home, binding)) = binding_of(r) else {
+                continue;
+            };
+            match self.ha.restore(home, binding, r.replay.last_timestamp) {
+                Ok(u) => {
+                    list.push(u);
+                    restored.push(RestoredBinding::of(r));
+                }
+                Err(e) => log::error!("backup: binding of {home} not restored: {e}"),
+            }
+        }
+        // Already in the backup: to the workers only.
+        let (epoch, changes) = self.install(updates, list, toward, None, now);
+        for change in changes {
+            if let Change::Taken(IpAddr::V6(home)) = change {
+                self.announce_takeover(home, epoch, at);
+            }
+        }
+        self.next_expiry = self.ha.next_expiry();
+        let count = restored.len();
+        (restored, count)
+    }
+
+    /// [`restore`](Self::restore) for an MMA.
+    fn restore_mma(
+        &mut self,
+        updates: &mut UpdateSender,
+        records: &[Record],
+        toward: &dyn Fn(Ipv6Addr) -> Option<Toward>,
+        now: SystemTime,
+    ) -> (Vec<RestoredBinding>, usize) {
+        let mut list = Vec::new();
+        let mut restored = Vec::new();
+        let mut count = 0;
+        for r in records.iter().filter(|r| r.role == Role::MulticastAgent) {
+            let Some((home, entry)) = mma_entry_of(r) else {
+                log::error!(
+                    "backup: MMA record of {} not restored: it holds neither a registration \
+                     nor forwarding to a new MMA",
+                    r.home_address
+                );
+                continue;
+            };
+            match self.ha.restore_mma(home, entry, r.replay.last_timestamp) {
+                Ok(u) => {
+                    list.extend(u);
+                    count += 1;
+                    if matches!(entry, MmaEntry::Registered { .. }) {
+                        restored.push(RestoredBinding::of(r));
+                    }
+                }
+                Err(e) => log::error!("backup: MMA registration of {home} not restored: {e}"),
+            }
+        }
+        // Restoring is no change to store again.
+        self.ha.take_mma_changed();
+        // Already in the backup: to the workers only (an MMA schedules no Binding
+        // Refresh Requests of its own: `[mma]` has no `binding_refresh_before_s`).
+        self.install(updates, list, toward, None, now);
+        self.next_expiry = self.ha.next_expiry();
+        (restored, count)
     }
 
     /// The home agent (its bindings, its configuration).
@@ -250,6 +506,10 @@ impl Registrar6 {
         self.stats.reasons[outcome.reason as usize] += 1;
         log::debug!("mobility header from {source:?}: {}", outcome.reason.name());
         let came_from = (port, sender_mac);
+        if matches!(outcome.reason, Reason::Registered | Reason::Deregistered) {
+            self.accepted
+                .extend(outcome.updates.iter().filter_map(bound_home));
+        }
         let (epoch, changes) = self.apply(updates, outcome.updates, toward, Some(came_from), now);
         if let Some(reply) = outcome.reply {
             let denial = match outcome.reason.answer() {
@@ -358,6 +618,39 @@ impl Registrar6 {
         }
     }
 
+    /// The home addresses whose authenticated Binding Update was accepted (registered,
+    /// refreshed, moved or deregistered) since the last call: each confirms that its
+    /// mobile node is alive (the verification after a restart, issue 6).
+    pub fn take_accepted(&mut self) -> Vec<Ipv6Addr> {
+        std::mem::take(&mut self.accepted)
+    }
+
+    /// Removes the binding of `home` from the state and every worker, as its expiry would
+    /// (the home address is given back on its link): its mobile node did not answer the
+    /// verification after a restart (issue 6). Returns whether there was one.
+    pub fn remove(
+        &mut self,
+        home: Ipv6Addr,
+        updates: &mut UpdateSender,
+        toward: &dyn Fn(Ipv6Addr) -> Option<Toward>,
+        mac_of: &dyn Fn(u16, Ipv6Addr) -> Option<[u8; 6]>,
+        (now, at): (SystemTime, Instant),
+    ) -> bool {
+        let list = self.ha.remove(home);
+        if list.is_empty() {
+            return false;
+        }
+        let (epoch, changes) = self.apply(updates, list, toward, None, now);
+        for change in changes {
+            if let Change::Returned(IpAddr::V6(home)) = change {
+                let mac = link_of(&self.links, IpAddr::V6(home)).and_then(|l| mac_of(l, home));
+                self.announce_return(home, mac, epoch, at);
+            }
+        }
+        self.next_expiry = self.ha.next_expiry();
+        true
+    }
+
     /// Sends the Binding Refresh Requests that are due: one per registration, `refresh
     /// before` its expiry (at most half its lifetime before), if it is still the binding.
     fn refresh_due(
@@ -406,6 +699,78 @@ impl Registrar6 {
     /// Sends `list` to every worker with the interception profiles, notes when expiry has
     /// work next and schedules each new registration's Binding Refresh Request.
     fn apply(
+        &mut self,
+        updates: &mut UpdateSender,
+        list: Vec<Update>,
+        toward: &dyn Fn(Ipv6Addr) -> Option<Toward>,
+        came_from: Option<Toward>,
+        now: SystemTime,
+    ) -> (u64, Vec<Change>) {
+        // The records are written after the install, which numbers a new home
+        // address's interception profile.
+        let touched: Vec<Update> = if self.journal.is_enabled() {
+            list.iter().filter(|u| backed_up(u)).cloned().collect()
+        } else {
+            Vec::new()
+        };
+        let applied = self.install(updates, list, toward, came_from, now);
+        // Drained whether or not there is a backup, so the list never grows.
+        let mma_changed = self.ha.take_mma_changed();
+        if !self.journal.is_enabled() {
+            return applied;
+        }
+        let role = self.backup_role();
+        if role == Role::MulticastAgent {
+            // An MMA's registration is its multicast map: the records follow what
+            // changed, registered or forwarding (stored) or gone (deleted).
+            let mma = self.ha.config().addresses.first().copied();
+            let changes = mma_changed
+                .into_iter()
+                .map(|home| match self.ha.mma_entry(home) {
+                    Some(entry) => {
+                        let timestamp = match entry {
+                            MmaEntry::Registered { binding, .. } => {
+                                self.ha.last_timestamp(home, binding.spi)
+                            }
+                            MmaEntry::Forwarding { .. } => None,
+                        };
+                        backup::Change::Put(mma_record_of(
+                            home,
+                            &entry,
+                            timestamp,
+                            mma.unwrap_or(Ipv6Addr::UNSPECIFIED),
+                        ))
+                    }
+                    None => backup::Change::Delete(role, IpAddr::V6(home)),
+                })
+                .collect();
+            self.journal.submit(changes);
+        } else {
+            let changes = touched
+                .iter()
+                .filter_map(|u| match u {
+                    Update::Binding {
+                        home: IpAddr::V6(home),
+                        ..
+                    } => {
+                        let b = self.ha.bindings().get(*home)?;
+                        let profile = self.interception.profile_of(IpAddr::V6(*home));
+                        let timestamp = self.ha.last_timestamp(*home, b.spi);
+                        Some(backup::Change::Put(record_of(
+                            role, *home, b, timestamp, profile,
+                        )))
+                    }
+                    Update::RemoveBinding { home } => Some(backup::Change::Delete(role, *home)),
+                    _ => None,
+                })
+                .collect();
+            self.journal.submit(changes);
+        }
+        applied
+    }
+
+    /// [`apply`](Self::apply) without the backup: for bindings restored from it.
+    fn install(
         &mut self,
         updates: &mut UpdateSender,
         list: Vec<Update>,
@@ -521,6 +886,28 @@ impl Registrar6 {
             (epoch, at),
             op.neighbour_advertisements,
         );
+    }
+}
+
+/// The home address a binding change is for (a MAP: the regional care-of address; an
+/// MMA: the home address or the care-of address its multicast-map entry is keyed by).
+fn bound_home(u: &Update) -> Option<Ipv6Addr> {
+    match u {
+        Update::Binding {
+            home: IpAddr::V6(home),
+            ..
+        }
+        | Update::RemoveBinding {
+            home: IpAddr::V6(home),
+        }
+        | Update::Multicast {
+            key: IpAddr::V6(home),
+            ..
+        }
+        | Update::RemoveMulticast {
+            key: IpAddr::V6(home),
+        } => Some(*home),
+        _ => None,
     }
 }
 

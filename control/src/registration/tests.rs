@@ -375,3 +375,132 @@ proptest! {
         prop_assert_eq!(counted, 1);
     }
 }
+
+/// Waits (not timed: a generous bound only so a broken writer fails the test) until
+/// the journal committed everything submitted.
+fn wait_committed(journal: &Journal) {
+    let give_up = Instant::now() + Duration::from_secs(60);
+    while !journal.is_committed(journal.submitted()) {
+        assert!(Instant::now() < give_up, "the journal never committed");
+        journal.flush();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn an_accepted_reply_waits_for_the_backup_commit_and_the_record_holds_the_binding() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bindings.redb");
+    let (journal, idle) = Journal::create(crate::backup::Backup::open(&path).unwrap(), 16);
+    let mut f = fixture(ReplyLimit::default());
+    f.r.set_journal(journal.clone());
+    let request = away_request(0, 300, KEY);
+    f.request(&request, 1, 0);
+    f.apply_all();
+    f.poll(0);
+    assert!(f.intercepts(0) && f.intercepts(1));
+    assert!(
+        f.sent.iter().all(|(port, _)| *port == 0),
+        "every worker forwards, but no reply before the commit: {:?}",
+        f.sent
+    );
+    let writer = idle.start().unwrap();
+    wait_committed(&journal);
+    f.poll(0);
+    let replies: Vec<_> = f.sent.iter().filter(|(port, _)| *port == 1).collect();
+    assert_eq!(replies.len(), 1);
+    assert_eq!(
+        reply_of(&replies[0].1, ROUTER_MAC, AWAY_PORT_MAC, COA),
+        (ReplyCode::ACCEPTED, 300)
+    );
+    writer.close();
+    let records = crate::backup::Backup::open(&path).unwrap().load().unwrap();
+    assert_eq!(records.len(), 1);
+    let r = &records[0];
+    assert_eq!(r.role, crate::backup::Role::HomeAgent);
+    assert_eq!(r.home_address, IpAddr::V4(HOME));
+    assert_eq!(r.care_of, vec![IpAddr::V4(COA)]);
+    assert_eq!(r.tunnel_source, IpAddr::V4(HA));
+    assert_eq!(r.lifetime, 300);
+    assert_eq!(r.expires, Expiry::At(now(300)));
+    assert_eq!(r.replay.last_identification, Some(ntp_timestamp(now(0))));
+    assert_eq!(r.spi, Some(SPI));
+    assert_eq!(r.profiles.len(), 1, "its interception profile");
+}
+
+#[test]
+fn a_reply_whose_change_is_never_committed_is_dropped_at_its_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bindings.redb");
+    // The writer never starts: nothing is ever committed.
+    let (journal, _idle) = Journal::create(crate::backup::Backup::open(&path).unwrap(), 16);
+    let mut f = fixture(ReplyLimit::default());
+    f.r.set_journal(journal);
+    f.request(&away_request(0, 300, KEY), 1, 0);
+    f.apply_all();
+    f.poll(0);
+    f.poll(2);
+    assert!(f.sent.iter().all(|(port, _)| *port == 0), "{:?}", f.sent);
+    assert_eq!(f.r.stats.replies_abandoned, 1);
+    assert_eq!(f.r.stats.replies, 0);
+}
+
+#[test]
+fn a_restored_binding_forwards_at_once_refuses_a_replay_and_its_expiry_is_backed_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bindings.redb");
+    let request = away_request(0, 300, KEY);
+    {
+        let (journal, writer) =
+            Journal::start(crate::backup::Backup::open(&path).unwrap()).unwrap();
+        let mut f = fixture(ReplyLimit::default());
+        f.r.set_journal(journal.clone());
+        f.request(&request, 1, 0);
+        wait_committed(&journal);
+        writer.close();
+    }
+    // "Restart": a new home agent, its state from the backup.
+    let backup = crate::backup::Backup::open(&path).unwrap();
+    let records = backup.load().unwrap();
+    let (journal, writer) = Journal::start(backup).unwrap();
+    let mut f = fixture(ReplyLimit::default());
+    let restored = f.r.restore(&mut f.updates, &records, now(1), f.t0);
+    f.r.set_journal(journal.clone());
+    assert_eq!(
+        restored,
+        vec![crate::backup::RestoredBinding {
+            role: crate::backup::Role::HomeAgent,
+            home: IpAddr::V4(HOME),
+            care_of: vec![IpAddr::V4(COA)],
+            expires: Expiry::At(now(300)),
+        }]
+    );
+    f.apply_all();
+    assert!(
+        f.intercepts(0) && f.intercepts(1),
+        "forwarding without re-registering"
+    );
+    // The captured request, replayed after the restart within the timestamp tolerance.
+    f.request(&request, 1, 1);
+    assert_eq!(f.r.stats.reasons[Reason::Replayed as usize], 1);
+    f.apply_all();
+    f.poll(1);
+    let replies: Vec<_> = f.sent.iter().filter(|(port, _)| *port == 1).collect();
+    assert_eq!(replies.len(), 1);
+    assert_eq!(
+        reply_of(&replies[0].1, ROUTER_MAC, AWAY_PORT_MAC, COA).0,
+        ReplyCode::HA_IDENTIFICATION_MISMATCH
+    );
+    assert!(f.intercepts(0), "the replay changed nothing");
+    // The stored lifetime runs out: the binding goes, from the backup too.
+    f.poll(301);
+    f.apply_all();
+    assert!(!f.intercepts(0) && !f.intercepts(1));
+    wait_committed(&journal);
+    writer.close();
+    assert!(crate::backup::Backup::open(&path)
+        .unwrap()
+        .load()
+        .unwrap()
+        .is_empty());
+}

@@ -255,6 +255,26 @@ impl BindingStore {
         })
     }
 
+    /// Puts back a binding restored from the backup after a restart (issue 6, recovery
+    /// step 1) as it was stored, and returns the update that installs it on every
+    /// worker; on refusal nothing changes.
+    pub fn restore(&mut self, home: Ipv4Addr, binding: MobilityBinding) -> Result<Update, Refusal> {
+        if binding.care_of.len() > self.max_care_of {
+            return Err(Refusal::TooManyCareOf);
+        }
+        if !self.bindings.contains_key(&home) && self.bindings.len() >= self.max_bindings {
+            return Err(Refusal::Full);
+        }
+        let dataplane = binding.dataplane().ok_or(Refusal::Invalid)?;
+        let old = self.expiry_of(home);
+        self.bindings.insert(home, binding);
+        self.reindex(home, old);
+        Ok(Update::Binding {
+            home: IpAddr::V4(home),
+            binding: dataplane,
+        })
+    }
+
     /// Applies an accepted deregistration: the update that removes the binding from
     /// every worker, or installs what is left of it; None when nothing was bound.
     /// RFC 5944 §3.8.2.2.

@@ -157,6 +157,24 @@ impl BindingCache6 {
         })
     }
 
+    /// Puts back a binding restored from the backup after a restart (issue 6, recovery
+    /// step 1) as it was stored, and returns the update that installs it on every
+    /// worker; on refusal nothing changes.
+    pub fn restore(&mut self, home: Ipv6Addr, binding: HomeBinding) -> Result<Update, Refusal6> {
+        if !self.bindings.contains_key(&home) && self.bindings.len() >= self.max_bindings {
+            return Err(Refusal6::Full);
+        }
+        let dataplane = binding.dataplane().ok_or(Refusal6::Invalid)?;
+        if let Some(old) = self.bindings.insert(home, binding) {
+            self.due.remove(&(old.expires, home));
+        }
+        self.due.insert((binding.expires, home));
+        Ok(Update::Binding {
+            home: IpAddr::V6(home),
+            binding: dataplane,
+        })
+    }
+
     /// Deletes the binding of a home address: the update that removes it from every
     /// worker, or None when nothing was bound. RFC 6275 §10.3.2.
     pub fn deregister(&mut self, home: Ipv6Addr) -> Option<Update> {

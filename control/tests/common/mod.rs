@@ -319,6 +319,21 @@ impl Mipdp {
         })
     }
 
+    /// Kills mipdp with SIGKILL at once (a crash: nothing of it runs any more) and
+    /// returns what it printed.
+    pub fn kill(mut self) -> Finished {
+        let _ = self.child.kill();
+        let status = self.child.wait().ok();
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        Finished {
+            status,
+            stdout: self.stdout.snapshot(),
+            stderr: self.stderr.snapshot(),
+        }
+    }
+
     /// Stops mipdp with SIGTERM (SIGKILL after `STOP_GRACE`) and returns what it printed.
     pub fn stop(mut self) -> Finished {
         let status = terminate(&mut self.child, STOP_GRACE);
@@ -486,6 +501,11 @@ impl Topology {
     /// The running mipdp.
     pub fn mipdp(&mut self) -> &mut Mipdp {
         self.mipdp.as_mut().expect("mipdp was started")
+    }
+
+    /// Kills mipdp (SIGKILL, a crash) and returns what it printed.
+    pub fn kill_mipdp(&mut self) -> Finished {
+        self.mipdp.take().expect("mipdp was started").kill()
     }
 
     /// Stops mipdp (SIGTERM) and returns what it printed.
@@ -668,7 +688,15 @@ impl Topology {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        if out.status.success() && text.contains(&format!(" {count} received")) {
+        // At least `count` replies: on a loaded machine late replies make ping send one
+        // or two more echoes before the first `count` come back, all of which may arrive.
+        let received = text
+            .split(" received")
+            .next()
+            .and_then(|head| head.rsplit(' ').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        if received >= count {
             Ok(())
         } else {
             Err(text)
@@ -687,6 +715,10 @@ impl Topology {
                 "tcpdump",
                 "-n",
                 "--immediate-mode",
+                // 32 MiB of kernel buffer: a tcpdump the scheduler holds back on a busy
+                // 2-core machine must not lose frames ("dropped by kernel").
+                "-B",
+                "32768",
                 "-U",
                 "-Z",
                 "root",
@@ -740,6 +772,12 @@ pub struct Capture {
 }
 
 impl Capture {
+    /// What tcpdump printed on stderr (once stopped: frames captured, received by the
+    /// filter, dropped by the kernel), for failure messages.
+    pub fn summary(&self) -> String {
+        self.stderr.snapshot().join("\n")
+    }
+
     /// The capture as tcpdump prints it, with timestamps and link-level headers, for
     /// failure messages.
     pub fn text(&self) -> String {
@@ -914,6 +952,11 @@ pub mod pcap {
     /// Reads every frame of an Ethernet pcap file, either byte order, micro- or nanosecond
     /// timestamps. Panics on anything else, and on frames cut short by the snap length.
     pub fn read(path: &Path) -> Vec<Vec<u8>> {
+        read_timed(path).into_iter().map(|(_, f)| f).collect()
+    }
+
+    /// [`read`] with each frame's capture time, in seconds since the Unix epoch.
+    pub fn read_timed(path: &Path) -> Vec<(f64, Vec<u8>)> {
         let bytes =
             std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let name = path.display();
@@ -927,6 +970,11 @@ pub mod pcap {
             LINKTYPE_ETHERNET,
             "{name}: not Ethernet"
         );
+        let fraction = if order.word(&bytes, 0) == MAGIC_NANOS {
+            1e-9
+        } else {
+            1e-6
+        };
         let mut frames = Vec::new();
         let mut at = FILE_HEADER;
         while at < bytes.len() {
@@ -934,6 +982,8 @@ pub mod pcap {
                 at + RECORD_HEADER <= bytes.len(),
                 "{name}: truncated record header"
             );
+            let time = f64::from(order.word(&bytes, at))
+                + f64::from(order.word(&bytes, at + 4)) * fraction;
             let caplen = order.word(&bytes, at + 8) as usize;
             let origlen = order.word(&bytes, at + 12) as usize;
             at += RECORD_HEADER;
@@ -944,7 +994,7 @@ pub mod pcap {
                 "{name}: frame {} was cut by the snap length",
                 frames.len()
             );
-            frames.push(bytes[at..at + caplen].to_vec());
+            frames.push((time, bytes[at..at + caplen].to_vec()));
             at += caplen;
         }
         frames
@@ -1003,4 +1053,43 @@ impl Rng {
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next_u64() as u8).collect()
     }
+}
+
+/// What `mipdp ctl --socket SOCKET WORDS...` printed on stdout, whether it succeeded or
+/// not (a caller polling a node that is still starting).
+pub fn ctl(socket: &Path, words: &[&str]) -> String {
+    let out = Command::new(MIPDP)
+        .args(["ctl", "--socket"])
+        .arg(socket)
+        .args(words)
+        .output()
+        .expect("run mipdp ctl");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// As [`ctl`], failing the test when the command fails.
+pub fn ctl_ok(socket: &Path, words: &[&str]) -> String {
+    let out = Command::new(MIPDP)
+        .args(["ctl", "--socket"])
+        .arg(socket)
+        .args(words)
+        .output()
+        .expect("run mipdp ctl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "mipdp ctl {words:?} failed: {text}");
+    text
+}
+
+/// The `engine ...` line of `mipdp ctl show stats`.
+pub fn engine_stats(socket: &Path) -> String {
+    let text = ctl_ok(socket, &["show", "stats"]);
+    text.lines()
+        .find(|l| l.starts_with("engine "))
+        .unwrap_or_else(|| panic!("no engine line in {text}"))
+        .to_string()
+}
+
+/// The value of `key` in a peer's key=value words, or "(absent)".
+pub fn field<'a>(words: &'a HashMap<String, String>, key: &str) -> &'a str {
+    words.get(key).map(String::as_str).unwrap_or("(absent)")
 }

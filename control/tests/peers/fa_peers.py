@@ -36,7 +36,7 @@ import time
 from scapy.all import ICMP, IP, UDP, Ether, Raw, conf
 
 REQUEST, REPLY = 1, 3
-MN_HA_AUTH, NAI = 32, 131
+MN_HA_AUTH, FA_HA_AUTH, NAI = 32, 34, 131
 ALL_SYSTEMS = "224.0.0.1"
 
 
@@ -61,6 +61,28 @@ def authenticated(msg, fixed_len, key):
             covered = msg[: fixed_len + off + 6]
             return hmac.compare_digest(hmac.new(key, covered, hashlib.md5).digest(), body[4:])
     return False
+
+
+def fa_authenticated(msg, fixed_len, key, spi):
+    """Whether a registration message carries exactly one Foreign-Home Authentication
+    Extension (type 34) whose SPI is `spi` and whose HMAC-MD5 authenticator verifies over
+    everything before it plus its Type, Length and SPI (RFC 5944 §3.5.1, §3.5.4)."""
+    found = [(off, body) for off, t, body in extensions(msg[fixed_len:]) if t == FA_HA_AUTH]
+    if len(found) != 1 or len(found[0][1]) != 20:
+        return False
+    off, body = found[0]
+    covered = msg[: fixed_len + off + 6]
+    return struct.unpack("!I", body[:4])[0] == spi and hmac.compare_digest(
+        hmac.new(key, covered, hashlib.md5).digest(), body[4:]
+    )
+
+
+def after_mn_ha(msg, fixed_len):
+    """Bytes of extensions after the MN-HA Authentication Extension (-1: none found)."""
+    for off, t, body in extensions(msg[fixed_len:]):
+        if t == MN_HA_AUTH:
+            return len(msg) - (fixed_len + off + 2 + len(body))
+    return -1
 
 
 def nai_of(msg, fixed_len):
@@ -176,7 +198,8 @@ def register(args):
     (reply_id,) = struct.unpack("!Q", msg[12:20])
     print(
         f"code={code} lifetime={lifetime} id_match={reply_id & 0xFFFFFFFF == identification & 0xFFFFFFFF} "
-        f"authentic={authenticated(msg, 20, key)} nai={nai_of(msg, 20)} ip_src={pkt[IP].src} ip_dst={pkt[IP].dst} "
+        f"authentic={authenticated(msg, 20, key)} nai={nai_of(msg, 20)} after_mn_ha={after_mn_ha(msg, 20)} "
+        f"ip_src={pkt[IP].src} ip_dst={pkt[IP].dst} "
         f"eth_dst={pkt[Ether].dst}",
         flush=True,
     )
@@ -184,6 +207,7 @@ def register(args):
 
 def home_agent(args):
     key = bytes.fromhex(args.key)
+    fa_key = bytes.fromhex(args.fa_key) if args.fa_key else None
     sock = conf.L2socket(iface=args.iface)
     print("ready", flush=True)
     while True:
@@ -198,16 +222,21 @@ def home_agent(args):
         (identification,) = struct.unpack("!Q", msg[16:24])
         ok = authenticated(msg, 24, key)
         nai = nai_of(msg, 24)
+        fa_ok = fa_authenticated(msg, 24, fa_key, args.fa_spi) if fa_key else None
         print(
             f"request src={pkt[IP].src} sport={pkt[UDP].sport} care_of={ipaddress.IPv4Address(care_of)} "
-            f"lifetime={lifetime} authentic={ok} nai={nai} extensions={len(msg) - 24}",
+            f"lifetime={lifetime} authentic={ok} fa_authentic={fa_ok} nai={nai} extensions={len(msg) - 24}",
             flush=True,
         )
-        code = 0 if ok else 131
+        # RFC 5944 §3.8.2.1: 131 for the mobile's authenticator, 132 for the foreign agent's.
+        code = 131 if not ok else 132 if fa_ok is False else 0
         fixed = struct.pack("!BBH4s4sQ", REPLY, code, lifetime if ok else 0, home, addr(args.home_agent), identification)
         nai_ext = struct.pack("!BB", NAI, len(nai)) + nai.encode() if nai else b""
         covered = fixed + nai_ext + struct.pack("!BBI", MN_HA_AUTH, 20, args.spi)
         reply = covered + hmac.new(key, covered, hashlib.md5).digest()
+        if fa_key:
+            covered = reply + struct.pack("!BBI", FA_HA_AUTH, 20, args.fa_spi)
+            reply = covered + hmac.new(fa_key, covered, hashlib.md5).digest()
         sock.send(
             Ether(src=args.mac, dst=pkt[Ether].src)
             / IP(src=args.home_agent, dst=pkt[IP].src, ttl=64)
@@ -271,6 +300,8 @@ def main():
     for name in ["iface", "mac", "home-agent", "key"]:
         h.add_argument("--" + name, required=True)
     h.add_argument("--spi", type=int, required=True)
+    h.add_argument("--fa-key", help="FA-HA key (hex): require and add the Foreign-Home Authentication Extension")
+    h.add_argument("--fa-spi", type=int, default=0)
     t = sub.add_parser("tunnel")
     for name in ["iface", "src-mac", "dst-mac", "src", "dst", "home", "tag"]:
         t.add_argument("--" + name, required=True)

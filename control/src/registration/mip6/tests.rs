@@ -284,6 +284,40 @@ fn a_refresh_request_goes_once_before_expiry_and_expiry_ends_interception() {
 }
 
 #[test]
+fn accepted_binding_updates_are_reported_once_and_denials_never() {
+    let (mut f, v) = fixture(|_| {});
+    f.send(&hex(&step(&v, "wrong key").packet), 0);
+    assert!(f.r.take_accepted().is_empty(), "a denial confirms nothing");
+    let s = step(&v, "valid registration");
+    f.send(&hex(&s.packet), 0);
+    assert_eq!(f.r.take_accepted(), [s.home]);
+    assert!(f.r.take_accepted().is_empty(), "drained");
+}
+
+#[test]
+fn removing_an_unverified_binding_ends_interception_on_every_worker() {
+    let (mut f, v) = fixture(|_| {});
+    let s = step(&v, "valid registration");
+    f.send(&hex(&s.packet), 0);
+    f.apply_all();
+    assert!(f.intercepts(0, s.home) && f.intercepts(1, s.home));
+    let times = f.times(1);
+    assert!(f
+        .r
+        .remove(s.home, &mut f.updates, &by_router, &no_neighbours, times));
+    f.apply_all();
+    assert!(!f.intercepts(0, s.home) && !f.intercepts(1, s.home));
+    assert!(f.r.home_agent().bindings().get(s.home).is_none());
+    assert!(!f
+        .r
+        .remove(s.home, &mut f.updates, &by_router, &no_neighbours, times));
+    assert_eq!(
+        f.r.refresh(s.home, &by_router, &mut |_, _| true),
+        Err(RefreshError::NotBound)
+    );
+}
+
+#[test]
 fn no_frame_panics_and_every_one_is_counted() {
     let (mut f, _) = fixture(|_| {});
     for len in 0..120usize {
@@ -306,4 +340,256 @@ fn no_frame_panics_and_every_one_is_counted() {
     let total: u64 =
         f.r.stats.reasons.iter().sum::<u64>() + f.r.stats.frame_errors.iter().sum::<u64>();
     assert_eq!(total, 120);
+}
+
+#[test]
+fn a_restored_binding_is_installed_and_keeps_refusing_a_replayed_binding_update() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bindings.redb");
+    let (mut f, v) = fixture(|_| {});
+    let (journal, writer) = Journal::start(crate::backup::Backup::open(&path).unwrap()).unwrap();
+    f.r.set_journal(journal.clone());
+    f.send(&hex(&step(&v, "valid registration").packet), 0);
+    f.send(&hex(&step(&v, "lifetime too long is clamped").packet), 1);
+    writer.close();
+    assert!(journal.is_committed(journal.submitted()));
+    let records = crate::backup::Backup::open(&path).unwrap().load().unwrap();
+    assert_eq!(records.len(), 1);
+    let home = step(&v, "valid registration").home;
+    let stored = f.r.home_agent().bindings().get(home).copied().unwrap();
+    assert_eq!(records[0].role, Role::HomeAgent);
+    assert_eq!(records[0].replay.last_sequence, Some(stored.sequence));
+    assert!(records[0].replay.last_timestamp.is_some());
+
+    // "Restart": a new home agent, its state from the backup.
+    let (mut f, v) = fixture(|_| {});
+    let times = f.times(2);
+    let (restored, put_back) = f.r.restore(&mut f.updates, &records, &by_router, times);
+    assert_eq!((restored.len(), put_back), (1, 1));
+    assert_eq!(restored[0].home, IpAddr::V6(home));
+    f.apply_all();
+    assert!(f.intercepts(0, home) && f.intercepts(1, home));
+    assert_eq!(f.r.home_agent().bindings().get(home), Some(&stored));
+    // Captured before the restart, sent after it: refused by the restored timestamp.
+    f.send(&hex(&step(&v, "replayed binding update").packet), 3);
+    assert_eq!(f.r.stats.reasons[Reason::Replayed as usize], 1);
+    assert_eq!(f.r.home_agent().bindings().get(home), Some(&stored));
+}
+
+// --- an MMA's registrations in the backup (issue 6) ---
+
+use crate::backup::{Backup, MulticastState};
+use crate::signalling::mip6::tests::{group_option, mma_bu, mma_config, t, GROUP};
+use crate::state::bindings::Expiry;
+use mipdp_dataplane::tables::MulticastTarget;
+
+const MOBILE: &str = "2001:db8:1::100";
+/// The care-of address the MMA assigns [`MOBILE`] (its host bits in 2001:db8:cc::/64).
+const ASSIGNED: &str = "2001:db8:cc::100";
+const NEW_MMA: &str = "2001:db8:dd::1";
+
+fn a6(s: &str) -> Ipv6Addr {
+    s.parse().unwrap()
+}
+
+fn mma_fixture() -> Fixture {
+    let (updates, receivers) = channels(2, 64, 64);
+    Fixture {
+        r: Registrar6::new(
+            mma_config(),
+            vec![HOME_PORT_MAC, AWAY_PORT_MAC],
+            vec![("2001:db8:cc::/64".parse().unwrap(), 0)],
+        ),
+        updates,
+        workers: receivers
+            .into_iter()
+            .map(|r| (r, Tables::new(&TableLimits::default())))
+            .collect(),
+        sent: Vec::new(),
+        t0: Instant::now(),
+        unix0: t(0)
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    }
+}
+
+impl Fixture {
+    /// Where worker `worker`'s multicast map sends packets for `key`.
+    fn target(&self, worker: usize, key: &str) -> Option<MulticastTarget> {
+        self.workers[worker]
+            .1
+            .multicast
+            .get(IpAddr::V6(a6(key)))
+            .map(|e| e.target)
+    }
+}
+
+/// The de-registration that names the new MMA and asks for an hour of forwarding
+/// (`[mma] max_forward` caps it at 30 s).
+fn moved_away(sequence: u16, at: u64) -> Vec<u8> {
+    let mut data = a6(NEW_MMA).octets().to_vec();
+    data.extend_from_slice(&3600u32.to_be_bytes());
+    let option = Some((crate::signalling::mma::subtype::NEW_MMA, data));
+    mma_bu(MOBILE, sequence, 0, at, option).bytes()
+}
+
+#[test]
+fn a_restored_mma_registration_forwards_to_its_group_at_once_and_a_replay_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bindings.redb");
+    let mut f = mma_fixture();
+    let (journal, writer) = Journal::start(Backup::open(&path).unwrap()).unwrap();
+    f.r.set_journal(journal.clone());
+    let register = mma_bu(MOBILE, 1, 50, 0, group_option()).bytes();
+    f.send(&register, 0);
+    assert_eq!(f.r.stats.reasons[Reason::Registered as usize], 1);
+    // The acknowledgement waits for the backup's commit as well as for the workers.
+    f.apply_all();
+    writer.close();
+    assert!(journal.is_committed(journal.submitted()));
+    let records = Backup::open(&path).unwrap().load().unwrap();
+    assert_eq!(records.len(), 1);
+    let r = &records[0];
+    let group = IpAddr::V6(a6(GROUP));
+    assert_eq!(
+        (r.role, r.home_address, &r.care_of),
+        (
+            Role::MulticastAgent,
+            IpAddr::V6(a6(MOBILE)),
+            &vec![IpAddr::V6(a6(ASSIGNED))]
+        )
+    );
+    assert_eq!(
+        r.role_data,
+        RoleData::Multicast(MulticastState {
+            group: Some(group),
+            forward: None
+        })
+    );
+    assert_eq!(r.replay.last_sequence, Some(1));
+    assert!(r.replay.last_timestamp.is_some());
+    let stored =
+        f.r.home_agent()
+            .bindings()
+            .get(a6(MOBILE))
+            .copied()
+            .unwrap();
+
+    // "Restart": a new MMA, its state from the backup; both workers forward to the group
+    // before anything else happens.
+    let mut f = mma_fixture();
+    let times = f.times(2);
+    let (restored, put_back) = f.r.restore(&mut f.updates, &records, &by_router, times);
+    assert_eq!((restored.len(), put_back), (1, 1));
+    assert_eq!(restored[0].role, Role::MulticastAgent);
+    assert_eq!(restored[0].home, IpAddr::V6(a6(MOBILE)));
+    f.apply_all();
+    for w in 0..2 {
+        assert_eq!(f.target(w, MOBILE), Some(MulticastTarget::Group(group)));
+        assert_eq!(f.target(w, ASSIGNED), Some(MulticastTarget::Group(group)));
+        // An MMA's registration is its multicast map, never a tunnel.
+        assert!(f.workers[w]
+            .1
+            .bindings
+            .get(IpAddr::V6(a6(MOBILE)))
+            .is_none());
+    }
+    assert_eq!(f.r.home_agent().bindings().get(a6(MOBILE)), Some(&stored));
+    assert_eq!(
+        f.r.home_agent().assigned_care_of(a6(MOBILE)),
+        Some(a6(ASSIGNED))
+    );
+    // The recovery's Binding Refresh Request goes the way the mobile's packets do:
+    // tunnelled from the MMA to the group (the assigned care-of address is the MMA's own).
+    let mut asked = Vec::new();
+    f.r.refresh(a6(MOBILE), &by_router, &mut |port, frame| {
+        asked.push((port, frame.to_vec()));
+        true
+    })
+    .unwrap();
+    assert_eq!(asked.len(), 1);
+    let outer = &asked[0].1[ETHERNET_LEN..];
+    assert_eq!(address_at(outer, 8), Some(a6("2001:db8:cc::1")));
+    assert_eq!(address_at(outer, 24), Some(a6(GROUP)));
+    assert_eq!(address_at(&outer[40..], 24), Some(a6(MOBILE)));
+    // Captured before the restart, sent after it: refused.
+    f.send(&register, 3);
+    assert_eq!(f.r.stats.reasons[Reason::Replayed as usize], 1);
+    assert_eq!(f.r.home_agent().bindings().get(a6(MOBILE)), Some(&stored));
+    assert!(f.r.take_accepted().is_empty());
+    // The mobile's next registration (the answer to the recovery's request) is accepted,
+    // keeps the care-of address and confirms the binding.
+    f.send(&mma_bu(MOBILE, 2, 50, 4, group_option()).bytes(), 4);
+    assert_eq!(f.r.stats.reasons[Reason::Registered as usize], 1);
+    assert!(f.r.take_accepted().contains(&a6(MOBILE)));
+    assert_eq!(
+        f.r.home_agent().assigned_care_of(a6(MOBILE)),
+        Some(a6(ASSIGNED))
+    );
+}
+
+#[test]
+fn an_mma_forwarding_and_every_end_of_a_registration_reach_the_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bindings.redb");
+    let mut f = mma_fixture();
+    let (journal, writer) = Journal::start(Backup::open(&path).unwrap()).unwrap();
+    f.r.set_journal(journal);
+    f.send(&mma_bu(MOBILE, 1, 50, 0, group_option()).bytes(), 0);
+    f.send(&moved_away(2, 1), 1);
+    assert_eq!(f.r.stats.reasons[Reason::ForwardingToNewMma as usize], 1);
+    writer.close();
+    let records = Backup::open(&path).unwrap().load().unwrap();
+    assert_eq!(records.len(), 1);
+    let until = t(31);
+    assert_eq!(
+        records[0].role_data,
+        RoleData::Multicast(MulticastState {
+            group: None,
+            forward: Some((IpAddr::V6(a6(NEW_MMA)), until)),
+        })
+    );
+    assert_eq!(records[0].care_of, vec![IpAddr::V6(a6(ASSIGNED))]);
+    assert_eq!(records[0].expires, Expiry::At(until));
+
+    // Restarted: forwarding to the new MMA resumes at once (no verification: it ends at
+    // its time), and its end is stored.
+    let mut f = mma_fixture();
+    let (journal, writer) = Journal::start(Backup::open(&path).unwrap()).unwrap();
+    let times = f.times(2);
+    let (restored, put_back) = f.r.restore(&mut f.updates, &records, &by_router, times);
+    assert_eq!((restored.len(), put_back), (0, 1));
+    f.r.set_journal(journal);
+    f.apply_all();
+    let to = MulticastTarget::NewMma(IpAddr::V6(a6(NEW_MMA)));
+    for w in 0..2 {
+        assert_eq!(f.target(w, MOBILE), Some(to));
+        assert_eq!(f.target(w, ASSIGNED), Some(to));
+    }
+    f.poll(30);
+    f.apply_all();
+    assert_eq!(f.target(0, MOBILE), Some(to), "not before its time");
+    f.poll(31);
+    f.apply_all();
+    assert_eq!(f.target(0, MOBILE), None);
+    assert_eq!(f.target(1, ASSIGNED), None);
+    // A new registration is stored; its de-registration deletes it.
+    f.send(&mma_bu(MOBILE, 3, 50, 40, group_option()).bytes(), 40);
+    f.send(&mma_bu(MOBILE, 4, 0, 41, None).bytes(), 41);
+    assert_eq!(f.r.stats.reasons[Reason::Deregistered as usize], 1);
+    writer.close();
+    assert!(Backup::open(&path).unwrap().load().unwrap().is_empty());
+
+    // A registration that lapses is deleted from the backup too.
+    let mut f = mma_fixture();
+    let (journal, writer) = Journal::start(Backup::open(&path).unwrap()).unwrap();
+    f.r.set_journal(journal);
+    f.send(&mma_bu(MOBILE, 5, 10, 50, group_option()).bytes(), 50);
+    f.poll(89);
+    assert!(f.r.home_agent().bindings().get(a6(MOBILE)).is_some());
+    f.poll(90);
+    assert!(f.r.home_agent().bindings().is_empty());
+    writer.close();
+    assert!(Backup::open(&path).unwrap().load().unwrap().is_empty());
 }

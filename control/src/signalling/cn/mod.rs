@@ -328,6 +328,11 @@ impl Correspondent {
         self.cache.get(&home)
     }
 
+    /// Every cached binding, in no particular order.
+    pub fn bindings(&self) -> impl Iterator<Item = (&Ipv6Addr, &CachedBinding)> {
+        self.cache.iter()
+    }
+
     /// Cached bindings.
     pub fn len(&self) -> usize {
         self.cache.len()
@@ -356,6 +361,44 @@ impl Correspondent {
     /// When [`expire`](Self::expire) has work next.
     pub fn next_expiry(&self) -> Option<SystemTime> {
         self.cache.values().map(|b| b.expires).min()
+    }
+
+    /// Removes the cached binding of `home` (its mobile node did not answer the
+    /// verification after a restart, issue 6); the update takes it off every worker.
+    /// None when nothing was cached.
+    pub fn remove(&mut self, home: Ipv6Addr) -> Option<Update> {
+        self.cache.remove(&home).map(|_| remove_entry(home))
+    }
+
+    /// The Binding Refresh Request that asks the mobile node of the cached binding of
+    /// `home` for a fresh binding; None when nothing is cached. RFC 6275 §6.1.2, §9.5.5.
+    /// It goes from the correspondent address the binding was made with to the home
+    /// address, without a type 2 routing header (RFC 6275 §6.1 allows one on a Binding
+    /// Acknowledgement only): like any packet to a home address it reaches the mobile
+    /// node through its home agent's tunnel, and the mobile node answers with the return
+    /// routability procedure and a Binding Update (§11.7.4).
+    pub fn binding_refresh_request(&self, home: Ipv6Addr) -> Option<Vec<u8>> {
+        let b = self.cache.get(&home)?;
+        let brr = MhRepr::BindingRefreshRequest {
+            options: MobilityOptionsRepr::default(),
+        };
+        let mh = packet::mobility_header(&brr, b.correspondent, home)?;
+        packet::with_mobility_header(b.correspondent, home, None, &mh)
+    }
+
+    /// Puts back a cache entry restored from the backup after a restart (issue 6) and
+    /// returns the update that installs it on every worker. Its sequence number keeps
+    /// refusing older Binding Updates (RFC 6275 §9.5.1); the nonces are new, so a
+    /// Binding Update needs a fresh return routability procedure.
+    pub fn restore(&mut self, home: Ipv6Addr, binding: CachedBinding) -> Update {
+        self.cache.insert(home, binding);
+        Update::CacheEntry {
+            dst: IpAddr::V6(home),
+            entry: CacheEntry {
+                care_of: IpAddr::V6(binding.care_of),
+                encap: None,
+            },
+        }
     }
 
     /// Handles one received IPv6 packet carrying a Mobility Header for this

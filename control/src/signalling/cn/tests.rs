@@ -245,6 +245,45 @@ fn return_routability_then_an_authorised_update_caches_the_care_of_address() {
 }
 
 #[test]
+fn a_binding_refresh_request_goes_to_the_home_address_without_a_routing_header() {
+    let mut c = correspondent();
+    assert_eq!(c.binding_refresh_request(home()), None);
+    let tok = return_routability(&mut c, 0, coa());
+    assert_eq!(
+        c.handle(&bu(&tok, coa(), 7, 200, true), t(1), &never)
+            .reason,
+        Reason::Registered
+    );
+    let brr = c.binding_refresh_request(home()).unwrap();
+    let ip = Ipv6Packet::new_checked(&brr[..]).unwrap();
+    assert_eq!((ip.src_addr(), ip.dst_addr()), (cn(), home()));
+    assert_eq!(ip.next_header(), next_header::MOBILITY);
+    let h = MobilityHeader::new_checked(ip.payload()).unwrap();
+    assert_eq!(
+        MhRepr::parse(&cn(), &home(), &h, ChecksumMode::Verify).unwrap(),
+        MhRepr::BindingRefreshRequest {
+            options: MobilityOptionsRepr::default()
+        }
+    );
+}
+
+#[test]
+fn removing_a_cached_binding_takes_it_off_the_workers() {
+    let mut c = correspondent();
+    assert_eq!(c.remove(home()), None);
+    let tok = return_routability(&mut c, 0, coa());
+    c.handle(&bu(&tok, coa(), 7, 200, true), t(1), &never);
+    assert_eq!(
+        c.remove(home()),
+        Some(Update::RemoveCacheEntry {
+            dst: IpAddr::V6(home())
+        })
+    );
+    assert!(c.binding(home()).is_none());
+    assert_eq!(c.remove(home()), None);
+}
+
+#[test]
 fn a_wrong_authenticator_is_dropped_silently_and_changes_nothing() {
     let mut c = correspondent();
     let tok = return_routability(&mut c, 0, coa());

@@ -7,6 +7,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::node::Bad;
+use crate::signalling::mip4::config::{
+    check_associations, AgentAssociation, AgentAssociationSection,
+};
 use crate::signalling::mip4::ReplyLimit;
 
 /// Where periodic agent advertisements go. RFC 5944 §2.3.1: the all-systems multicast
@@ -50,6 +53,10 @@ pub enum Registration {
     Optional,
 }
 
+/// The foreign agent's association with a home agent: the FA-HA key it adds to the
+/// requests it relays there and requires on the replies (RFC 5944 §3.7.2.2, §3.7.3.1).
+pub type HomeAgentAssociation = AgentAssociation;
+
 /// The foreign agent's configuration. RFC 5944 §2.3, §3.7.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForeignAgentConfig {
@@ -81,6 +88,8 @@ pub struct ForeignAgentConfig {
     pub solicited_advertisements: ReplyLimit,
     /// How long a relayed reply waits for every worker to apply its visitor change.
     pub reply_wait: Duration,
+    /// Mobility security associations with home agents.
+    pub home_agents: Vec<HomeAgentAssociation>,
 }
 
 /// `[[foreign_agent.link]]`.
@@ -144,6 +153,9 @@ pub struct ForeignAgentSection {
     /// Milliseconds a relayed reply waits for the workers.
     #[serde(default = "default_reply_wait")]
     pub reply_wait_ms: u64,
+    /// Home agents the foreign agent shares a key with.
+    #[serde(rename = "home_agent", default)]
+    pub home_agents: Vec<AgentAssociationSection>,
 }
 
 fn default_interval() -> u64 {
@@ -315,7 +327,9 @@ impl ForeignAgentSection {
                 ));
             }
         }
+        let home_agents = check_associations(&self.home_agents, "foreign_agent.home_agent")?;
         Ok(ForeignAgentConfig {
+            home_agents,
             care_of_addresses: care_of,
             links,
             advertisement_interval: Duration::from_millis(self.advertisement_interval_ms),

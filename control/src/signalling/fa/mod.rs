@@ -5,11 +5,17 @@
 //! time is passed in. The control thread frames and sends what comes out
 //! ([`crate::registration::fa`]).
 //!
-//! Authentication: the foreign agent shares no mobility security association here (no
-//! MN-FA or FA-HA keys). Everything up to and including the Mobile-Home Authentication
+//! Authentication: everything up to and including the Mobile-Home Authentication
 //! Extension is relayed unchanged (RFC 5944 §3.7.2.2), so the MN-NAI extension (RFC
 //! 2794), which precedes it, passes through untouched; the extensions after it are the
-//! foreign agent's own and are removed.
+//! foreign agent's own and are removed. With a home agent it shares a mobility security
+//! association with (`[[foreign_agent.home_agent]]`), the foreign agent appends the
+//! Foreign-Home Authentication Extension to what it relays (§3.5.4), and a reply from
+//! that home agent must carry exactly one valid one: otherwise the reply is discarded and
+//! the mobile node gets code 68 (§3.7.3.1). The extensions after the Mobile-Home
+//! Authentication Extension of a reply are the foreign agent's and are removed before
+//! the reply goes on to the mobile node (§3.7.3.2). No MN-FA keys: the MN-FA extension
+//! is accepted unchecked.
 
 pub mod config;
 
@@ -31,8 +37,11 @@ use mipdp_dataplane::wire::mip4::{
 };
 
 pub use config::{
-    AdvertisementDestination, ForeignAgentConfig, ForeignAgentSection, Registration, VisitedLink,
+    AdvertisementDestination, ForeignAgentConfig, ForeignAgentSection, HomeAgentAssociation,
+    Registration, VisitedLink,
 };
+
+use crate::signalling::mip4::{append_authentication, foreign_home_authenticated};
 
 /// Reply codes of a foreign agent that RFC 5944 §3.4 defines and [`ReplyCode`] does not
 /// name.
@@ -40,6 +49,8 @@ pub mod code {
     use mipdp_dataplane::wire::mip4::ReplyCode;
     /// 66: insufficient resources.
     pub const INSUFFICIENT_RESOURCES: ReplyCode = ReplyCode(66);
+    /// 68: home agent failed authentication.
+    pub const HOME_AGENT_FAILED_AUTHENTICATION: ReplyCode = ReplyCode(68);
     /// 71: poorly formed Reply.
     pub const POORLY_FORMED_REPLY: ReplyCode = ReplyCode(71);
     /// 72: requested encapsulation unavailable.
@@ -80,6 +91,10 @@ pub enum Reason {
     DeniedByHomeAgent,
     /// A malformed reply for a pending request: the mobile gets 71.
     PoorlyFormedReply,
+    /// A reply from a home agent the foreign agent shares a key with, without exactly one
+    /// valid Foreign-Home Authentication Extension: discarded, the mobile gets 68.
+    /// RFC 5944 §3.7.3.1.
+    HomeAgentFailedAuthentication,
     /// A reply that matches no pending request: silently discarded (RFC 5944 §3.7.3.1).
     Unmatched,
     /// A pending request the home agent never answered: the mobile gets 78.
@@ -88,7 +103,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, in counter order.
-    pub const ALL: [Reason; 14] = [
+    pub const ALL: [Reason; 15] = [
         Reason::Relayed,
         Reason::LifetimeTooLong,
         Reason::PoorlyFormedRequest,
@@ -101,6 +116,7 @@ impl Reason {
         Reason::Deregistered,
         Reason::DeniedByHomeAgent,
         Reason::PoorlyFormedReply,
+        Reason::HomeAgentFailedAuthentication,
         Reason::Unmatched,
         Reason::Timeout,
     ];
@@ -120,6 +136,7 @@ impl Reason {
             Reason::Deregistered => "deregistered",
             Reason::DeniedByHomeAgent => "denied_by_home_agent",
             Reason::PoorlyFormedReply => "poorly_formed_reply",
+            Reason::HomeAgentFailedAuthentication => "home_agent_failed_authentication",
             Reason::Unmatched => "unmatched",
             Reason::Timeout => "timeout",
         }
@@ -191,6 +208,8 @@ pub struct Pending {
     pub home_address: Ipv4Addr,
     /// Home Agent of the request.
     pub home_agent: Ipv4Addr,
+    /// Care-of Address of the request.
+    pub care_of: Ipv4Addr,
     /// Identification of the request.
     pub identification: u64,
     /// Lifetime requested.
@@ -209,8 +228,14 @@ pub struct VisitorEntry {
     pub visitor: Visitor,
     /// Its home agent.
     pub home_agent: Ipv4Addr,
+    /// The care-of address it registered (one of the agent's).
+    pub care_of: Ipv4Addr,
     /// The MN-NAI it registered with, kept with the entry.
     pub nai: Option<Vec<u8>>,
+    /// The Identification of the accepted request (the backup keeps it with the entry).
+    pub identification: u64,
+    /// The lifetime granted, seconds (0xffff: infinite).
+    pub lifetime: u16,
     /// When it expires (None: the home agent granted an infinite lifetime).
     pub expires: Option<Instant>,
 }
@@ -431,17 +456,28 @@ impl ForeignAgent {
             local,
             home_address: request.home_address,
             home_agent: request.home_agent,
+            care_of: request.care_of_address,
             identification: request.identification,
             lifetime: request.lifetime,
             nai: nai.map(<[u8]>::to_vec),
             deadline: at + self.config.pending_timeout,
         });
+        let mut bytes = bytes.to_vec();
+        if let Some(ha) = self.home_agent(request.home_agent) {
+            append_authentication(
+                &mut bytes,
+                RegistrationExtensionType::FA_HA_AUTHENTICATION,
+                ha.spi,
+                ha.algorithm,
+                &ha.key.0,
+            );
+        }
         Outcome {
             reason: Some(Reason::Relayed),
             relay: Some(ToHomeAgent {
                 from: SocketAddrV4::new(request.care_of_address, PORT),
                 to: SocketAddrV4::new(request.home_agent, PORT),
-                bytes: bytes.to_vec(),
+                bytes,
             }),
             ..Outcome::default()
         }
@@ -480,6 +516,26 @@ impl ForeignAgent {
             bytes,
             denial,
         };
+        if !self.home_agent_authenticated(&packet, from) {
+            // RFC 5944 §3.7.3.1: the reply is discarded and the registration rejected.
+            log::warn!(
+                "security exception: Registration Reply from home agent {from} for {} without \
+                 a valid Foreign-Home Authentication Extension: discarded, the mobile node gets 68",
+                pending.home_address
+            );
+            let bytes = reply_bytes(
+                code::HOME_AGENT_FAILED_AUTHENTICATION,
+                0,
+                pending.home_address,
+                pending.home_agent,
+                pending.identification,
+            );
+            return Outcome {
+                reason: Some(Reason::HomeAgentFailedAuthentication),
+                reply: Some(to_mobile(bytes, true)),
+                ..Outcome::default()
+            };
+        }
         let reply = match RegistrationReplyRepr::parse(&packet) {
             Ok(r) if usable_unicast(r.home_address) => r,
             _ => {
@@ -497,7 +553,10 @@ impl ForeignAgent {
                 };
             }
         };
-        let forward = to_mobile(payload.to_vec(), false);
+        // The extensions after the Mobile-Home Authentication Extension (the FA-HA one)
+        // are the foreign agent's: removed before the reply goes on. RFC 5944 §3.7.3.2.
+        let end = mobile_part(payload).unwrap_or(payload.len());
+        let forward = to_mobile(payload.get(..end).unwrap_or(payload).to_vec(), false);
         if !reply.code.is_accepted() {
             return Outcome {
                 reason: Some(Reason::DeniedByHomeAgent),
@@ -530,7 +589,10 @@ impl ForeignAgent {
             VisitorEntry {
                 visitor,
                 home_agent: pending.home_agent,
+                care_of: pending.care_of,
                 nai: pending.nai.clone(),
+                identification: pending.identification,
+                lifetime,
                 expires: (lifetime != u16::MAX)
                     .then(|| at + std::time::Duration::from_secs(u64::from(lifetime))),
             },
@@ -541,6 +603,24 @@ impl ForeignAgent {
             updates: vec![Update::Visitor { home, visitor }],
             ..Outcome::default()
         }
+    }
+
+    /// Puts back a visitor restored from the backup after a restart (issue 6); the
+    /// update puts it on every worker. Refused (None) when the list is full or the
+    /// entry is not one a worker takes (a group MAC).
+    pub fn restore(&mut self, home: Ipv4Addr, entry: VisitorEntry) -> Option<Update> {
+        if entry.visitor.mac[0] & 1 != 0
+            || (!self.visitors.contains_key(&home)
+                && self.visitors.len() >= self.config.max_visitors)
+        {
+            return None;
+        }
+        let visitor = entry.visitor;
+        self.visitors.insert(home, entry);
+        Some(Update::Visitor {
+            home: IpAddr::V4(home),
+            visitor,
+        })
     }
 
     /// Visitors whose lifetime ran out are removed (RFC 5944 §3.7.1) and pending requests
@@ -591,6 +671,29 @@ impl ForeignAgent {
     /// Whether `a` is one of the care-of addresses offered.
     pub fn offers(&self, a: Ipv4Addr) -> bool {
         self.config.care_of_addresses.contains(&a)
+    }
+
+    /// The security association with home agent `addr`, if the foreign agent has one.
+    fn home_agent(&self, addr: Ipv4Addr) -> Option<&HomeAgentAssociation> {
+        self.config.home_agents.iter().find(|h| h.address == addr)
+    }
+
+    /// Whether a reply from `from` passes the Foreign-Home authentication check: always
+    /// when the foreign agent shares no key with it; otherwise exactly one FA-HA
+    /// Authentication Extension whose SPI and authenticator verify. RFC 5944 §3.7.3.1.
+    fn home_agent_authenticated(
+        &self,
+        packet: &RegistrationReplyPacket<&[u8]>,
+        from: Ipv4Addr,
+    ) -> bool {
+        let Some(ha) = self.home_agent(from) else {
+            return true;
+        };
+        let Ok(extensions) = RegistrationExtensions::new(packet.extensions_bytes(), REPLY_LEN)
+        else {
+            return false;
+        };
+        foreign_home_authenticated(&extensions, |o| packet.authenticated_bytes(o), ha)
     }
 
     /// A denial by the foreign agent for the mobile, copying the request's Home Address,
@@ -674,6 +777,18 @@ fn relayed_length(extensions: &RegistrationExtensions<'_>) -> Result<usize, Reas
     Ok(end.unwrap_or(REQUEST_LEN + extensions.as_bytes().len()))
 }
 
+/// The length of a Registration Reply up to and including its Mobile-Home Authentication
+/// Extension (None: no such extension, or the extensions do not parse).
+fn mobile_part(payload: &[u8]) -> Option<usize> {
+    let extensions = RegistrationExtensions::new(payload.get(REPLY_LEN..)?, REPLY_LEN).ok()?;
+    extensions.iter().find_map(|e| match e {
+        Ok((offset, ext)) if ext.ext_type() == RegistrationExtensionType::MN_HA_AUTHENTICATION => {
+            Some(offset + ext.buffer_len())
+        }
+        _ => None,
+    })
+}
+
 /// A Registration Reply with no extensions. RFC 5944 §3.4.
 fn reply_bytes(
     code: ReplyCode,
@@ -694,4 +809,4 @@ fn reply_bytes(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

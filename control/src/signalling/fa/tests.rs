@@ -6,25 +6,32 @@ use mipdp_dataplane::wire::icmpv4::{Icmpv4Packet, Icmpv4Repr};
 use mipdp_dataplane::wire::mip4::{AgentExtension, AgentExtensions, RegistrationReplyPacket};
 
 use super::*;
+use crate::signalling::mip4::config::{Algorithm, Key};
+use crate::signalling::mip4::security;
+use crate::signalling::mip4::ReplyLimit;
 
-const CARE_OF: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 1);
-const LINK: Ipv4Addr = Ipv4Addr::new(172, 16, 0, 1);
-const HOME: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 100);
-const HA: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
-const MAC: [u8; 6] = [2, 0, 0, 0, 1, 0x64];
+pub(crate) const CARE_OF: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 1);
+pub(crate) const LINK: Ipv4Addr = Ipv4Addr::new(172, 16, 0, 1);
+pub(crate) const HOME: Ipv4Addr = Ipv4Addr::new(10, 1, 0, 100);
+pub(crate) const HA: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+pub(crate) const MAC: [u8; 6] = [2, 0, 0, 0, 1, 0x64];
 
-fn agent() -> ForeignAgent {
+/// One visited link on port 0, one care-of address, room for one visitor (the relay's
+/// tests use it too).
+pub(crate) fn agent_config() -> ForeignAgentConfig {
     let section: ForeignAgentSection =
         toml::from_str("care_of_addresses = [\"203.0.113.1\"]\nregistration_lifetime = 600\nprefix_lengths = true\nmax_visitors = 1\n").unwrap();
-    ForeignAgent::new(
-        section
-            .check(vec![VisitedLink {
-                port: 0,
-                address: LINK,
-                prefix_len: 24,
-            }])
-            .unwrap(),
-    )
+    section
+        .check(vec![VisitedLink {
+            port: 0,
+            address: LINK,
+            prefix_len: 24,
+        }])
+        .unwrap()
+}
+
+fn agent() -> ForeignAgent {
+    ForeignAgent::new(agent_config())
 }
 
 fn arrival() -> Arrival {
@@ -38,7 +45,7 @@ fn arrival() -> Arrival {
 
 /// A request with an NAI, an MN-HA authentication extension (its authenticator is the
 /// home agent's business) and an MN-FA one after it.
-fn request(lifetime: u16, care_of: Ipv4Addr, flags: u8, id: u64) -> Vec<u8> {
+pub(crate) fn request(lifetime: u16, care_of: Ipv4Addr, flags: u8, id: u64) -> Vec<u8> {
     let mut b = vec![1, flags];
     b.extend(lifetime.to_be_bytes());
     b.extend(HOME.octets());
@@ -55,7 +62,7 @@ fn request(lifetime: u16, care_of: Ipv4Addr, flags: u8, id: u64) -> Vec<u8> {
     b
 }
 
-fn reply(code: u8, lifetime: u16, id: u64) -> Vec<u8> {
+pub(crate) fn reply(code: u8, lifetime: u16, id: u64) -> Vec<u8> {
     let mut b = vec![3, code];
     b.extend(lifetime.to_be_bytes());
     b.extend(HOME.octets());
@@ -239,4 +246,156 @@ fn no_bytes_make_it_panic() {
         b[0] = 3;
         let _ = fa.handle_reply(&b, HA, at);
     }
+}
+
+/// A foreign agent that shares `FA_HA_KEY` (SPI 600) with the home agent `HA`.
+fn agent_with_home_agent_key() -> ForeignAgent {
+    let section: ForeignAgentSection = toml::from_str(
+        "care_of_addresses = [\"203.0.113.1\"]\nregistration_lifetime = 600\n\
+         [[home_agent]]\naddress = \"198.51.100.1\"\nspi = 600\nkey = \"66612d6861206b6579\"\n",
+    )
+    .unwrap();
+    ForeignAgent::new(
+        section
+            .check(vec![VisitedLink {
+                port: 0,
+                address: LINK,
+                prefix_len: 24,
+            }])
+            .unwrap(),
+    )
+}
+
+const FA_HA_KEY: &[u8] = b"fa-ha key";
+const MN_HA_KEY: &[u8] = b"mn-ha key";
+
+/// mipdp's own home agent at `HA`, sharing MN_HA_KEY (SPI 256) with the mobile and
+/// FA_HA_KEY (SPI 600) with the foreign agent at `CARE_OF`.
+fn home_agent() -> crate::signalling::mip4::HomeAgent {
+    use crate::signalling::mip4::config::{
+        ForeignAgentAssociation, HomeAgentConfig, MobileNodeId, ReplayProtection,
+        SecurityAssociation,
+    };
+    crate::signalling::mip4::HomeAgent::new(HomeAgentConfig {
+        addresses: vec![HA],
+        home_prefixes: vec!["10.1.0.0/16".parse().unwrap()],
+        max_lifetime: 600,
+        max_care_of: 1,
+        max_bindings: 4,
+        error_replies: ReplyLimit::default(),
+        gratuitous_arps: 1,
+        gratuitous_arp_interval: Duration::from_secs(1),
+        reply_wait: Duration::from_secs(1),
+        security_associations: vec![SecurityAssociation {
+            mobile_node: MobileNodeId::HomeAddress(HOME),
+            spi: 256,
+            key: Key(MN_HA_KEY.to_vec()),
+            algorithm: Algorithm::HmacMd5,
+            replay: ReplayProtection::Timestamps {
+                tolerance: Duration::from_secs(7),
+            },
+        }],
+        foreign_agents: vec![ForeignAgentAssociation {
+            address: CARE_OF,
+            spi: 600,
+            key: Key(FA_HA_KEY.to_vec()),
+            algorithm: Algorithm::HmacMd5,
+        }],
+    })
+}
+
+/// A request from the mobile with a valid MN-HA authenticator and an NTP timestamp for
+/// `now`.
+fn authenticated_request(now: std::time::SystemTime) -> Vec<u8> {
+    let mut b = vec![1, 0];
+    b.extend(300u16.to_be_bytes());
+    b.extend(HOME.octets());
+    b.extend(HA.octets());
+    b.extend(CARE_OF.octets());
+    b.extend(crate::signalling::mip4::security::ntp_timestamp(now).to_be_bytes());
+    b.extend([32, 20, 0, 0, 1, 0]);
+    let tag = security::authenticator(Algorithm::HmacMd5, MN_HA_KEY, &b);
+    b.extend(tag);
+    b
+}
+
+#[test]
+fn with_a_home_agent_key_the_relay_carries_fa_ha_and_the_reply_must_too() {
+    use crate::signalling::mip4::Reason as HaReason;
+    let now = std::time::SystemTime::now();
+    let at = Instant::now();
+    let mut fa = agent_with_home_agent_key();
+    let mut ha = home_agent();
+    // The relayed request ends with a Foreign-Home Authentication Extension that mipdp's
+    // home agent (which requires it from this foreign agent) verifies.
+    let o = fa.handle_request(&authenticated_request(now), arrival(), at);
+    assert_eq!(o.reason, Some(Reason::Relayed));
+    let relay = o.relay.unwrap();
+    assert_eq!(relay.bytes.len(), 24 + 22 + 22);
+    assert_eq!(&relay.bytes[46..52], &[34, 20, 0, 0, 2, 0x58]);
+    let answer = ha.handle_request(&relay.bytes, relay.from, *relay.to.ip(), now);
+    assert_eq!(answer.reason, HaReason::Registered);
+    let reply = answer.reply.unwrap();
+    // The reply carries MN-HA then FA-HA; the foreign agent checks FA-HA, lists the
+    // visitor and gives the mobile the reply up to its MN-HA extension.
+    assert_eq!(reply.bytes.len(), 20 + 22 + 22);
+    let o = fa.handle_reply(&reply.bytes, HA, at);
+    assert_eq!(o.reason, Some(Reason::Accepted));
+    assert_eq!(o.reply.as_ref().unwrap().bytes, reply.bytes[..42].to_vec());
+    assert_eq!(fa.visitors().len(), 1);
+
+    // A forged reply (FA-HA authenticator flipped) for a new pending request: discarded,
+    // the mobile gets 68, nothing listed or changed.
+    let mut fa = agent_with_home_agent_key();
+    let o = fa.handle_request(&authenticated_request(now), arrival(), at);
+    let relay = o.relay.unwrap();
+    let mut ha = home_agent();
+    let mut bytes = ha
+        .handle_request(&relay.bytes, relay.from, *relay.to.ip(), now)
+        .reply
+        .unwrap()
+        .bytes;
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    let o = fa.handle_reply(&bytes, HA, at);
+    assert_eq!(o.reason, Some(Reason::HomeAgentFailedAuthentication));
+    let to_mobile = o.reply.unwrap();
+    assert!(to_mobile.denial);
+    let p = RegistrationReplyPacket::new_checked(&to_mobile.bytes[..]).unwrap();
+    assert_eq!(p.code(), ReplyCode(68));
+    assert!(o.updates.is_empty());
+    assert!(fa.visitors().is_empty());
+    assert!(fa.pending().is_empty());
+
+    // A reply with no FA-HA extension at all (as from a home agent without the key) is
+    // refused the same way.
+    let mut fa = agent_with_home_agent_key();
+    fa.handle_request(&authenticated_request(now), arrival(), at);
+    let o = fa.handle_reply(&bytes[..42], HA, at);
+    assert_eq!(o.reason, Some(Reason::HomeAgentFailedAuthentication));
+}
+
+#[test]
+fn a_duplicate_home_agent_key_names_the_key() {
+    let section: ForeignAgentSection = toml::from_str(
+        "care_of_addresses = [\"203.0.113.1\"]\n\
+         [[home_agent]]\naddress = \"198.51.100.1\"\nspi = 600\nkey = \"00\"\n\
+         [[home_agent]]\naddress = \"198.51.100.1\"\nspi = 601\nkey = \"01\"\n",
+    )
+    .unwrap();
+    let link = VisitedLink {
+        port: 0,
+        address: LINK,
+        prefix_len: 24,
+    };
+    let e = section.check(vec![link]).unwrap_err();
+    assert_eq!(e.key, "foreign_agent.home_agent[1].address");
+    let section: ForeignAgentSection = toml::from_str(
+        "care_of_addresses = [\"203.0.113.1\"]\n[[home_agent]]\naddress = \"198.51.100.1\"\nspi = 6\nkey = \"00\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        section.check(vec![link]).unwrap_err().key,
+        "foreign_agent.home_agent[0].spi"
+    );
 }

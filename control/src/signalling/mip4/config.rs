@@ -95,12 +95,14 @@ pub struct SecurityAssociation {
     pub replay: ReplayProtection,
 }
 
-/// A mobility security association between the home agent and a foreign agent, which
-/// makes the Foreign-Home Authentication Extension required on its requests and added
-/// to the replies. RFC 5944 §3.5.4, §3.8.2.1.
+/// A mobility security association between a home agent and a foreign agent (RFC 5944
+/// §3.5.4), as each side lists it: the peer agent's address, SPI, key and algorithm. At
+/// the home agent it makes the Foreign-Home Authentication Extension required on the
+/// peer's requests and added to the replies (§3.8.2.1); at the foreign agent, added to
+/// the requests it relays there and required on the replies (§3.7.2.2, §3.7.3.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ForeignAgentAssociation {
-    /// The foreign agent's address (the IP source of the requests it relays).
+pub struct AgentAssociation {
+    /// The peer agent's address (the IP source of its messages).
     pub address: Ipv4Addr,
     /// Security Parameter Index (≥ 256).
     pub spi: u32,
@@ -109,6 +111,9 @@ pub struct ForeignAgentAssociation {
     /// The authentication algorithm.
     pub algorithm: Algorithm,
 }
+
+/// The home agent's association with a foreign agent.
+pub type ForeignAgentAssociation = AgentAssociation;
 
 /// The checked configuration of a Mobile IPv4 home agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,7 +187,7 @@ pub struct HomeAgentSection {
     pub security_associations: Vec<SecurityAssociationSection>,
     /// `[[home_agent.foreign_agent]]`.
     #[serde(rename = "foreign_agent", default)]
-    pub foreign_agents: Vec<ForeignAgentSection>,
+    pub foreign_agents: Vec<AgentAssociationSection>,
     /// Denials (codes 128-136) answered per second at most (0: none).
     #[serde(default = "default_error_rate")]
     pub error_replies_per_second: u32,
@@ -257,11 +262,12 @@ pub struct SecurityAssociationSection {
     pub timestamp_tolerance_s: u64,
 }
 
-/// `[[home_agent.foreign_agent]]`: one foreign agent's key.
+/// `[[home_agent.foreign_agent]]` and `[[foreign_agent.home_agent]]`: the key shared
+/// with one peer agent.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ForeignAgentSection {
-    /// The foreign agent's address.
+pub struct AgentAssociationSection {
+    /// The peer agent's address.
     pub address: IpAddr,
     /// SPI, 256 or more.
     pub spi: u32,
@@ -284,7 +290,7 @@ pub(crate) fn bad(
     }
 }
 
-fn unicast4(key: &str, a: IpAddr) -> Result<Ipv4Addr, Bad> {
+pub(crate) fn unicast4(key: &str, a: IpAddr) -> Result<Ipv4Addr, Bad> {
     match a {
         IpAddr::V4(v)
             if !v.is_unspecified()
@@ -298,7 +304,7 @@ fn unicast4(key: &str, a: IpAddr) -> Result<Ipv4Addr, Bad> {
     }
 }
 
-fn algorithm_of(key: &str, s: &str) -> Result<Algorithm, Bad> {
+pub(crate) fn algorithm_of(key: &str, s: &str) -> Result<Algorithm, Bad> {
     match s {
         "hmac-md5" => Ok(Algorithm::HmacMd5),
         _ => Err(bad(key, format!("{s:?}"), "\"hmac-md5\"")),
@@ -380,10 +386,32 @@ impl SecurityAssociationSection {
     }
 }
 
-impl ForeignAgentSection {
-    fn check(&self, i: usize) -> Result<ForeignAgentAssociation, Bad> {
-        let key = |k: &str| format!("home_agent.foreign_agent[{i}].{k}");
-        Ok(ForeignAgentAssociation {
+/// Checks the `[[{at}]]` entries: each on its own, and at most one per peer address.
+pub(crate) fn check_associations(
+    sections: &[AgentAssociationSection],
+    at: &str,
+) -> Result<Vec<AgentAssociation>, Bad> {
+    let mut checked: Vec<AgentAssociation> = Vec::with_capacity(sections.len());
+    for (i, section) in sections.iter().enumerate() {
+        let a = section.check(&format!("{at}[{i}]"))?;
+        if checked.iter().any(|c| c.address == a.address) {
+            return Err(bad(
+                format!("{at}[{i}].address"),
+                a.address,
+                "one association per peer agent address",
+            ));
+        }
+        checked.push(a);
+    }
+    Ok(checked)
+}
+
+impl AgentAssociationSection {
+    /// Checks the entry whose keys are named `{at}.<key>` in errors (e.g.
+    /// `home_agent.foreign_agent[0]`).
+    pub(crate) fn check(&self, at: &str) -> Result<AgentAssociation, Bad> {
+        let key = |k: &str| format!("{at}.{k}");
+        Ok(AgentAssociation {
             address: unicast4(&key("address"), self.address)?,
             spi: spi_of(&key("spi"), self.spi)?,
             key: key_of(&key("key"), &self.key)?,
@@ -464,22 +492,7 @@ impl HomeAgentSection {
                 ));
             }
         }
-        let foreign_agents = self
-            .foreign_agents
-            .iter()
-            .enumerate()
-            .map(|(i, f)| f.check(i))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut seen = HashSet::new();
-        for (i, fa) in foreign_agents.iter().enumerate() {
-            if !seen.insert(fa.address) {
-                return Err(bad(
-                    format!("home_agent.foreign_agent[{i}].address"),
-                    fa.address,
-                    "one association per foreign agent",
-                ));
-            }
-        }
+        let foreign_agents = check_associations(&self.foreign_agents, "home_agent.foreign_agent")?;
         let (error_replies, gratuitous_arps, gratuitous_arp_interval, reply_wait) =
             self.check_operation()?;
         Ok(HomeAgentConfig {

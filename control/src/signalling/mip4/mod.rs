@@ -37,8 +37,8 @@ use mipdp_dataplane::wire::mip4::{
 
 use crate::state::{BindingStore, CareOfMode, Deregistration, Refusal, Registration};
 pub use config::{
-    Algorithm, ForeignAgentAssociation, HomeAgentConfig, HomeAgentSection, Key, MobileNodeId,
-    ReplayProtection, ReplyLimit, SecurityAssociation,
+    AgentAssociation, Algorithm, ForeignAgentAssociation, HomeAgentConfig, HomeAgentSection, Key,
+    MobileNodeId, ReplayProtection, ReplyLimit, SecurityAssociation,
 };
 use security::{ntp_difference, ntp_duration, ntp_timestamp, NonceSource};
 
@@ -304,6 +304,33 @@ impl HomeAgent {
         self.bindings.expire(now)
     }
 
+    /// Puts back a binding restored from the backup after a restart (issue 6), and the
+    /// replay state of the association that authenticated it: with timestamps the last
+    /// Identification accepted moves up to the binding's, so a registration captured
+    /// before the restart is still refused after it (RFC 5944 §5.7). Nonces are not
+    /// kept: the mobile node's next request is answered with a fresh one (133), as
+    /// after any loss of synchronisation.
+    pub fn restore(
+        &mut self,
+        home: Ipv4Addr,
+        binding: crate::state::bindings::MobilityBinding,
+    ) -> Result<Update, Refusal> {
+        let id = binding.identification;
+        if let Some(i) = self.association(home, binding.nai.as_deref(), binding.spi) {
+            if let Some(a) = self.associations.get_mut(i) {
+                if matches!(a.sa.replay, ReplayProtection::Timestamps { .. }) {
+                    let newer = a
+                        .last_identification
+                        .is_none_or(|last| ntp_difference(id, last) > 0);
+                    if newer {
+                        a.last_identification = Some(id);
+                    }
+                }
+            }
+        }
+        self.bindings.restore(home, binding)
+    }
+
     /// When [`expire`](Self::expire) has work next.
     pub fn next_expiry(&self) -> Option<SystemTime> {
         self.bindings.next_expiry()
@@ -478,24 +505,7 @@ impl HomeAgent {
         let Some(fa) = self.foreign_agent(*from.ip()) else {
             return true;
         };
-        let mut found = extensions.iter().filter_map(|e| match e {
-            Ok((
-                offset,
-                RegistrationExtension::Authentication {
-                    ext_type: RegistrationExtensionType::FA_HA_AUTHENTICATION,
-                    spi,
-                    authenticator,
-                },
-            )) => Some((offset, spi, authenticator)),
-            _ => None,
-        });
-        let (Some((offset, spi, authenticator)), None) = (found.next(), found.next()) else {
-            return false;
-        };
-        let covered = packet.authenticated_bytes(offset).unwrap_or(&[]);
-        spi == fa.spi
-            && authenticator.len() == fa.algorithm.authenticator_len()
-            && security::verify(fa.algorithm, &fa.key.0, covered, authenticator)
+        foreign_home_authenticated(extensions, |o| packet.authenticated_bytes(o), fa)
     }
 
     /// RFC 5944 §3.8.2.2: lifetime zero deregisters (the one care-of address named, or
@@ -789,9 +799,42 @@ fn append(bytes: &mut Vec<u8>, ext: &RegistrationExtension<'_>) {
     }
 }
 
+/// Whether `extensions` hold exactly one Foreign-Home Authentication Extension with the
+/// SPI of `peer` and an authenticator that verifies under its key over `covered(offset)`
+/// (the message up to and including that extension's SPI). RFC 5944 §3.5.4; the home
+/// agent's check (§3.8.2.1) and the foreign agent's (§3.7.3.1).
+pub(crate) fn foreign_home_authenticated<'a>(
+    extensions: &RegistrationExtensions<'_>,
+    covered: impl Fn(usize) -> Option<&'a [u8]>,
+    peer: &AgentAssociation,
+) -> bool {
+    let mut found = extensions.iter().filter_map(|e| match e {
+        Ok((
+            offset,
+            RegistrationExtension::Authentication {
+                ext_type: RegistrationExtensionType::FA_HA_AUTHENTICATION,
+                spi,
+                authenticator,
+            },
+        )) => Some((offset, spi, authenticator)),
+        _ => None,
+    });
+    let (Some((offset, spi, authenticator)), None) = (found.next(), found.next()) else {
+        return false;
+    };
+    spi == peer.spi
+        && authenticator.len() == peer.algorithm.authenticator_len()
+        && security::verify(
+            peer.algorithm,
+            &peer.key.0,
+            covered(offset).unwrap_or(&[]),
+            authenticator,
+        )
+}
+
 /// Appends an authentication extension and fills its authenticator over everything
 /// before it plus its Type, Length and SPI. RFC 5944 §3.5.1.
-fn append_authentication(
+pub(crate) fn append_authentication(
     bytes: &mut Vec<u8>,
     ext_type: RegistrationExtensionType,
     spi: u32,

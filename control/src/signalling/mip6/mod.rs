@@ -375,6 +375,34 @@ pub struct HomeAgent6 {
     /// MMA: home addresses forwarded to their new MMA → until when, and the care-of
     /// address they had here.
     forwarding: HashMap<Ipv6Addr, (SystemTime, Ipv6Addr)>,
+    /// MMA: the new MMA each forwarded home address goes to (the backup holds it).
+    forwarded_to: HashMap<Ipv6Addr, Ipv6Addr>,
+    /// MMA: the multicast group of each registered home address (the backup holds it).
+    groups: HashMap<Ipv6Addr, Ipv6Addr>,
+    /// MMA: the home addresses whose registration or forwarding changed since the last
+    /// [`take_mma_changed`](Self::take_mma_changed): what the backup is to store or delete.
+    mma_changed: Vec<Ipv6Addr>,
+}
+
+/// What an MMA holds for one home address, as the backup stores it (issue 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MmaEntry {
+    /// Registered: the binding (home → assigned care-of address) and its group.
+    Registered {
+        /// The binding cache entry.
+        binding: crate::state::bindings6::HomeBinding,
+        /// The mobile's multicast group.
+        group: Ipv6Addr,
+    },
+    /// De-registered naming a new MMA: forwarded to it until `until`.
+    Forwarding {
+        /// The care-of address it had here (kept, and forwarded too).
+        care_of: Ipv6Addr,
+        /// The new MMA.
+        new_mma: Ipv6Addr,
+        /// When forwarding ends.
+        until: SystemTime,
+    },
 }
 
 impl HomeAgent6 {
@@ -400,6 +428,9 @@ impl HomeAgent6 {
             by_home,
             care_of_in_use: HashMap::new(),
             forwarding: HashMap::new(),
+            forwarded_to: HashMap::new(),
+            groups: HashMap::new(),
+            mma_changed: Vec::new(),
         }
     }
 
@@ -437,12 +468,37 @@ impl HomeAgent6 {
         let mut updates = Vec::new();
         for (home, care_of) in lapsed.into_iter().chain(ended) {
             self.forwarding.remove(&home);
+            self.forwarded_to.remove(&home);
+            self.groups.remove(&home);
+            self.mma_changed.push(home);
             if self.care_of_in_use.get(&care_of) == Some(&home) {
                 self.care_of_in_use.remove(&care_of);
             }
             updates.extend(multicast_removal(home, care_of));
         }
         updates
+    }
+
+    /// Removes the binding of `home` (its mobile node did not answer the verification
+    /// after a restart, issue 6); the updates take it off every worker (an MMA's
+    /// multicast-map entries with it). Empty when nothing was bound.
+    pub fn remove(&mut self, home: Ipv6Addr) -> Vec<Update> {
+        let care_of = self.bindings.get(home).map(|b| b.care_of);
+        let Some(update) = self.bindings.deregister(home) else {
+            return Vec::new();
+        };
+        match (&self.config.role, care_of) {
+            // An MMA's registration is its multicast-map entries, as in `expire`.
+            (Role6::MulticastAgent(_), Some(care_of)) => {
+                self.groups.remove(&home);
+                self.mma_changed.push(home);
+                if self.care_of_in_use.get(&care_of) == Some(&home) {
+                    self.care_of_in_use.remove(&care_of);
+                }
+                multicast_removal(home, care_of).to_vec()
+            }
+            _ => vec![update],
+        }
     }
 
     /// When [`expire`](Self::expire) has work next.
@@ -452,6 +508,118 @@ impl HomeAgent6 {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    /// The last replay protection timestamp accepted under the association of (`home`,
+    /// `spi`), for the backup. RFC 4285 §6.
+    pub fn last_timestamp(&self, home: Ipv6Addr, spi: u32) -> Option<u64> {
+        let i = self.by_home.get(&(home, spi))?;
+        self.associations.get(*i)?.last_timestamp
+    }
+
+    /// Puts back a binding restored from the backup after a restart (issue 6), with the
+    /// association's last accepted timestamp (`timestamp`), so a Binding Update captured
+    /// before the restart is still refused after it (RFC 4285 §6); the binding's
+    /// sequence number keeps refusing older ones (RFC 6275 §9.5.1).
+    pub fn restore(
+        &mut self,
+        home: Ipv6Addr,
+        binding: crate::state::bindings6::HomeBinding,
+        timestamp: Option<u64>,
+    ) -> Result<Update, crate::state::bindings6::Refusal6> {
+        if let (Some(t), Some(i)) = (timestamp, self.by_home.get(&(home, binding.spi))) {
+            if let Some(a) = self.associations.get_mut(*i) {
+                if a.last_timestamp
+                    .is_none_or(|last| ntp_difference(t, last) > 0)
+                {
+                    a.last_timestamp = Some(t);
+                }
+            }
+        }
+        self.bindings.restore(home, binding)
+    }
+
+    /// What an MMA holds for `home`: its registration, or its forwarding to a new MMA.
+    pub fn mma_entry(&self, home: Ipv6Addr) -> Option<MmaEntry> {
+        if let (Some(binding), Some(group)) = (self.bindings.get(home), self.groups.get(&home)) {
+            return Some(MmaEntry::Registered {
+                binding: *binding,
+                group: *group,
+            });
+        }
+        let (until, care_of) = self.forwarding.get(&home).copied()?;
+        Some(MmaEntry::Forwarding {
+            care_of,
+            new_mma: self.forwarded_to.get(&home).copied()?,
+            until,
+        })
+    }
+
+    /// The home addresses whose MMA registration or forwarding changed (registered,
+    /// refreshed, moved, forwarded, de-registered, lapsed, removed) since the last call:
+    /// what the backup stores ([`Self::mma_entry`]) or deletes (issue 6).
+    pub fn take_mma_changed(&mut self) -> Vec<Ipv6Addr> {
+        std::mem::take(&mut self.mma_changed)
+    }
+
+    /// Puts back an MMA's registration or forwarding restored from the backup after a
+    /// restart (issue 6), with the association's last accepted `timestamp` as
+    /// [`restore`](Self::restore) does; the updates put its multicast-map entries (home
+    /// and care-of address → the group, or → the new MMA) on every worker. Refused when
+    /// this is no MMA, the care-of address is another home address's, or the cache is full.
+    pub fn restore_mma(
+        &mut self,
+        home: Ipv6Addr,
+        entry: MmaEntry,
+        timestamp: Option<u64>,
+    ) -> Result<Vec<Update>, crate::state::bindings6::Refusal6> {
+        use crate::state::bindings6::Refusal6;
+        if !matches!(self.config.role, Role6::MulticastAgent(_)) {
+            return Err(Refusal6::Invalid);
+        }
+        let (care_of, target) = match entry {
+            MmaEntry::Registered { binding, group } => (
+                binding.care_of,
+                MulticastEntry::to_group(IpAddr::V6(group), Encap::IpInIp),
+            ),
+            MmaEntry::Forwarding {
+                care_of, new_mma, ..
+            } => (
+                care_of,
+                Some(MulticastEntry::to_new_mma(
+                    IpAddr::V6(new_mma),
+                    Encap::IpInIp,
+                )),
+            ),
+        };
+        let target = target.ok_or(Refusal6::Invalid)?;
+        if self
+            .care_of_in_use
+            .get(&care_of)
+            .is_some_and(|other| *other != home)
+        {
+            return Err(Refusal6::Invalid);
+        }
+        match entry {
+            MmaEntry::Registered { binding, group } => {
+                // The binding cache's update (a tunnel) is not the MMA's: its
+                // registration is the multicast map.
+                self.restore(home, binding, timestamp)?;
+                self.groups.insert(home, group);
+            }
+            MmaEntry::Forwarding { new_mma, until, .. } => {
+                self.forwarding.insert(home, (until, care_of));
+                self.forwarded_to.insert(home, new_mma);
+            }
+        }
+        self.care_of_in_use.insert(care_of, home);
+        Ok([home, care_of]
+            .into_iter()
+            .map(|key| Update::Multicast {
+                key: IpAddr::V6(key),
+                entry: target,
+            })
+            .collect())
     }
 
     /// When forwarding `home` to its new MMA ends (MMA).
@@ -473,6 +641,10 @@ impl HomeAgent6 {
     /// is tunnelled to the care-of address (IPv6 in IPv6, RFC 2473). Not with a type 2
     /// routing header, which RFC 6275 §6.1 forbids on every Mobility Header message but a
     /// Binding Acknowledgement.
+    ///
+    /// An MMA's request goes the way its packets for the mobile go: tunnelled to the
+    /// mobile's multicast group. The care-of address the MMA assigned lies in its own
+    /// prefix, routed to the MMA, not toward the mobile (docs/mma-registration.md).
     pub fn binding_refresh_request(&self, home: Ipv6Addr) -> Option<Vec<u8>> {
         let b = self.bindings.get(home)?;
         let brr = MhRepr::BindingRefreshRequest {
@@ -480,7 +652,11 @@ impl HomeAgent6 {
         };
         let mh = packet::mobility_header(&brr, b.home_agent, home)?;
         let inner = packet::with_mobility_header(b.home_agent, home, None, &mh)?;
-        packet::tunnelled(b.home_agent, b.care_of, &inner)
+        let to = match self.config.role {
+            Role6::MulticastAgent(_) => *self.groups.get(&home)?,
+            _ => b.care_of,
+        };
+        packet::tunnelled(b.home_agent, to, &inner)
     }
 
     /// Handles one received IPv6 packet that should carry a Binding Update (the whole
@@ -625,6 +801,8 @@ impl HomeAgent6 {
             return v.deny(Reason::NotHomeAgentForThisMobileNode);
         };
         self.bindings.deregister(a.home);
+        self.groups.remove(&a.home);
+        self.mma_changed.push(a.home);
         let moved = mma::new_mma(header).filter(|n| {
             is_unicast_routable(n.address)
                 && n.seconds > 0
@@ -644,6 +822,7 @@ impl HomeAgent6 {
                     });
                 }
                 self.forwarding.insert(a.home, (until, care_of));
+                self.forwarded_to.insert(a.home, new_mma);
                 v.reason = Reason::ForwardingToNewMma;
             }
             None => {
@@ -747,6 +926,9 @@ impl HomeAgent6 {
             Err(Refusal6::Invalid) => return v.deny(Reason::NoCareOfAddress),
         }
         self.forwarding.remove(&a.home);
+        self.forwarded_to.remove(&a.home);
+        self.groups.insert(a.home, group);
+        self.mma_changed.push(a.home);
         self.care_of_in_use.insert(care_of, a.home);
         if let Some(old) = previous.filter(|old| *old != care_of) {
             self.care_of_in_use.remove(&old);
@@ -959,4 +1141,4 @@ fn last_mn_ha_authentication<'a>(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -29,7 +29,7 @@ fn off_net() -> Ipv6Addr {
 
 const T0: u64 = 1_700_000_000;
 
-fn t(secs: u64) -> SystemTime {
+pub(crate) fn t(secs: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + secs)
 }
 
@@ -58,10 +58,10 @@ fn config() -> HomeAgent6Config {
     }
 }
 
-/// A Binding Update as a mobile node sends it, built with the wire types and the
+/// A Binding Update as a mobile node sends it (the registrar's tests use it too), built with the wire types and the
 /// authenticator of RFC 4285 §5.1.
 #[derive(Debug, Clone)]
-struct Bu {
+pub(crate) struct Bu {
     sequence: u16,
     lifetime: u16,
     home_registration: bool,
@@ -98,7 +98,7 @@ impl Bu {
         }
     }
 
-    fn bytes(&self) -> Vec<u8> {
+    pub(crate) fn bytes(&self) -> Vec<u8> {
         let home = self.hoa.unwrap_or(self.source);
         let care_of = self.alternate_care_of.unwrap_or(self.source);
         let placeholder = [0u8; 12];
@@ -547,6 +547,22 @@ fn binding_refresh_request_is_tunnelled_to_the_care_of_address() {
 }
 
 #[test]
+fn removing_a_binding_takes_it_off_the_workers_once() {
+    let mut ha = HomeAgent6::new(config());
+    assert!(ha.remove(home()).is_empty());
+    send(&mut ha, &Bu::new(1, 10, 0), 0);
+    assert_eq!(
+        ha.remove(home()),
+        vec![Update::RemoveBinding {
+            home: IpAddr::V6(home())
+        }]
+    );
+    assert_eq!(bound(&ha), None);
+    assert!(ha.remove(home()).is_empty());
+    assert_eq!(ha.binding_refresh_request(home()), None);
+}
+
+#[test]
 fn every_reason_has_a_distinct_name_and_its_counter_index() {
     let mut names: Vec<_> = Reason::ALL.iter().map(|r| r.name()).collect();
     names.sort_unstable();
@@ -672,7 +688,7 @@ fn read_ba_status(bytes: &[u8]) -> u8 {
     }
 }
 
-fn mma_config() -> HomeAgent6Config {
+pub(crate) fn mma_config() -> HomeAgent6Config {
     HomeAgent6Config {
         addresses: vec![addr("2001:db8:cc::1")],
         home_prefixes: vec!["2001:db8:cc::/64".parse().unwrap()],
@@ -688,9 +704,15 @@ fn mma_config() -> HomeAgent6Config {
     }
 }
 
-const GROUP: &str = "ff3e:30:2001:db8:211:22ff:fe33:4455";
+pub(crate) const GROUP: &str = "ff3e:30:2001:db8:211:22ff:fe33:4455";
 
-fn mma_bu(home: &str, sequence: u16, lifetime: u16, at: u64, vendor: Option<(u8, Vec<u8>)>) -> Bu {
+pub(crate) fn mma_bu(
+    home: &str,
+    sequence: u16,
+    lifetime: u16,
+    at: u64,
+    vendor: Option<(u8, Vec<u8>)>,
+) -> Bu {
     Bu {
         destination: addr("2001:db8:cc::1"),
         hoa: Some(addr(home)),
@@ -700,7 +722,7 @@ fn mma_bu(home: &str, sequence: u16, lifetime: u16, at: u64, vendor: Option<(u8,
     }
 }
 
-fn group_option() -> Option<(u8, Vec<u8>)> {
+pub(crate) fn group_option() -> Option<(u8, Vec<u8>)> {
     Some((
         crate::signalling::mma::subtype::MULTICAST_GROUP,
         addr(GROUP).octets().to_vec(),
