@@ -26,10 +26,10 @@ PROG=perf/mobility.sh
 TARGET_FWD=0.70  # HA with 1M bindings / mipdp forwarder (templates), at least
 TARGET_SCALE=1.50 # per-packet cost of HA 1M / HA 1k, at most
 TARGET_STORM=0.90 # HA 1k data forwarding with a registration storm / without, at least
-TARGET_REGISTRATIONS=50000 # MIPv4 registrations accepted per second by the control thread
+TARGET_REGISTRATIONS=50000 # MIPv4 registrations (and MIPv6 binding updates) accepted per second by the control thread
 
 # The default run; ha-1k-flood only runs when --only names it.
-DEFAULT_CONTENDERS=(testpmd-io testpmd-mac fwd-plain fwd ha-1k ha-1m map tos ha-1k-storm)
+DEFAULT_CONTENDERS=(testpmd-io testpmd-mac fwd-plain fwd ha-1k ha-1m map tos ha-1k-storm ha-1k-storm6)
 ALL_CONTENDERS=("${DEFAULT_CONTENDERS[@]}" ha-1k-flood)
 
 usage() {
@@ -49,7 +49,9 @@ Runs, one at a time on two net_null ports with forwarding on one core:
   ha-1k-storm  ha-1k while every K-th frame of port 0 is an authenticated MIPv4
                Registration Request (HMAC-MD5) that the control thread accepts and that
                moves one of M mobiles' bindings
-  ha-1k-flood  the same with bogus authenticators (only with --only)
+  ha-1k-storm6 the same with authenticated MIPv6 Binding Updates (RFC 4285 MN-HA option,
+               HMAC-SHA1) to the IPv6 home agent instead
+  ha-1k-flood  the same as ha-1k-storm with bogus authenticators (only with --only)
 and compares forwarded Mpps (for the storm: data packets forwarded; the requests are not
 forwarded), and the registrations the control thread handled per second.
 
@@ -75,6 +77,11 @@ Options:
   --log-dir DIR       keep every contender's output, configurations and templates in DIR
                       (default: a temporary directory, removed at the end)
   --check             exit with status 3 when a target is missed
+  --realtime          run each contender's forwarding thread (mipdp's worker, testpmd's
+                      forwarding lcore) under SCHED_FIFO priority 1 (root; needs chrt), so
+                      that other work on a shared machine does not take its core: the
+                      kernel still keeps 5 % of each second for other threads
+                      (sched_rt_runtime_us), the worker-share lines show what it got
   -h, --help          this text
 
 Environment: TESTPMD (default dpdk-testpmd), MIPDP (default target/release/mipdp),
@@ -107,6 +114,7 @@ WRITE=1
 RESULTS=perf/RESULTS.md
 LOG_DIR=""
 CHECK=0
+REALTIME=0
 
 while [ "$#" -gt 0 ]; do
     case "$1" in
@@ -129,6 +137,7 @@ while [ "$#" -gt 0 ]; do
         --results) need_value "$@"; RESULTS=$2; shift ;;
         --log-dir) need_value "$@"; LOG_DIR=$2; shift ;;
         --check) CHECK=1 ;;
+        --realtime) REALTIME=1 ;;
         -h | --help) usage; exit 0 ;;
         *) die "unknown option '$1' (see --help)" ;;
     esac
@@ -154,6 +163,11 @@ done
 [ "$MAIN_CORE" -ne "$WORKER_CORE" ] || die "--main-core and --worker-core must differ"
 [ "$STORM_EVERY" -ge 2 ] || die "--storm-every must be at least 2"
 [ "$STORM_MOBILES" -ge 1 ] && [ "$STORM_MOBILES" -le 65534 ] || die "--storm-mobiles must be 1..65534"
+
+if [ "$REALTIME" -eq 1 ]; then
+    command -v chrt >/dev/null 2>&1 && chrt -f 1 true 2>/dev/null ||
+        die "--realtime needs chrt (util-linux) and the right to use SCHED_FIFO (run as root)"
+fi
 
 if [ -n "$ONLY" ]; then
     IFS=, read -r -a CONTENDERS <<<"$ONLY"
@@ -263,6 +277,7 @@ declare -A LABEL=(
     [map]="mipdp MAP decap + re-encap, $(human "$BINDINGS_SMALL") bindings"
     [tos]="mipdp HA + TOS, $(human "$PROFILES") profiles"
     [ha-1k-storm]="mipdp HA, $(human "$BINDINGS_SMALL") bindings, registration storm"
+    [ha-1k-storm6]="mipdp HA, $(human "$BINDINGS_SMALL") bindings, binding update storm"
     [ha-1k-flood]="mipdp HA, $(human "$BINDINGS_SMALL") bindings, bogus-request flood"
 )
 # Template frame length of each contender: net_null is given this size, so the template
@@ -272,16 +287,24 @@ HA_FRAME=78  # 14 Ethernet + 64 IPv4
 MAP_FRAME=118 # 14 Ethernet + 40 outer IPv6 + 64 IPv6
 declare -A SIZE=([testpmd-io]=$HA_FRAME [testpmd-mac]=$HA_FRAME [fwd-plain]=$HA_FRAME [fwd]=$HA_FRAME
     [ha-1k]=$HA_FRAME [ha-1m]=$HA_FRAME [map]=$MAP_FRAME [tos]=$HA_FRAME
-    [ha-1k-storm]=$HA_FRAME [ha-1k-flood]=$HA_FRAME)
+    [ha-1k-storm]=$HA_FRAME [ha-1k-storm6]=$HA_FRAME [ha-1k-flood]=$HA_FRAME)
 # The engine counter that must have grown by every packet sent (the traffic is the kind
 # being measured): checked on mipdp's final counters.
 declare -A EXPECT=([ha-1k]=encap_ipip [ha-1m]=encap_ipip [map]=decap_ip6ip6 [tos]=hits_aaa-source
-    [ha-1k-storm]=encap_ipip [ha-1k-flood]=encap_ipip)
+    [ha-1k-storm]=encap_ipip [ha-1k-storm6]=encap_ipip [ha-1k-flood]=encap_ipip)
 declare -A CONFIG=()
 declare -A GEN_CMD=()
 
 wants() { [[ " ${CONTENDERS[*]} " == *" $1 "* ]]; }
-is_storm() { [[ "$1" == ha-1k-storm || "$1" == ha-1k-flood ]]; }
+STORMS=(ha-1k-storm ha-1k-storm6 ha-1k-flood)
+is_storm() { [[ " ${STORMS[*]} " == *" $1 "* ]]; }
+any_storm() {
+    local who
+    for who in "${STORMS[@]}"; do wants "$who" && return 0; done
+    return 1
+}
+# The statistics prefix of a storm's protocol (mipdp ctl show stats).
+storm_prefix() { if [ "$1" = ha-1k-storm6 ]; then echo mip6; else echo mip4; fi; }
 
 gen() {
     local who=$1
@@ -305,18 +328,19 @@ fi
 if wants fwd-plain; then
     gen fwd-plain forwarder
 fi
-if wants ha-1k || wants ha-1k-storm || wants ha-1k-flood; then
+if wants ha-1k || any_storm; then
     gen ha-1k ha --bindings "$BINDINGS_SMALL" --pcap "$DATA/ha-1k.pcap"
 fi
 # The storm's requests replace every K-th frame of port 0's templates only (port 1 gets
 # ha-1k's), so each mobile's requests reach the control thread in the order written.
-for who in ha-1k-storm ha-1k-flood; do
+for who in "${STORMS[@]}"; do
     if wants "$who"; then
         auth=valid
-        [ "$who" = ha-1k-storm ] || auth=bogus
+        [ "$who" != ha-1k-flood ] || auth=bogus
         gen "$who" ha --bindings "$BINDINGS_SMALL" --pcap "$DATA/$who.pcap" \
             --second-port-pcap "$DATA/ha-1k.pcap" --storm-every "$STORM_EVERY" \
-            --storm-mobiles "$STORM_MOBILES" --storm-authenticators "$auth"
+            --storm-mobiles "$STORM_MOBILES" --storm-authenticators "$auth" \
+            --storm-protocol "$(storm_prefix "$who")"
     fi
 done
 if wants map; then
@@ -361,11 +385,11 @@ drops_mipdp() {
 }
 
 # The storm's figures over the measured periods (cumulative counters at period $2 and $3):
-# seconds, then per second: requests handled by the home agent (every mip4_ outcome),
-# accepted (mip4_registered), replayed, failed authentication, replies sent, replies
+# seconds, then per second: requests handled by the home agent (every outcome counter of
+# the protocol prefix $4, mip4 or mip6), accepted (<prefix>_registered), replayed, failed authentication, replies sent, replies
 # abandoned, requests the workers could not punt (punt_full), frames received.
 storm_mipdp() {
-    awk -v from="$2" -v to="$3" '
+    awk -v from="$2" -v to="$3" -v p="$4" '
         /^stats elapsed=/ {
             for (i = 2; i <= NF; i++) {
                 split($i, kv, "=")
@@ -384,13 +408,13 @@ storm_mipdp() {
             for (i = 3; i <= NF; i++) {
                 split($i, kv, "=")
                 k = kv[1]
-                if (k !~ /^mip4_/) continue
-                if (k == "mip4_registered") acc[n] = kv[2]
-                if (k == "mip4_replayed") rep[n] = kv[2]
-                if (k == "mip4_failed_authentication") fa[n] = kv[2]
-                if (k == "mip4_replies") rpl[n] = kv[2]
-                if (k == "mip4_replies_abandoned") ab[n] = kv[2]
-                if (k ~ /^mip4_(frame_|replies|gratuitous|returns_|expiries|bindings)/) continue
+                if (index(k, p "_") != 1) continue
+                if (k == p "_registered") acc[n] = kv[2]
+                if (k == p "_replayed") rep[n] = kv[2]
+                if (k == p "_failed_authentication") fa[n] = kv[2]
+                if (k == p "_replies") rpl[n] = kv[2]
+                if (k == p "_replies_abandoned") ab[n] = kv[2]
+                if (substr(k, length(p) + 2) ~ /^(frame_|replies|gratuitous|neighbour_advertisements|returns_|expiries|refreshes|bindings)/) continue
                 h += kv[2]
             }
             hd[n] = h
@@ -453,11 +477,14 @@ run_contender() {
     CUR_PID=$!
     CUR_PREFIX=$prefix
 
-    local started=$SECONDS got=0 running="" cpu_from=""
+    local started=$SECONDS got=0 running="" cpu_from="" realtime=""
     local deadline=$((started + timeout + (WARMUP + SAMPLES) * PERIOD * 3 + 30))
     while :; do
         [ -f "$log" ] || fail_run "$who" "$log" "lost its output file $log (deleted by something else?)"
         got=$(rates_of "$who" "$log" | wc -l)
+        if [ "$REALTIME" -eq 1 ] && [ -z "$realtime" ]; then
+            realtime=$(make_realtime "$CUR_PID" "$who")
+        fi
         if [ -z "$running" ] && [ "$got" -gt 0 ]; then running=$((SECONDS - started)); fi
         if [ -z "$cpu_from" ] && [ "$got" -ge $((skip + WARMUP)) ]; then
             cpu_from=$(worker_cpu "$CUR_PID" "$who")
@@ -521,6 +548,19 @@ run_contender() {
     RESULT=$mean
 }
 
+# Puts the forwarding thread of process $1 (contender $2) under SCHED_FIFO 1 (--realtime);
+# prints its thread id once done, nothing while the thread does not exist yet.
+make_realtime() {
+    local pid=$1 who=$2 t name=mipdp-worker-0
+    [[ "$who" != testpmd-* ]] || name=rte-worker-$WORKER_CORE
+    for t in /proc/"$pid"/task/*; do
+        if [ "$(cat "$t/comm" 2>/dev/null)" = "$name" ]; then
+            chrt -f -p 1 "${t##*/}" 2>/dev/null && echo "${t##*/}"
+            return
+        fi
+    done
+}
+
 # The worker thread's time on its core: "wall-clock-ns on-CPU-ns" (from its schedstat), or
 # only the clock when the thread is not found (testpmd: its forwarding lcore thread is not
 # named alike). The worker shares core $WORKER_CORE with whatever else the scheduler puts
@@ -545,7 +585,7 @@ storm_run() {
     local who=$1 log=$2 need=$3
     local secs handled accepted replayed failed replies abandoned puntfull frames
     read -r secs handled accepted replayed failed replies abandoned puntfull frames \
-        <<<"$(storm_mipdp "$log" "$WARMUP" "$need")"
+        <<<"$(storm_mipdp "$log" "$WARMUP" "$need" "$(storm_prefix "$who")")"
     ST_HANDLED[$who]="${ST_HANDLED[$who]:-} $handled"
     ST_ACCEPTED[$who]="${ST_ACCEPTED[$who]:-} $accepted"
     ST_REPLAYED[$who]="${ST_REPLAYED[$who]:-} $replayed"
@@ -690,10 +730,13 @@ smed() {
     # shellcheck disable=SC2086
     if [ -n "${arr[$2]:-}" ]; then median ${arr[$2]} | awk '{ printf "%.0f", $1 }'; else echo 0; fi
 }
-for who in ha-1k-storm ha-1k-flood; do
+for who in "${STORMS[@]}"; do
     if wants "$who" && wants ha-1k; then
-        what="with a registration storm"
-        [ "$who" = ha-1k-storm ] || what="with a flood of bogus requests"
+        case "$who" in
+            ha-1k-storm) what="with a registration storm" ;;
+            ha-1k-storm6) what="with a binding update storm" ;;
+            *) what="with a flood of bogus requests" ;;
+        esac
         target_line "HA $(human "$BINDINGS_SMALL") data packets forwarded per second $what / without" \
             "$(ratio "$(med "$who")" "$(med ha-1k)")" ">=" "$TARGET_STORM"
     fi
@@ -706,13 +749,13 @@ share_med() {
     if [ -n "${SHARES[$1]:-}" ]; then median ${SHARES[$1]}; else echo 0; fi
 }
 STORM_CPU=()
-for who in ha-1k ha-1k-storm ha-1k-flood; do
+for who in ha-1k "${STORMS[@]}"; do
     wants "$who" || continue
     STORM_CPU+=("$(printf '%s: %s Mpps of data forwarded with the worker on its core %s %% of the time (median) = %s Mpps per second of worker CPU time' \
         "${LABEL[$who]}" "$(fmt2 "$(med "$who")")" "$(awk -v s="$(share_med "$who")" 'BEGIN { printf "%.0f", s }')" \
         "$(fmt2 "$(awk -v m="$(med "$who")" -v s="$(share_med "$who")" 'BEGIN { print (s > 0 ? 100 * m / s : 0) }')")")")
 done
-for who in ha-1k-storm ha-1k-flood; do
+for who in "${STORMS[@]}"; do
     if wants "$who" && wants ha-1k; then
         STORM_CPU+=("$(printf '%s / without, per second of worker CPU time = %s' "${LABEL[$who]}" \
             "$(ratio "$(awk -v m="$(med "$who")" -v s="$(share_med "$who")" 'BEGIN { print (s > 0 ? m / s : 0) }')" \
@@ -720,20 +763,25 @@ for who in ha-1k-storm ha-1k-flood; do
     fi
 done
 
-if wants ha-1k-storm; then
-    ACCEPTED=$(smed ST_ACCEPTED ha-1k-storm)
-    text="MIPv4 registrations accepted per second by the control thread, end to end (ha-1k-storm)"
-    if [ "$ACCEPTED" -lt "$TARGET_REGISTRATIONS" ] && [ "$(smed ST_PUNTFULL ha-1k-storm)" -eq 0 ]; then
+for who in ha-1k-storm ha-1k-storm6; do
+    wants "$who" || continue
+    ACCEPTED=$(smed ST_ACCEPTED "$who")
+    if [ "$who" = ha-1k-storm ]; then
+        text="MIPv4 registrations accepted per second by the control thread, end to end ($who)"
+    else
+        text="MIPv6 binding updates accepted per second by the control thread, end to end ($who)"
+    fi
+    if [ "$ACCEPTED" -lt "$TARGET_REGISTRATIONS" ] && [ "$(smed ST_PUNTFULL "$who")" -eq 0 ]; then
         # The control thread took every request offered: a lower bound only.
         TARGETS+=("$text = at least $ACCEPTED, all that the storm offered (target ≥ $TARGET_REGISTRATIONS): **not measured** (offer more with a smaller --storm-every)")
     else
         target_line "$text" "$ACCEPTED" ">=" "$TARGET_REGISTRATIONS"
     fi
-fi
+done
 
 storm_rows() {
     local sep=$1
-    for who in ha-1k-storm ha-1k-flood; do
+    for who in "${STORMS[@]}"; do
         wants "$who" || continue
         local frames offered
         frames=$(smed ST_FRAMES "$who")
@@ -770,7 +818,7 @@ for who in "${CONTENDERS[@]}"; do
         "$(ns_per_packet "$(med "$who")")" "$(ratio "$(med "$who")" "$FWD")" \
         "$(ratio "$(med "$who")" "$MAC")" "$(ratio "$(med "$who")" "$IO")" "$(runs_text "$who")"
 done
-if wants ha-1k-storm || wants ha-1k-flood; then
+if any_storm; then
     echo
     echo "Registration storm (medians over the rounds; per second of the measured periods):"
     echo "$STORM_HEAD" | tr '|' '\n' | awk '{ printf "  %d. %s\n", NR, $0 }'
@@ -795,8 +843,8 @@ echo "(Mpps = TX packets per second summed over both ports; CPUs ${BUSY_START} %
 config_text() {
     local file=$1
     awk '
-        /^\[\[(binding|profile|home_agent\.security_association)\]\]/ { kind = $0; count[kind]++ }
-        /^\[/ && !/^\[\[(binding|profile|home_agent\.security_association)\]\]/ { kind = "" }
+        /^\[\[(binding|profile|home_agent6?\.security_association)\]\]/ { kind = $0; count[kind]++ }
+        /^\[/ && !/^\[\[(binding|profile|home_agent6?\.security_association)\]\]/ { kind = "" }
         # Everything but the generated entries, and the first entry of each kind.
         kind == "" || count[kind] == 1 { lines[++n] = $0 }
         END {
@@ -812,7 +860,7 @@ if [ "$WRITE" -eq 1 ]; then
     HEADING="## Mobility paths (net_null, template frames, 1 worker core)"
     # A storm run chosen with --only keeps its own section, so that it does not replace the
     # last run of all the mobility paths (a default run has the storm in the main section).
-    if [ -n "$ONLY" ] && { wants ha-1k-storm || wants ha-1k-flood; }; then
+    if [ -n "$ONLY" ] && any_storm; then
         HEADING="## Mobility paths under a registration storm (net_null, template frames, 1 worker core)"
     fi
     CPU_MODEL=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -848,7 +896,7 @@ if [ "$WRITE" -eq 1 ]; then
         echo "the warm-up; ns/packet = 1000 / Mpps, the worker core's time per packet. \"vs mipdp"
         echo "forwarder\" divides by the forwarder on the same templates (the targets' base)."
         echo
-        if wants ha-1k-storm || wants ha-1k-flood; then
+        if any_storm; then
             echo "Registration storm (medians over the rounds, per second of the measured periods; the"
             echo "storm contenders' Mpps above are data packets forwarded: the requests are punted to the"
             echo "control thread, never forwarded, and not in the workers' TX counts):"
@@ -878,6 +926,14 @@ if [ "$WRITE" -eq 1 ]; then
             echo "  requests per template cycle carry identifications k × 2^64 / R, which the home agent's"
             echo "  modulo-2^64 comparison sees as ever later, also when the list wraps (\`replayed/s\` shows"
             echo "  any that were not, e.g. after a punt queue overflow skipped half a mobile's cycle)."
+            echo "- ha-1k-storm6: the same with Mobile IPv6 Binding Updates (RFC 6275 §6.1.7) to the IPv6"
+            echo "  home agent 2001:db8:6e::1 from $STORM_MOBILES mobiles (home addresses 2001:db8:6e::1:1 up), each"
+            echo "  with the Home Address option, the Replay Protection option and the MN-HA Mobility Message"
+            echo "  Authentication option (RFC 4285, HMAC-SHA1-96, SPI 256), written byte by byte by"
+            echo "  mobility-gen. Each accepted update moves the binding between two care-of addresses and is"
+            echo "  answered by a Binding Acknowledgement with a type 2 routing header once the worker applied"
+            echo "  it. Timestamps k × 2^64 / R with \`timestamp_tolerance_s = 2^32\` as above; sequence numbers"
+            echo "  k × 2^16 / R, each \"greater\" modulo 2^16 (RFC 6275 §9.5.1) also when the list wraps."
             echo "- ha-1k-flood: the same requests with a bogus authenticator (first byte inverted): each"
             echo "  costs the control thread the HMAC before code 131; the error replies are rate-limited"
             echo "  (100/s, burst 20)."
@@ -937,6 +993,10 @@ if [ "$WRITE" -eq 1 ]; then
         done
         echo "- Machine activity: CPUs ${BUSY_START} % busy in the second before the run; load average"
         echo "  (1/5/15 min) $LOAD_START at start, $LOAD_END at end (the benchmark itself keeps one core busy)"
+        if [ "$REALTIME" -eq 1 ]; then
+            echo "- \`--realtime\`: each contender's forwarding thread ran under SCHED_FIFO priority 1, ahead"
+            echo "  of the other work on its core (which still gets 5 % of each second)"
+        fi
         echo
         echo "Commands (round 1; every process gets its own \`--file-prefix\`):"
         echo

@@ -11,16 +11,35 @@
 //! disk's. Every `apply` returns only after redb's `Durability::Immediate` commit
 //! (fsync); throughput is changes per second, each change a Put refreshing one of
 //! 100,000 bindings.
+//!
+//! Through the journal (the control thread's path): single-change submissions, each
+//! acknowledged only once its ticket is committed, group-committed by the writer thread;
+//! and restore + install of 1,000,000 bindings at start-up.
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, SystemTime};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use mipdp_control::backup::{Backup, Change, Record, ReplayState, Role};
+use std::time::Instant;
+
+use mipdp_control::backup::{
+    split_lapsed, Backup, Change, Journal, Record, ReplayState, Role, RoleData,
+};
+use mipdp_control::mobility::RESTORE_CHUNK;
+use mipdp_control::registration::Registrar;
+use mipdp_control::signalling::mip4::{HomeAgentConfig, ReplyLimit};
 use mipdp_control::state::bindings::Expiry;
+use mipdp_dataplane::engine::{Engine, NodeConfig};
 use mipdp_dataplane::profile::ProfileId;
 use mipdp_dataplane::tables::Encap;
+use mipdp_dataplane::tables::TableLimits;
+use mipdp_dataplane::update::channels;
+use mipdp_dataplane::worker::Processor;
+
+/// The allocator of the `mipdp` binary, so restore costs what it costs there.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const REFRESHED: u32 = 100_000;
 const LOADED: u32 = 1_000_000;
@@ -45,6 +64,7 @@ fn record(n: u32) -> Record {
             session: 1,
             number: 1,
         }],
+        role_data: RoleData::None,
     }
 }
 
@@ -106,5 +126,163 @@ fn load_million(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, group_commit, load_million);
+/// Single-change submissions (one registration each) a burst; the burst is over when
+/// the last one's ticket is committed, so every change in it is acknowledged only after
+/// its durable commit.
+const BURST: u32 = 10_000;
+
+/// Durable binding changes per second through the journal: the control thread submits
+/// one change per registration without waiting, the writer thread commits whatever has
+/// queued in one transaction while the previous commit is on the disk (group commit).
+fn journal_group_commit(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let backup = Backup::open(dir.path().join("bindings.redb")).expect("open");
+    let (journal, writer) = Journal::start(backup).expect("start the journal");
+    let mut group = c.benchmark_group("backup_journal");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    group.throughput(Throughput::Elements(u64::from(BURST)));
+    let mut next = 0u32;
+    group.bench_function("single_change_submissions", |b| {
+        b.iter(|| {
+            let mut last = 0;
+            for _ in 0..BURST {
+                next = (next + 1) % REFRESHED;
+                last = journal.submit(vec![Change::Put(record(next))]);
+            }
+            while !journal.is_committed(last) {
+                journal.flush();
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        });
+    });
+    group.finish();
+    let stats = journal.stats();
+    eprintln!(
+        "journal: {} changes in {} commits ({:.0} changes per commit), {} failures",
+        stats.changes,
+        stats.commits,
+        stats.changes as f64 / stats.commits.max(1) as f64,
+        stats.failures
+    );
+    writer.close();
+}
+
+/// Restore on start (recovery step 1) of 1,000,000 Mobile IPv4 bindings, as `mipdp run`
+/// does it before its workers start (`Control::start_backup`): open and check the file
+/// (reading every record), drop the lapsed, then chunk by chunk put the bindings back into
+/// the home agent's state and apply their updates (binding and interception profile) to
+/// the engine on this thread, until the last one is applied.
+fn restore_and_install_million(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("bindings.redb");
+    {
+        let mut backup = Backup::open(&path).expect("open");
+        for chunk in (0..LOADED).collect::<Vec<_>>().chunks(10_000) {
+            let changes: Vec<Change> = chunk.iter().map(|n| Change::Put(record(*n))).collect();
+            backup.apply(&changes).expect("fill");
+        }
+    }
+    let limits = TableLimits {
+        bindings: 2 * LOADED as usize,
+        profiles: 2 * LOADED as usize,
+        ..TableLimits::default()
+    };
+    let mut group = c.benchmark_group("backup_restore_1m");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(60));
+    group.bench_function("restore_and_install", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let (mut updates, mut receivers) = channels(1, 65_536, 65_536);
+                let mut node = NodeConfig::new(
+                    vec![[2, 0, 0, 0, 0, 1]],
+                    vec![Ipv4Addr::new(192, 0, 2, 1)],
+                    Vec::new(),
+                );
+                node.limits = limits;
+                let mut engine =
+                    Engine::new(node).with_updates(receivers.pop().expect("one worker"));
+                let mut registrar =
+                    Registrar::new(home_agent(), vec![[2, 0, 0, 0, 0, 1]], Vec::new());
+                let start = Instant::now();
+                let (_backup, records) = Backup::open_loaded(&path).expect("open");
+                let (alive, lapsed) = split_lapsed(records, SystemTime::now());
+                assert!(lapsed.is_empty());
+                let loaded = start.elapsed();
+                let cpu_before = thread_cpu();
+                let mut restored = 0;
+                for chunk in alive.chunks(RESTORE_CHUNK) {
+                    restored += registrar
+                        .restore(&mut updates, chunk, SystemTime::now(), Instant::now())
+                        .len();
+                    loop {
+                        let waiting = updates.flush();
+                        if engine.before_poll() == 0 && waiting == 0 {
+                            break;
+                        }
+                    }
+                }
+                total += start.elapsed();
+                let cpu = thread_cpu().saturating_sub(cpu_before);
+                assert!(updates.is_visible(updates.epoch()));
+                assert_eq!(restored, LOADED as usize);
+                assert_eq!(updates.refused().iter().sum::<u64>(), 0, "tables full");
+                eprintln!(
+                    "restore phases: opened and loaded {loaded:.2?}, restored and installed \
+                     {:.2?} (CPU time of that part: {cpu:.2?})",
+                    start.elapsed()
+                );
+                drop(black_box(engine));
+            }
+            total
+        });
+    });
+    group.finish();
+}
+
+/// CPU time this thread has used (user + system, from /proc; zero where unreadable):
+/// what the restore costs apart from the other processes sharing the cores.
+fn thread_cpu() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else {
+        return Duration::ZERO;
+    };
+    // After the command name in parentheses: fields 3.. ; utime and stime are 14 and 15.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return Duration::ZERO;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+/// A home agent for the restored bindings (their home addresses, 10.0.0.0/8).
+fn home_agent() -> HomeAgentConfig {
+    HomeAgentConfig {
+        addresses: vec![Ipv4Addr::new(192, 0, 2, 1)],
+        home_prefixes: vec!["10.0.0.0/8".parse().expect("prefix")],
+        max_lifetime: 3600,
+        max_care_of: 1,
+        max_bindings: 2 * LOADED as usize,
+        security_associations: Vec::new(),
+        foreign_agents: Vec::new(),
+        error_replies: ReplyLimit::default(),
+        gratuitous_arps: 0,
+        gratuitous_arp_interval: Duration::from_secs(1),
+        reply_wait: Duration::from_secs(1),
+    }
+}
+
+criterion_group!(
+    benches,
+    group_commit,
+    load_million,
+    journal_group_commit,
+    restore_and_install_million
+);
 criterion_main!(benches);

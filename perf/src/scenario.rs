@@ -67,9 +67,22 @@ pub enum Authenticators {
     Bogus,
 }
 
+/// What a storm's requests are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// Mobile IPv4 Registration Requests (RFC 5944 §3.3), HMAC-MD5 MN-HA authenticated.
+    Mip4,
+    /// Mobile IPv6 Binding Updates (RFC 6275 §6.1.7) with the Home Address option, the
+    /// Mobility Message Replay Protection option and the MN-HA Mobility Message
+    /// Authentication option (RFC 4285 §5, §6).
+    Mip6,
+}
+
 /// A registration storm: every `every`-th template frame is an authenticated Mobile IPv4
 /// Registration Request (RFC 5944 §3.3) to the home agent's address, UDP 434, from one of
-/// `mobiles` mobile nodes with co-located care-of addresses, taken in turn.
+/// `mobiles` mobile nodes with co-located care-of addresses, taken in turn; or, with
+/// [`Protocol::Mip6`], an authenticated Mobile IPv6 Binding Update to the IPv6 home
+/// agent's address from the mobile's care-of address.
 ///
 /// The template list is cycled, so each request comes back every `cycle` frames. Replay
 /// protection is timestamps (RFC 5944 §5.7.1) with a tolerance of 2^32 s (the whole NTP
@@ -80,6 +93,12 @@ pub enum Authenticators {
 /// first included, so every request stays acceptable however often the list cycles. The
 /// care-of address alternates between two per mobile, so each accepted request moves
 /// the binding: an update to every worker and a reply once they have applied it.
+///
+/// The Binding Updates use the same device twice: the Replay Protection timestamps are
+/// k × 2^64 / R (the home agent's `timestamp_tolerance_s` is the whole NTP era, and
+/// "newer than the last accepted" holds round the circle, RFC 4285 §6), and the Sequence
+/// Numbers k × 2^16 / R, each "greater than" the one before modulo 2^16 (RFC 6275
+/// §9.5.1), as R ≥ 3 steps are each shorter than 2^15.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Storm {
     /// One frame in `every` is a request (from frame `every - 1` on).
@@ -90,6 +109,8 @@ pub struct Storm {
     pub cycle: usize,
     /// Valid or bogus authenticators.
     pub authenticators: Authenticators,
+    /// Registration Requests or Binding Updates.
+    pub protocol: Protocol,
 }
 
 /// The home prefix of the storm's mobiles (on port 0, the home link).
@@ -114,6 +135,25 @@ fn storm_home(m: usize) -> Ipv4Addr {
 /// Care-of address `which` (0 or 1) of storm mobile m.
 fn storm_care_of(m: usize, which: usize) -> Ipv4Addr {
     Ipv4Addr::from_bits(STORM_CARE_OF_BASE + (2 * m + which) as u32)
+}
+
+/// The IPv6 home agent's address (on port 0, the home link of [`STORM_HOME6_PREFIX`]).
+pub const HA6_ADDR: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x6e, 0, 0, 0, 0, 1);
+/// The home prefix of the MIPv6 storm's mobiles.
+pub const STORM_HOME6_PREFIX: &str = "2001:db8:6e::/64";
+const STORM_CARE_OF6_BASE: u128 = 0x2001_0db8_6f00_0000_0000_0000_0000_0000;
+/// The gateway of the MIPv6 storm's care-of addresses (a static neighbour on port 1).
+const HA6_GATEWAY: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0x6d, 0, 0, 0, 0, 0xfe);
+/// The lifetime the MIPv6 storm's mobiles ask for, in units of 4 s (RFC 6275 §6.1.7).
+const STORM_LIFETIME6: u16 = 450;
+
+fn storm_home6(m: usize) -> Ipv6Addr {
+    Ipv6Addr::new(0x2001, 0xdb8, 0x6e, 0, 0, 0, 1, m as u16 + 1)
+}
+
+/// Care-of address `which` (0 or 1) of MIPv6 storm mobile m: each in its own /64.
+fn storm_care_of6(m: usize, which: usize) -> Ipv6Addr {
+    Ipv6Addr::from(STORM_CARE_OF6_BASE + (((2 * m + which) as u128) << 64) + 1)
 }
 
 /// The MN-HA key of storm mobile m (hexadecimal): distinct per mobile.
@@ -153,7 +193,21 @@ impl Storm {
                 self.mobiles
             ));
         }
+        if self.protocol == Protocol::Mip6 && self.requests_per_cycle() / self.mobiles > 1 << 16 {
+            return Err(format!(
+                "a Binding Update storm needs at most 65536 requests per mobile per template cycle (distinct sequence numbers): lower --frames or raise --storm-every or --storm-mobiles ({} frames / {} / {} mobiles)",
+                self.cycle, self.every, self.mobiles
+            ));
+        }
         Ok(())
+    }
+
+    /// Frame `j`'s request, for the tests (None: a data frame).
+    #[cfg(test)]
+    fn frame_of(&self, j: usize) -> Vec<u8> {
+        self.request_at(j)
+            .map(|r| self.request(r))
+            .unwrap_or_default()
     }
 
     /// The request number of frame `j`, if it is one.
@@ -163,15 +217,28 @@ impl Storm {
             .then_some(s / self.every)
     }
 
-    /// The identification of mobile m's k-th request of the cycle: k × 2^64 / R.
-    fn identification(&self, m: usize, k: usize) -> u64 {
+    /// Requests of mobile m in one cycle (R).
+    fn per_mobile(&self, m: usize) -> usize {
         let n = self.requests_per_cycle();
-        let per_mobile = n / self.mobiles + usize::from(m < n % self.mobiles);
-        ((k as u128) << 64).div_euclid(per_mobile as u128) as u64
+        n / self.mobiles + usize::from(m < n % self.mobiles)
     }
 
-    /// Request `r` of the cycle: an Ethernet frame carrying IPv4/UDP 434 to the home agent.
+    /// The identification of mobile m's k-th request of the cycle: k × 2^64 / R.
+    fn identification(&self, m: usize, k: usize) -> u64 {
+        ((k as u128) << 64).div_euclid(self.per_mobile(m) as u128) as u64
+    }
+
+    /// The Sequence Number of mobile m's k-th Binding Update of the cycle: k × 2^16 / R.
+    fn sequence(&self, m: usize, k: usize) -> u16 {
+        ((k as u64) << 16).div_euclid(self.per_mobile(m) as u64) as u16
+    }
+
+    /// Request `r` of the cycle: an Ethernet frame carrying IPv4/UDP 434 to the home agent,
+    /// or an IPv6 Binding Update to the IPv6 home agent.
     pub fn request(&self, r: usize) -> Vec<u8> {
+        if self.protocol == Protocol::Mip6 {
+            return self.binding_update(r);
+        }
         let m = r % self.mobiles;
         let k = r / self.mobiles;
         let care_of = storm_care_of(m, k % 2);
@@ -197,6 +264,70 @@ impl Storm {
             &ipv4_udp_payload(care_of, HA_ADDR, REGISTRATION_PORT, &msg),
         )
     }
+}
+
+impl Storm {
+    /// Binding Update `r` of the cycle (RFC 6275 §6.1.7), written byte by byte here: IPv6
+    /// from the care-of address to the home agent, a Destination Options header with the
+    /// Home Address option (§6.3), and the Mobility Header with the A and H flags, the
+    /// Mobility Message Replay Protection option (RFC 4285 §6, at 8n+2) and the MN-HA
+    /// Mobility Message Authentication option (RFC 4285 §5, at 4n+1) last.
+    fn binding_update(&self, r: usize) -> Vec<u8> {
+        let m = r % self.mobiles;
+        let k = r / self.mobiles;
+        let (home, care_of) = (storm_home6(m), storm_care_of6(m, k % 2));
+        // Mobility Header: 12 bytes of header and message, PadN(6) to reach 8n+2 = 18,
+        // Replay Protection (10 bytes) to 28, Pad1 to 29 = 4n+1, authentication (2 + 1 +
+        // 4 + 12 = 19 bytes) to 48: Header Len (48 - 8) / 8 = 5.
+        let mut mh = vec![0u8; 48];
+        mh[0] = 59; // Payload Proto: no next header
+        mh[1] = 5;
+        mh[2] = 5; // Binding Update
+        mh[6..8].copy_from_slice(&self.sequence(m, k).to_be_bytes());
+        mh[8] = 0x80 | 0x40; // A, H
+        mh[10..12].copy_from_slice(&STORM_LIFETIME6.to_be_bytes());
+        mh[12..14].copy_from_slice(&[1, 4]); // PadN, 4 bytes of zeros
+        mh[18..20].copy_from_slice(&[10, 8]); // Replay Protection
+        mh[20..28].copy_from_slice(&self.identification(m, k).to_be_bytes());
+        mh[28] = 0; // Pad1
+        mh[29..31].copy_from_slice(&[9, 17]); // Mobility Message Authentication
+        mh[31] = 1; // subtype MN-HA
+        mh[32..36].copy_from_slice(&STORM_SPI.to_be_bytes());
+        // Authenticator: First(96, HMAC-SHA1(key, care-of | home | MH Data)), MH Data up
+        // to and including the SPI with the Checksum as zero (RFC 4285 §5.1).
+        let mut tag = hmac_sha1(
+            &storm_key(m),
+            &[&care_of.octets(), &home.octets(), &mh[..36]],
+        );
+        if self.authenticators == Authenticators::Bogus {
+            tag[0] ^= 0xff;
+        }
+        mh[36..48].copy_from_slice(&tag[..12]);
+        // The MH checksum's pseudo-header has the home address as source (RFC 6275 §6.1.1).
+        let pseudo = checksum::pseudo_header_v6(home.octets(), HA6_ADDR.octets(), 135, 48);
+        let sum = checksum::finish(checksum::combine(&[pseudo, checksum::sum(&mh)]));
+        mh[4..6].copy_from_slice(&sum.to_be_bytes());
+        // Destination Options: next header 135, length 2 (24 bytes): PadN(4), the Home
+        // Address option (type 201, 16 bytes) at 8n+6.
+        let mut dest = vec![135, 2, 1, 2, 0, 0, 201, 16];
+        dest.extend_from_slice(&home.octets());
+        let mut ip = ipv6_header(care_of, HA6_ADDR, 60, dest.len() + mh.len());
+        ip.extend(dest);
+        ip.extend(mh);
+        ethernet(0x86dd, &ip)
+    }
+}
+
+/// HMAC-SHA1 (RFC 2104) of the concatenated `parts` under `key`.
+fn hmac_sha1(key: &[u8], parts: &[&[u8]]) -> [u8; 20] {
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = Hmac::<sha1::Sha1>::new_from_slice(key) else {
+        unreachable!("HMAC takes keys of any length");
+    };
+    for p in parts {
+        mac.update(p);
+    }
+    mac.finalize().into_bytes().into()
 }
 
 /// HMAC-MD5 (RFC 2104) of `data` under `key`: the MN-HA authenticator of RFC 5944 §3.5.1.
@@ -360,14 +491,15 @@ fn ipv6_header(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, payload: usize) ->
 }
 
 /// An IPv6 packet of `len` bytes carrying UDP.
-fn ipv6_udp(src: Ipv6Addr, dst: Ipv6Addr, len: usize) -> Vec<u8> {
+pub fn ipv6_udp(src: Ipv6Addr, dst: Ipv6Addr, len: usize) -> Vec<u8> {
     let mut p = ipv6_header(src, dst, 17, len - 40);
     let pseudo = checksum::pseudo_header_v6(src.octets(), dst.octets(), 17, (len - 40) as u32);
     p.extend(udp(5000, 6000, len - 40, pseudo));
     p
 }
 
-fn ethernet(ethertype: u16, ip: &[u8]) -> Vec<u8> {
+/// `ip` in an Ethernet frame of `ethertype` from [`PEER_MAC`] to [`PORT0_MAC`].
+pub fn ethernet(ethertype: u16, ip: &[u8]) -> Vec<u8> {
     let mut f = Vec::with_capacity(14 + ip.len());
     f.extend_from_slice(&PORT0_MAC);
     f.extend_from_slice(&PEER_MAC);
@@ -479,11 +611,17 @@ impl Scenario {
             Kind::Forwarder => {}
             Kind::Ha | Kind::Tos => write!(
                 w,
-                "\n[node]\nroles = [\"home-agent\"]\naddresses = [\"{HA_ADDR}\"]\n\
+                "\n[node]\nroles = [\"home-agent\"]\naddresses = [\"{HA_ADDR}\"{}]\n\
                  max_bindings = {}\nmax_profiles = {max_profiles}\n{}",
+                if self.storm.is_some_and(|s| s.protocol == Protocol::Mip6) {
+                    format!(", \"{HA6_ADDR}\"")
+                } else {
+                    String::new()
+                },
                 (n + mobiles).max(65_536),
                 if mobiles > 0 {
-                    // The registration home agent needs it (RFC 5944 §4.6).
+                    // The registration home agent needs it (RFC 5944 §4.6, RFC 6275
+                    // §10.4.1).
                     "proxy_arp = true\n"
                 } else {
                     ""
@@ -555,6 +693,9 @@ impl Scenario {
 /// The storm's home link route, `[home_agent]` section and one security association per
 /// mobile.
 fn write_home_agent(w: &mut impl Write, storm: &Storm) -> io::Result<()> {
+    if storm.protocol == Protocol::Mip6 {
+        return write_home_agent6(w, storm);
+    }
     write!(
         w,
         "\n[[route]]\nprefix = \"{STORM_HOME_PREFIX}\"\nport = \"net_null0\"\n\
@@ -569,6 +710,32 @@ fn write_home_agent(w: &mut impl Write, storm: &Storm) -> io::Result<()> {
              key = \"{}\"\nalgorithm = \"hmac-md5\"\nreplay = \"timestamps\"\n\
              timestamp_tolerance_s = {STORM_TOLERANCE_S}\n",
             storm_home(m),
+            hex(&storm_key(m))
+        )?;
+    }
+    Ok(())
+}
+
+/// The MIPv6 storm's home link route, the route and neighbour towards its care-of
+/// addresses (port 1), `[home_agent6]` and one security association per mobile.
+fn write_home_agent6(w: &mut impl Write, storm: &Storm) -> io::Result<()> {
+    write!(
+        w,
+        "\n[[route]]\nprefix = \"{STORM_HOME6_PREFIX}\"\nport = \"net_null0\"\n\
+         \n[[route]]\nprefix = \"::/0\"\nport = \"net_null1\"\nvia = \"{HA6_GATEWAY}\"\n\
+         \n[[neighbour]]\nport = \"net_null1\"\naddress = \"{HA6_GATEWAY}\"\nmac = \"02:00:00:00:02:fe\"\n\
+         \n[home_agent6]\naddresses = [\"{HA6_ADDR}\"]\nhome_prefixes = [\"{STORM_HOME6_PREFIX}\"]\n\
+         max_lifetime = {}\nmax_bindings = {}\n",
+        u32::from(STORM_LIFETIME6) * 4,
+        storm.mobiles
+    )?;
+    for m in 0..storm.mobiles {
+        write!(
+            w,
+            "\n[[home_agent6.security_association]]\nhome_address = \"{}\"\nspi = {STORM_SPI}\n\
+             key = \"{}\"\nalgorithm = \"hmac-sha1\"\nreplay = \"timestamps\"\n\
+             timestamp_tolerance_s = {STORM_TOLERANCE_S}\n",
+            storm_home6(m),
             hex(&storm_key(m))
         )?;
     }
@@ -631,6 +798,7 @@ mod tests {
                 mobiles: 7,
                 cycle: 1000,
                 authenticators,
+                protocol: Protocol::Mip4,
             }),
         }
     }
@@ -679,5 +847,64 @@ mod tests {
             }
         }
         assert_eq!(last.len(), 7);
+    }
+
+    fn storm6(authenticators: Authenticators) -> Storm {
+        Storm {
+            every: 10,
+            mobiles: 7,
+            cycle: 1000,
+            authenticators,
+            protocol: Protocol::Mip6,
+        }
+    }
+
+    /// mipdp's own IPv6 home agent, configured as `write_home_agent6` configures it.
+    fn home_agent6(storm: &Storm) -> mipdp_control::signalling::mip6::HomeAgent6 {
+        use mipdp_control::signalling::mip4::config::Key;
+        use mipdp_control::signalling::mip6::{HomeAgent6, HomeAgent6Config, SecurityAssociation6};
+        HomeAgent6::new(HomeAgent6Config {
+            addresses: vec![HA6_ADDR],
+            home_prefixes: vec![STORM_HOME6_PREFIX.parse().expect("prefix")],
+            max_lifetime: u32::from(STORM_LIFETIME6) * 4,
+            max_bindings: storm.mobiles,
+            security_associations: (0..storm.mobiles)
+                .map(|m| SecurityAssociation6 {
+                    home_address: storm_home6(m),
+                    spi: STORM_SPI,
+                    key: Key(storm_key(m).to_vec()),
+                    timestamp_tolerance: std::time::Duration::from_secs(STORM_TOLERANCE_S),
+                })
+                .collect(),
+            operation: Default::default(),
+            role: mipdp_control::signalling::mip6::Role6::HomeAgent,
+        })
+    }
+
+    #[test]
+    fn binding_update_storm_is_accepted_by_the_home_agent_cycle_after_cycle() {
+        use mipdp_control::signalling::mip6::Reason;
+        let s = storm6(Authenticators::Valid);
+        assert_eq!(s.check(), Ok(()));
+        let mut ha = home_agent6(&s);
+        let now = std::time::SystemTime::now();
+        let mut accepted = 0;
+        // Three cycles of the template list: every Binding Update stays fresh (sequence
+        // number and timestamp) however often the list comes round.
+        for j in (9..3000).step_by(10) {
+            let f = s.frame_of(j);
+            assert_eq!(u16::from_be_bytes([f[12], f[13]]), 0x86dd);
+            let outcome = ha.handle_binding_update(&f[14..], now);
+            assert_eq!(outcome.reason, Reason::Registered, "frame {j}");
+            assert!(outcome.reply.is_some());
+            accepted += 1;
+        }
+        assert_eq!(accepted, 300);
+        let mut ha = home_agent6(&s);
+        let f = storm6(Authenticators::Bogus).frame_of(9);
+        assert_eq!(
+            ha.handle_binding_update(&f[14..], now).reason,
+            Reason::FailedAuthentication
+        );
     }
 }

@@ -20,6 +20,10 @@ use mipdp_dpdk::{
 };
 
 use crate::frame::{parse_probe, FrameSpec, FrameTemplate};
+use crate::mobility::wire::ntp_from_unix_ns;
+use crate::mobility::{
+    Expectation, FrameKind, MobilityCounts, MobilitySummary, Received, Workload,
+};
 use crate::pacing::TokenBucket;
 use crate::report::{
     latency_histogram, packets_per_second, progress_line, LatencySummary, Summary,
@@ -87,15 +91,27 @@ pub struct FrameOptions {
     pub flows: u32,
 }
 
+/// A mobility workload and what its receive side expects (the MACs of the workload are
+/// replaced by the ports' own unless [`FrameOptions`] sets them).
+#[derive(Debug, Clone)]
+pub struct MobilityRun {
+    /// What is sent.
+    pub workload: Workload,
+    /// What is checked on receipt.
+    pub expectation: Expectation,
+}
+
 /// Everything a run needs besides the EAL arguments.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RunConfig {
     /// DPDK device name of the TX port.
     pub tx_port: String,
     /// DPDK device name of the RX port (may equal `tx_port`).
     pub rx_port: String,
-    /// The frames.
+    /// The frames (of the plain probe run; the MACs apply to a mobility workload too).
     pub frame: FrameOptions,
+    /// A mobility workload instead of the plain probes.
+    pub mobility: Option<MobilityRun>,
     /// When to stop sending.
     pub limit: Limit,
     /// Packets per second; 0 = as fast as possible.
@@ -115,8 +131,13 @@ struct Shared {
     rx_ready: AtomicBool,
     /// Transmission is over; `tx_sent` is final.
     tx_done: AtomicBool,
-    /// Probes the TX port accepted.
+    /// Probes (data probes of a mobility workload) the TX port accepted.
     tx_sent: AtomicU64,
+    /// Valid requests of a mobility workload the TX port accepted (a reply is expected
+    /// for each).
+    tx_requests: AtomicU64,
+    /// The receive side's latency p99 in ns, published about once a second.
+    rx_p99_ns: AtomicU64,
 }
 
 /// What the main thread hands the RX thread once DPDK is up.
@@ -126,6 +147,8 @@ struct RxStart {
     epoch: Instant,
     drain: Duration,
     polling: RxPolling,
+    /// The mobility receive check, and the Unix time of the epoch in ns.
+    mobility: Option<(Expectation, u64)>,
 }
 
 /// What the RX thread measured.
@@ -135,6 +158,8 @@ struct RxOutcome {
     ignored: u64,
     latency: Histogram<u64>,
     last_rx_ns: u64,
+    mobility: MobilityCounts,
+    reply_latency: Histogram<u64>,
 }
 
 /// What the TX loop did.
@@ -143,6 +168,7 @@ struct TxOutcome {
     dropped: u64,
     begin_ns: u64,
     end_ns: u64,
+    mobility: MobilityCounts,
 }
 
 /// Runs the generator: DPDK is initialised with `eal_args` (without the program name);
@@ -225,9 +251,11 @@ fn run_with_rx_thread(
     let rxq = rx_port.rx_queue(0)?;
 
     let f = &config.frame;
+    let src_mac = f.src_mac.unwrap_or_else(|| tx_port.mac());
+    let dst_mac = f.dst_mac.unwrap_or_else(|| rx_port.mac());
     let spec = FrameSpec {
-        src_mac: f.src_mac.unwrap_or_else(|| tx_port.mac()),
-        dst_mac: f.dst_mac.unwrap_or_else(|| rx_port.mac()),
+        src_mac,
+        dst_mac,
         src_ip: f.src_ip,
         dst_ip: f.dst_ip,
         src_port: f.udp_port,
@@ -236,6 +264,26 @@ fn run_with_rx_thread(
         flows: f.flows,
     };
     let template = FrameTemplate::new(&spec)?;
+    let epoch = Instant::now();
+    let unix_epoch_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut workload = config.mobility.as_ref().map(|m| {
+        let mut w = m.workload.clone();
+        w.src_mac = src_mac;
+        w.dst_mac = dst_mac;
+        w.unix_epoch_ns = unix_epoch_ns;
+        w
+    });
+    if let Some(w) = &workload {
+        log::info!(
+            "workload {}: {} mobiles, {} → {}",
+            w.name(),
+            w.plan.mobiles,
+            mac_text(src_mac),
+            mac_text(dst_mac)
+        );
+    }
     log::info!(
         "tx {} (port {}) → rx {} (port {}), {} → {} ({} flows), {} bytes",
         config.tx_port,
@@ -248,7 +296,6 @@ fn run_with_rx_thread(
         spec.frame_len
     );
 
-    let epoch = Instant::now();
     start_tx
         .send(RxStart {
             eal: eal.clone(),
@@ -256,6 +303,10 @@ fn run_with_rx_thread(
             epoch,
             drain: config.drain,
             polling: config.rx_polling,
+            mobility: config
+                .mobility
+                .as_ref()
+                .map(|m| (m.expectation.clone(), unix_epoch_ns)),
         })
         .map_err(|_| anyhow!("the RX thread ended before it was started"))?;
     wait_for_rx_ready(shared, rx_thread)?;
@@ -263,14 +314,29 @@ fn run_with_rx_thread(
     let mut tx = Transmitter {
         queue: txq,
         pool: &pool,
-        template: &template,
+        traffic: match workload.as_mut() {
+            Some(w) => Traffic::Mobility(w),
+            None => Traffic::Probe(&template),
+        },
         epoch,
         stop,
         shared,
     };
     let outcome = tx.run(config.limit, config.rate_pps)?;
-    shared.tx_sent.store(outcome.sent, Ordering::Release);
-    let len = template.frame_len();
+    if config.mobility.is_some() {
+        shared
+            .tx_requests
+            .store(outcome.mobility.requests, Ordering::Release);
+        shared
+            .tx_sent
+            .store(outcome.mobility.data, Ordering::Release);
+    } else {
+        shared.tx_sent.store(outcome.sent, Ordering::Release);
+    }
+    let len = match &config.mobility {
+        Some(m) => m.workload.data_len(0),
+        None => template.frame_len(),
+    };
     drop(tx);
     Ok((
         outcome,
@@ -301,11 +367,19 @@ fn wait_for_rx_ready(
     Ok(())
 }
 
+/// What the TX side writes.
+enum Traffic<'a> {
+    /// The plain probes.
+    Probe(&'a FrameTemplate),
+    /// A mobility workload.
+    Mobility(&'a mut Workload),
+}
+
 /// The TX side: the main thread's loop.
 struct Transmitter<'a> {
     queue: TxQueue,
     pool: &'a Mempool,
-    template: &'a FrameTemplate,
+    traffic: Traffic<'a>,
     epoch: Instant,
     stop: &'a AtomicBool,
     shared: &'a Shared,
@@ -339,13 +413,25 @@ impl Transmitter<'_> {
         let mut sequence: u64 = 0;
         let mut sent: u64 = 0;
         let mut dropped: u64 = 0;
-        let len = self.template.frame_len();
+        let mut mobility = MobilityCounts::default();
+        // What each frame of the batch is, to count only those the port took.
+        let mut kinds = [FrameKind::Data; BURST_SIZE];
         loop {
             let now = self.now_ns();
             if self.stop.load(Ordering::Relaxed) || now >= end_ns || sent >= count {
                 break;
             }
-            progress.tick(now, sent, self.shared.rx_probes.load(Ordering::Relaxed));
+            let tx_expected = match self.traffic {
+                Traffic::Probe(_) => sent,
+                Traffic::Mobility(_) => mobility.data + mobility.requests,
+            };
+            progress.tick(
+                now,
+                sent,
+                tx_expected,
+                self.shared.rx_probes.load(Ordering::Relaxed),
+                self.shared.rx_p99_ns.load(Ordering::Relaxed),
+            );
             let mut want = (count - sent).min(BURST_SIZE as u64) as u32;
             if let Some(b) = bucket.as_mut() {
                 want = b.take(now, want);
@@ -354,12 +440,24 @@ impl Transmitter<'_> {
                     continue;
                 }
             }
-            for _ in 0..want {
+            for kind in kinds.iter_mut().take(want as usize) {
                 let Ok(mut m) = self.pool.alloc() else {
                     break; // every buffer is in flight: send what we have, then retry
                 };
-                let frame = m.append(len).context("mbuf too small for the frame")?;
-                self.template.write(frame, sequence, now)?;
+                match &mut self.traffic {
+                    Traffic::Probe(template) => {
+                        let frame = m
+                            .append(template.frame_len())
+                            .context("mbuf too small for the frame")?;
+                        template.write(frame, sequence, now)?;
+                    }
+                    Traffic::Mobility(workload) => {
+                        let frame = m
+                            .append(workload.frame_len(sequence))
+                            .context("mbuf too small for the frame")?;
+                        *kind = workload.write(frame, sequence, now)?;
+                    }
+                }
                 sequence += 1;
                 // The batch has room: `want` is at most BURST_SIZE and it starts empty.
                 if let Err(m) = batch.push(m) {
@@ -372,6 +470,12 @@ impl Transmitter<'_> {
                 continue;
             }
             let s = self.queue.burst(&mut batch);
+            if let Traffic::Mobility(_) = self.traffic {
+                // The port takes a burst's frames from the front; the rest were dropped.
+                for k in &kinds[..s.sent as usize] {
+                    mobility.sent(*k);
+                }
+            }
             sent += u64::from(s.sent);
             dropped += u64::from(s.dropped);
             if s.dropped > 0 {
@@ -385,6 +489,7 @@ impl Transmitter<'_> {
             dropped,
             begin_ns,
             end_ns: self.now_ns(),
+            mobility,
         })
     }
 }
@@ -418,8 +523,10 @@ impl Progress {
         }
     }
 
+    /// `tx` frames sent, `expected` of them to come back, `rx` back so far, `p99_ns` the
+    /// receive side's latency p99.
     #[inline]
-    fn tick(&mut self, now_ns: u64, tx: u64, rx: u64) {
+    fn tick(&mut self, now_ns: u64, tx: u64, expected: u64, rx: u64, p99_ns: u64) {
         if now_ns < self.next_ns {
             return;
         }
@@ -430,7 +537,9 @@ impl Progress {
                 packets_per_second(tx - self.last_tx, ns),
                 packets_per_second(rx.saturating_sub(self.last_rx), ns),
                 tx,
-                rx
+                rx,
+                expected.saturating_sub(rx),
+                p99_ns,
             )
         );
         self.next_ns = now_ns + PROGRESS_PERIOD_NS;
@@ -450,10 +559,18 @@ fn wait_for_rx(
     let mut progress = Progress::new(0);
     progress.last_tx = tx.sent;
     progress.last_rx = shared.rx_probes.load(Ordering::Relaxed);
+    let expected =
+        shared.tx_sent.load(Ordering::Acquire) + shared.tx_requests.load(Ordering::Acquire);
     while !rx_thread.is_finished() {
         std::thread::sleep(Duration::from_millis(10));
         let now = epoch.elapsed().as_nanos() as u64;
-        progress.tick(now, tx.sent, shared.rx_probes.load(Ordering::Relaxed));
+        progress.tick(
+            now,
+            tx.sent,
+            expected,
+            shared.rx_probes.load(Ordering::Relaxed),
+            shared.rx_p99_ns.load(Ordering::Relaxed),
+        );
     }
     match rx_thread.join() {
         Ok(Ok(Some(outcome))) => Ok(outcome),
@@ -477,6 +594,10 @@ fn rx_thread(start: mpsc::Receiver<RxStart>, shared: Arc<Shared>) -> Result<Opti
         ignored: 0,
         last_rx_ns: 0,
         epoch: start.epoch,
+        mobility: start.mobility,
+        counts: MobilityCounts::default(),
+        reply_latency: latency_histogram(),
+        next_p99_ns: 0,
     };
     shared.rx_ready.store(true, Ordering::Release);
     receiver.run(&shared, start.drain, start.polling);
@@ -486,6 +607,8 @@ fn rx_thread(start: mpsc::Receiver<RxStart>, shared: Arc<Shared>) -> Result<Opti
         ignored: receiver.ignored,
         latency: receiver.latency,
         last_rx_ns: receiver.last_rx_ns,
+        mobility: receiver.counts,
+        reply_latency: receiver.reply_latency,
     }))
 }
 
@@ -498,6 +621,14 @@ struct Receiver {
     ignored: u64,
     last_rx_ns: u64,
     epoch: Instant,
+    /// The mobility check and the epoch's Unix time (ns), for a mobility workload.
+    mobility: Option<(Expectation, u64)>,
+    counts: MobilityCounts,
+    /// Request → reply latency of Registration Replies (from the Identification's
+    /// fraction of a second, which the reply copies).
+    reply_latency: Histogram<u64>,
+    /// When the p99 is published next.
+    next_p99_ns: u64,
 }
 
 impl Receiver {
@@ -511,11 +642,31 @@ impl Receiver {
         loop {
             let n = self.queue.burst(&mut batch);
             if n > 0 {
-                self.account(&mut batch);
-                shared.rx_probes.store(self.probes, Ordering::Relaxed);
+                let now = self.epoch.elapsed().as_nanos() as u64;
+                match self.mobility.take() {
+                    Some(m) => {
+                        self.account_mobility(&mut batch, &m, now);
+                        self.mobility = Some(m);
+                    }
+                    None => self.account(&mut batch, now),
+                }
+                shared
+                    .rx_probes
+                    .store(self.probes + self.counts.replies(), Ordering::Relaxed);
+                if now >= self.next_p99_ns {
+                    // About once a second: a quantile walks the whole histogram.
+                    self.next_p99_ns = now + PROGRESS_PERIOD_NS;
+                    shared
+                        .rx_p99_ns
+                        .store(self.latency.value_at_quantile(0.99), Ordering::Relaxed);
+                }
             }
             if shared.tx_done.load(Ordering::Acquire) {
-                if self.tracker.counts().unique >= shared.tx_sent.load(Ordering::Acquire) {
+                let data_back =
+                    self.tracker.counts().unique >= shared.tx_sent.load(Ordering::Acquire);
+                let replies_back =
+                    self.counts.replies() >= shared.tx_requests.load(Ordering::Acquire);
+                if data_back && replies_back {
                     break;
                 }
                 let deadline = *drain_deadline.get_or_insert_with(|| Instant::now() + drain);
@@ -528,8 +679,7 @@ impl Receiver {
     }
 
     #[inline]
-    fn account(&mut self, batch: &mut MbufBatch) {
-        let now = self.epoch.elapsed().as_nanos() as u64;
+    fn account(&mut self, batch: &mut MbufBatch, now: u64) {
         for m in batch.drain() {
             match parse_probe(m.data()) {
                 Ok(probe) => {
@@ -543,17 +693,64 @@ impl Receiver {
             }
         }
     }
+
+    #[inline]
+    fn account_mobility(
+        &mut self,
+        batch: &mut MbufBatch,
+        (expectation, unix_epoch_ns): &(Expectation, u64),
+        now: u64,
+    ) {
+        for m in batch.drain() {
+            let r = expectation.classify(m.data());
+            self.counts.received(&r);
+            match r {
+                Received::Data {
+                    sequence, tx_ns, ..
+                } => {
+                    self.probes += 1;
+                    self.tracker.record(sequence);
+                    self.latency.saturating_record(now.saturating_sub(tx_ns));
+                    self.last_rx_ns = now;
+                }
+                Received::RegistrationReply {
+                    identification_low, ..
+                } => {
+                    // RFC 5944 §5.7.1: the reply's low-order 32 bits of Identification are
+                    // the request's, a fraction of a second in units of 2^-32 s.
+                    let rx_low = ntp_from_unix_ns(unix_epoch_ns + now) as u32;
+                    let units = u64::from(rx_low.wrapping_sub(identification_low));
+                    if units < 1 << 31 {
+                        self.reply_latency
+                            .saturating_record((units * 1_000_000_000) >> 32);
+                    }
+                    self.last_rx_ns = now;
+                }
+                Received::BindingAck { .. } => self.last_rx_ns = now,
+                Received::Other => self.ignored += 1,
+                Received::Mismatch { .. } | Received::Malformed(_) => {}
+            }
+        }
+    }
 }
 
 fn summarise(config: &RunConfig, size: usize, tx: &TxOutcome, rx: &RxOutcome) -> Summary {
     let tx_ns = tx.end_ns.saturating_sub(tx.begin_ns);
     let rx_ns = rx.last_rx_ns.saturating_sub(tx.begin_ns);
+    let expected = match &config.mobility {
+        Some(_) => tx.mobility.data,
+        None => tx.sent,
+    };
+    let mobility = config
+        .mobility
+        .as_ref()
+        .map(|m| MobilitySummary::new(&m.workload, &tx.mobility, &rx.mobility));
     Summary {
         tx_packets: tx.sent,
         tx_dropped: tx.dropped,
         rx_packets: rx.probes,
         rx_ignored: rx.ignored,
-        lost: tx.sent.saturating_sub(rx.counts.unique),
+        lost: expected.saturating_sub(rx.counts.unique),
         reordered: rx.counts.reordered,
         duplicates: rx.counts.duplicates,
         tx_pps: packets_per_second(tx.sent, tx_ns),
@@ -563,6 +760,9 @@ fn summarise(config: &RunConfig, size: usize, tx: &TxOutcome, rx: &RxOutcome) ->
         flows: config.frame.flows,
         rate_pps: config.rate_pps,
         duration_s: tx_ns as f64 / 1e9,
+        reply_latency_ns: (!rx.reply_latency.is_empty())
+            .then(|| LatencySummary::from_histogram(&rx.reply_latency)),
+        mobility,
     }
 }
 

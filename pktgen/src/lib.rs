@@ -7,6 +7,7 @@
 
 pub mod frame;
 pub mod generator;
+pub mod mobility;
 pub mod pacing;
 pub mod report;
 pub mod sequence;

@@ -4,6 +4,8 @@
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use crate::mobility::MobilitySummary;
+
 /// Highest latency the histogram resolves (60 s); longer ones are recorded as 60 s.
 pub const LATENCY_MAX_NS: u64 = 60_000_000_000;
 /// Significant decimal digits the latency histogram keeps (0.1 % resolution).
@@ -81,20 +83,31 @@ pub struct Summary {
     pub rate_pps: u64,
     /// Transmit time in seconds (from the first to the last burst).
     pub duration_s: f64,
+    /// A mobility workload: Registration Request → Reply latency (from the
+    /// Identification's fraction of a second, which the reply copies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_latency_ns: Option<LatencySummary>,
+    /// A mobility workload: every counter of both sides. `tx_packets` counts every frame
+    /// sent, `rx_packets` the data probes that passed every check, `lost` the data probes
+    /// sent that never came back checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mobility: Option<MobilitySummary>,
 }
 
 impl Summary {
     /// The summary for people, several lines, ending in a newline.
     pub fn to_text(&self) -> String {
         let l = &self.latency_ns;
-        format!(
-            "mipdp-pktgen: {size}-byte frames (+4 FCS), {flows} flow(s), rate {rate}\n\
+        let what = match &self.mobility {
+            Some(m) => format!("workload {}, data frames {}", m.workload, m.sizes),
+            None => format!("{}-byte frames (+4 FCS), {} flow(s)", self.size, self.flows),
+        };
+        let mut text = format!(
+            "mipdp-pktgen: {what}, rate {rate}\n\
              tx: {tx} packets in {dur:.3} s = {tx_pps} ({tx_drop} dropped at a full TX queue)\n\
              rx: {rx} probes = {rx_pps} ({ignored} other frames ignored)\n\
              lost {lost}, reordered {reordered}, duplicates {dup}\n\
              latency: p50 {p50}, p99 {p99}, p99.9 {p999}, max {max} (min {min}, mean {mean})\n",
-            size = self.size,
-            flows = self.flows,
             rate = if self.rate_pps == 0 {
                 "unlimited".to_string()
             } else {
@@ -116,7 +129,19 @@ impl Summary {
             max = format_ns(l.max),
             min = format_ns(l.min),
             mean = format_ns(l.mean as u64),
-        )
+        );
+        if let Some(r) = &self.reply_latency_ns {
+            text.push_str(&format!(
+                "registration reply latency: p50 {}, p99 {}, max {}\n",
+                format_ns(r.p50),
+                format_ns(r.p99),
+                format_ns(r.max)
+            ));
+        }
+        if let Some(m) = &self.mobility {
+            text.push_str(&m.to_text());
+        }
+        text
     }
 
     /// The summary as pretty-printed JSON with a final newline.
@@ -137,12 +162,21 @@ pub fn packets_per_second(packets: u64, ns: u64) -> f64 {
     packets as f64 * 1e9 / ns as f64
 }
 
-/// The once-a-second progress line.
-pub fn progress_line(tx_pps: f64, rx_pps: f64, tx_total: u64, rx_total: u64) -> String {
+/// The once-a-second progress line: rates, totals, what has not come back (yet: lost
+/// or still in flight) and the latency p99 so far.
+pub fn progress_line(
+    tx_pps: f64,
+    rx_pps: f64,
+    tx_total: u64,
+    rx_total: u64,
+    missing: u64,
+    p99_ns: u64,
+) -> String {
     format!(
-        "mipdp-pktgen: tx {} rx {} (total tx {tx_total} rx {rx_total})",
+        "mipdp-pktgen: tx {} rx {} (total tx {tx_total} rx {rx_total}, not back {missing}) p99 {}",
         format_pps(tx_pps),
-        format_pps(rx_pps)
+        format_pps(rx_pps),
+        format_ns(p99_ns)
     )
 }
 
@@ -190,6 +224,8 @@ mod tests {
             flows: 1,
             rate_pps: 0,
             duration_s: 0.01,
+            reply_latency_ns: None,
+            mobility: None,
         }
     }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
-use mipdp_perf::scenario::{write_pcap, Authenticators, Head, Kind, Scenario, Storm};
+use mipdp_perf::scenario::{write_pcap, Authenticators, Head, Kind, Protocol, Scenario, Storm};
 
 /// What the configuration makes mipdp do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -34,6 +34,15 @@ enum StormAuth {
     Valid,
     /// Bogus (a flood): every request fails authentication.
     Bogus,
+}
+
+/// What a storm's requests are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StormProtocol {
+    /// Mobile IPv4 Registration Requests (HMAC-MD5, RFC 5944).
+    Mip4,
+    /// Mobile IPv6 Binding Updates (HMAC-SHA1 MN-HA option, RFC 4285).
+    Mip6,
 }
 
 /// Writes one contender's template pcap and mipdp configuration.
@@ -81,6 +90,9 @@ struct Args {
     /// Mobile nodes the storm's requests come from, in turn.
     #[arg(long, default_value_t = 64)]
     storm_mobiles: usize,
+    /// The storm's requests: MIPv4 Registration Requests or MIPv6 Binding Updates.
+    #[arg(long, value_enum, default_value_t = StormProtocol::Mip4)]
+    storm_protocol: StormProtocol,
     /// The storm's authenticators: valid, or bogus (a flood of failed authentications).
     #[arg(long, value_enum, default_value_t = StormAuth::Valid)]
     storm_authenticators: StormAuth,
@@ -128,6 +140,10 @@ fn main() -> Result<()> {
             authenticators: match a.storm_authenticators {
                 StormAuth::Valid => Authenticators::Valid,
                 StormAuth::Bogus => Authenticators::Bogus,
+            },
+            protocol: match a.storm_protocol {
+                StormProtocol::Mip4 => Protocol::Mip4,
+                StormProtocol::Mip6 => Protocol::Mip6,
             },
         }),
     };

@@ -1,0 +1,468 @@
+#!/usr/bin/env bash
+# The IPv6 home agent side by side with the Linux kernel doing the same job: IPv6-in-IPv6
+# from the home agent's address to each mobile's care-of address, for N home-address
+# bindings, both on the same veth topology, fed and checked by the same mipdp-pktgen.
+#
+# This kernel has no ipip / gre / ip6tnl / sit (CONFIG_NET_IPIP and CONFIG_IPV6_TUNNEL are
+# not set: `ip link add x type ipip` answers "Unknown device type"), so the kernel home
+# agent is built from SRv6: `ip -6 route add <home>/128 encap seg6 mode encap.red segs
+# <care-of> dev d1` with a single segment and encap.red adds a plain IPv6 header (next
+# header 41, no SRH) — IPv6-in-IPv6. IPv4-in-IPv4, minimal encapsulation and GRE cannot be
+# done by this kernel, so only IPv6-in-IPv6 is compared.
+#
+# Measured per contender (kernel, mipdp) and number of bindings:
+#   - the throughput at full offered load (ns per forwarded packet) for each packet size;
+#   - the no-drop rate, by binary search as RFC 2544 §26.1 does it: a trial at a rate, any
+#     loss (or any packet that fails pktgen's checks) → lower, none → higher, until the
+#     step is below the resolution;
+#   - latency percentiles (pktgen's hdrhistogram: p50, p99, p99.9, max) at 10, 50 and 90 %
+#     of the no-drop rate.
+# Writes its section of perf/RESULTS.md and a data file per figure for perf/plot.sh.
+set -euo pipefail
+PROG=kernel-ha6.sh
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=perf/lib.sh
+. perf/lib.sh
+
+usage() {
+    cat <<'EOF'
+Usage: perf/kernel-ha6.sh [options]   (as root)
+
+The IPv6 home agent (IPv6-in-IPv6) of mipdp beside the Linux kernel's (SRv6 encap.red),
+both behind the same two veth pairs, fed by the same mipdp-pktgen (net_af_packet).
+
+  --quick              1k bindings, sizes 82 and imix, 0.5 s trials, 4 search steps
+  --bindings "N ..."   binding counts (default "1000 100000 1000000")
+  --sizes "S ..."      frame sizes without FCS, or imix (default "82 128 512 1466 imix": 82 is the
+                       smallest IPv6 probe, 1466 the largest whose tunnelled packet fits MTU 1500
+                       with the 8-byte Tunnel Encapsulation Limit option mipdp adds (RFC 2473);
+                       imix's 1514-byte frames (1 in 12) do not fit and are refused by both)
+  --trial S            seconds per trial (default 2)
+  --steps N            binary search steps for the no-drop rate (default 7)
+  --gen-core C         core of the generator (default 0)
+  --dut-core C         core of mipdp's worker and of the kernel's receive processing (RPS)
+                       (default 1)
+  --contenders "..."   kernel and/or mipdp (default both)
+  --data-dir DIR       where the figures go for perf/plot.sh (default perf/data)
+  --results FILE       RESULTS.md to update (default perf/RESULTS.md); --no-write: none
+  --no-build           do not run cargo build
+EOF
+}
+
+BINDINGS="1000 100000 1000000"
+SIZES="82 128 512 1466 imix"
+TRIAL=2
+STEPS=7
+GEN_CORE=0
+DUT_CORE=1
+CONTENDERS="kernel mipdp"
+DATA_DIR=perf/data
+RESULTS=perf/RESULTS.md
+WRITE=1
+BUILD=1
+QUICK=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) QUICK=1; BINDINGS=1000; SIZES="82 imix"; TRIAL=0.5; STEPS=4 ;;
+        --bindings) need_value "$@"; BINDINGS=$2; shift ;;
+        --sizes) need_value "$@"; SIZES=$2; shift ;;
+        --trial) need_value "$@"; TRIAL=$2; shift ;;
+        --steps) need_value "$@"; STEPS=$2; shift ;;
+        --gen-core) need_value "$@"; GEN_CORE=$2; shift ;;
+        --dut-core) need_value "$@"; DUT_CORE=$2; shift ;;
+        --contenders) need_value "$@"; CONTENDERS=$2; shift ;;
+        --data-dir) need_value "$@"; DATA_DIR=$2; shift ;;
+        --results) need_value "$@"; RESULTS=$2; shift ;;
+        --no-write) WRITE=0 ;;
+        --no-build) BUILD=0 ;;
+        -h | --help) usage; exit 0 ;;
+        *) die "unknown option $1 (see --help)" ;;
+    esac
+    shift
+done
+[ "$(id -u)" -eq 0 ] || die "this creates network namespaces: run it as root"
+is_uint "$STEPS" || die "--steps needs a whole number"
+for n in $BINDINGS; do is_uint "$n" || die "--bindings: $n is not a number"; done
+
+PKTGEN=${PKTGEN:-target/release/mipdp-pktgen}
+MIPDP=${MIPDP:-target/release/mipdp}
+if [ "$BUILD" -eq 1 ]; then
+    step "cargo build --release -p mipdp-control -p mipdp-pktgen"
+    cargo build --release -q -p mipdp-control -p mipdp-pktgen
+fi
+[ -x "$PKTGEN" ] && [ -x "$MIPDP" ] || die "$PKTGEN or $MIPDP missing (build them, or drop --no-build)"
+
+DPDK_RUNTIME_DIR=/var/run/dpdk
+ID=$$
+NS_GEN=mipdp-perf-gen$ID
+NS_DUT=mipdp-perf-dut$ID
+WORK=$(mktemp -d /tmp/kernel-ha6.XXXXXX)
+MIPDP_PID=
+PREFIXES=()
+MAC_D0=02:00:00:00:01:00
+MAC_D1=02:00:00:00:01:01
+MAC_G1=02:00:00:00:02:fe
+AGENT=2001:db8:ffff::1
+NEXT_HOP=2001:db8:ffff::fe
+HOME_BASE=2001:db8:100::
+FAILED=0
+
+cleanup() {
+    if [ -n "$MIPDP_PID" ]; then stop_process "$MIPDP_PID"; MIPDP_PID=; fi
+    ip netns delete "$NS_GEN" 2>/dev/null || true
+    ip netns delete "$NS_DUT" 2>/dev/null || true
+    local p
+    for p in "${PREFIXES[@]}"; do remove_runtime_dir "$p"; done
+    PREFIXES=()
+}
+trap 'cleanup; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
+
+# Two veth pairs: g0 (generator) → d0 (the home agent's home link), d1 (towards the care-of
+# addresses) → g1 (generator's receive side), MTU 1500 like mipdp's taps. d0's receive processing is steered to the DUT core with RPS,
+# so the kernel's forwarding runs on the same core as mipdp's worker.
+topology() {
+    ip netns add "$NS_GEN"
+    ip netns add "$NS_DUT"
+    ip link add g0 netns "$NS_GEN" type veth peer name d0 netns "$NS_DUT"
+    ip link add g1 netns "$NS_GEN" type veth peer name d1 netns "$NS_DUT"
+    ip -n "$NS_DUT" link set d0 address "$MAC_D0"
+    ip -n "$NS_DUT" link set d1 address "$MAC_D1"
+    ip -n "$NS_GEN" link set g1 address "$MAC_G1"
+    ip netns exec "$NS_GEN" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    local ns dev
+    for ns in "$NS_GEN" "$NS_DUT"; do
+        for dev in $(ip -n "$ns" -o link show type veth | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'); do
+            ip -n "$ns" link set "$dev" up
+        done
+    done
+    local mask
+    mask=$(printf '%x' $((1 << DUT_CORE)))
+    ip netns exec "$NS_DUT" sh -c "echo $mask > /sys/class/net/d0/queues/rx-0/rps_cpus"
+}
+
+# The kernel as the IPv6 home agent: one /128 route per home address, each encapsulating
+# (SRv6 encap.red, one segment: plain IPv6-in-IPv6) to the care-of address; the care-of
+# addresses are reached through the generator's receive side.
+kernel_up() {
+    local n=$1
+    ip netns exec "$NS_DUT" sysctl -q -w net.ipv6.conf.all.forwarding=1 \
+        net.ipv6.conf.d0.accept_ra=0 net.ipv6.conf.d1.accept_ra=0
+    ip -n "$NS_DUT" addr add "$AGENT/64" dev d1 nodad
+    ip -n "$NS_DUT" -6 neigh replace "$NEXT_HOP" lladdr "$MAC_G1" dev d1 nud permanent
+    ip -n "$NS_DUT" -6 route add default via "$NEXT_HOP" dev d1
+    ip -n "$NS_DUT" sr tunsrc set "$AGENT"
+    # The bindings pktgen's address plan uses: mobile i's home address and care-of address.
+    "$PKTGEN" --write-mipdp-config "$WORK/bindings.toml" --workload cn-to-home --family 6 \
+        --mobiles "$n" --size 128 >/dev/null
+    awk '/^home = / { gsub(/"/, "", $3); h = $3 }
+         /^care_of = / { gsub(/[]["]/, "", $3); print "route replace " h "/128 encap seg6 mode encap.red segs " $3 " dev d1" }' \
+        "$WORK/bindings.toml" >"$WORK/routes.batch"
+    # In chunks: past about 10k seg6 routes in one batch the kernel answers "Cannot allocate
+    # memory" (each route's lwtunnel state takes a per-CPU dst cache, and atomic per-CPU
+    # allocations fail until the allocator has populated more chunks); a short pause and a
+    # retry of the chunk ("replace" is idempotent) gets past it.
+    split -l 5000 -d -a 5 "$WORK/routes.batch" "$WORK/routes.part."
+    local part try
+    for part in "$WORK"/routes.part.*; do
+        for try in $(seq 1 50); do
+            ip -n "$NS_DUT" -6 -batch "$part" 2>"$WORK/routes.err" && break
+            [ "$try" -lt 50 ] || { cat "$WORK/routes.err" >&2; die "installing the kernel's routes failed"; }
+            sleep 0.5
+        done
+    done
+}
+
+# mipdp on two net_tap ports (d0, d1) in the DUT namespace; the generator opens the same two
+# interfaces with net_af_packet from that namespace. (net_af_packet for mipdp itself on the
+# veths was tried first: mipdp needs a second TX queue, with qpairs=2 the PMD puts both
+# queues' sockets into one fanout group, and after an overload the polled queue's RX stalled
+# for seconds at a time — no figures worth having.)
+mipdp_up() {
+    local n=$1 prefix=kha6-$ID-mipdp-$n
+    ip netns add "$NS_DUT"
+    "$PKTGEN" --write-mipdp-config "$WORK/bindings.toml" --workload cn-to-home --family 6 \
+        --mobiles "$n" --size 128 >/dev/null
+    cat >"$WORK/mipdp.toml" <<EOF2
+[dataplane]
+mode = "mobility"
+workers = [$DUT_CORE]
+mbufs = 16383
+mbuf_cache = 256
+rx_descriptors = 1024
+tx_descriptors = 1024
+stats_interval_ms = 1000
+idle_sleep_max_us = ${IDLE_SLEEP_US:-0}
+
+[node]
+roles = ["home-agent"]
+addresses = ["$AGENT"]
+max_bindings = $((n > 65536 ? n : 65536))
+max_profiles = $((n + 1024))
+
+[[port]]
+device = "net_tap0"
+
+[[port]]
+device = "net_tap1"
+
+[[route]]
+prefix = "2001:db8:100::/40"
+port = "net_tap0"
+
+[[route]]
+prefix = "::/0"
+port = "net_tap1"
+via = "$NEXT_HOP"
+
+[[neighbour]]
+port = "net_tap1"
+address = "$NEXT_HOP"
+mac = "$MAC_G1"
+
+EOF2
+    cat "$WORK/bindings.toml" >>"$WORK/mipdp.toml"
+    local mem=512
+    [ "$n" -gt 200000 ] && mem=$((512 + n / 1000))
+    PREFIXES+=("$prefix")
+    ip netns exec "$NS_DUT" "$MIPDP" run --config "$WORK/mipdp.toml" -- --no-huge -m "$mem" --no-pci \
+        --file-prefix "$prefix" -l "$GEN_CORE" \
+        --vdev "net_tap0,iface=d0,mac=$MAC_D0" --vdev "net_tap1,iface=d1,mac=$MAC_D1" \
+        >"$WORK/mipdp-$n.log" 2>&1 &
+    MIPDP_PID=$!
+    local i
+    # Start-up parses and installs every static binding: 1M took longer than 120 s here.
+    local deadline=$((SECONDS + 900))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        kill -0 "$MIPDP_PID" 2>/dev/null || { tail -20 "$WORK/mipdp-$n.log" >&2; die "mipdp exited at start-up"; }
+        if grep -q '^stats ' "$WORK/mipdp-$n.log"; then
+            # No IPv6 of the kernel's own on the taps (no router solicitations into the run).
+            ip netns exec "$NS_DUT" sysctl -q -w net.ipv6.conf.d0.disable_ipv6=1 net.ipv6.conf.d1.disable_ipv6=1
+            return 0
+        fi
+        sleep 1
+    done
+    tail -20 "$WORK/mipdp-$n.log" >&2
+    die "mipdp printed no stats within 900 s of starting with $n bindings"
+}
+
+# The expectations that differ: the kernel encapsulates on input (seg6_input) and then
+# forwards the outer packet, so the outer hop limit is decremented and the inner is not;
+# mipdp decrements the inner one and sends the outer with node.outer_ttl (64).
+expect_args() {
+    if [ "$1" = kernel ]; then echo "--expect-outer-ttl 63 --expect-inner-ttl 64"; else echo ""; fi
+}
+
+TRIAL_NO=0
+LAST_LOST=0
+# trial WHO N SIZE RATE → sets T_TX T_OK T_LOST T_BAD T_PPS T_P50 T_P99 T_P999 T_MAX
+trial() {
+    local who=$1 n=$2 size=$3 rate=$4
+    # After a trial with loss (an overload), one uncounted settling trial at a low rate first
+    # (RFC 2544 §23 lets the DUT settle between trials): mipdp on net_af_packet otherwise
+    # loses exactly one frame of the next trial, seen every time here after an overload.
+    if [ "$LAST_LOST" -ne 0 ] && [ -z "${SETTLING:-}" ]; then
+        SETTLING=1 trial "$who" "$n" 82 1000 settle
+    fi
+    TRIAL_NO=$((TRIAL_NO + 1))
+    # Any packet that fails pktgen's receive checks fails the run (a counter check, not a timing).
+    local prefix=kha6-$ID-pg-$TRIAL_NO json=$WORK/trial-$TRIAL_NO.json
+    PREFIXES+=("$prefix")
+    # shellcheck disable=SC2046 # the expectation options are words of ours
+    local ns=$NS_GEN tx=g0 rx=g1
+    if [ "$who" = mipdp ]; then ns=$NS_DUT tx=d0 rx=d1; fi
+    if ! ip netns exec "$ns" taskset -c "$GEN_CORE" "$PKTGEN" --tx-port net_af_packet0 --rx-port net_af_packet1 \
+        --dst-mac "$MAC_D0" --workload cn-to-home --family 6 --mobiles "$n" --size "$size" \
+        --rate "$rate" $([ -n "${5:-}" ] && echo "--count 100" || echo "--duration $TRIAL") --drain-ms 300 --json "$json" $(expect_args "$who") -- \
+        --no-huge -m 512 --no-pci --file-prefix "$prefix" -l "$GEN_CORE" \
+        --vdev "net_af_packet0,iface=$tx,qpairs=1,framecnt=4096" --vdev "net_af_packet1,iface=$rx,qpairs=1,framecnt=4096" \
+        >"$WORK/trial-$TRIAL_NO.log" 2>&1; then
+        tail -20 "$WORK/trial-$TRIAL_NO.log" >&2
+        die "mipdp-pktgen failed ($who, $n bindings, size $size, rate $rate)"
+    fi
+    remove_runtime_dir "$prefix"
+    read -r T_TX T_OK T_LOST T_BAD T_P50 T_P99 T_P999 T_MAX < <(jq -r '[.mobility.tx_data, .mobility.rx_data_ok, .lost,
+        ([.mobility.rx_mismatches[]] | add), .latency_ns.p50 // 0, .latency_ns.p99 // 0,
+        .latency_ns["p99.9"] // .latency_ns.p999 // 0, .latency_ns.max // 0] | @tsv' "$json")
+    if [ "$T_BAD" -ne 0 ]; then
+        echo "$who $n size $size rate $rate: $T_BAD packets failed pktgen's receive checks ($json)" >>"$WORK/checks"
+        FAILED=1
+    fi
+    LAST_LOST=$T_LOST
+    T_PPS=$(awk -v ok="$T_OK" -v d="$TRIAL" 'BEGIN { printf "%.0f", ok / d }')
+    printf '  %-6s %8s bindings%s size %-5s rate %9s: sent %9s ok %9s lost %8s bad %s\n' \
+        "$who" "$n" "${5:+ (settling)}" "$size" "$rate" "$T_TX" "$T_OK" "$T_LOST" "$T_BAD"
+}
+
+# RFC 2544 §26.1: start at the full rate offered (what the generator reached at rate 0),
+# halve the interval each trial: no loss and no bad packet → higher, else lower.
+# The no-drop rate reported is what the generator really sent in the best trial without loss
+# (sent / trial seconds): on a loaded machine it may send less than the rate asked for.
+NO_DROP=0
+search() {
+    local who=$1 n=$2 size=$3 hi=$4 lo=0 rate i achieved
+    rate=$hi
+    NO_DROP=0
+    for i in $(seq 1 "$STEPS"); do
+        trial "$who" "$n" "$size" "$rate"
+        if [ "$T_LOST" -eq 0 ] && [ "$T_BAD" -eq 0 ] && [ "$T_OK" -eq "$T_TX" ]; then
+            lo=$rate
+            achieved=$(awk -v t="$T_TX" -v d="$TRIAL" 'BEGIN { printf "%.0f", t / d }')
+            [ "$achieved" -gt "$NO_DROP" ] && NO_DROP=$achieved
+        else
+            hi=$rate
+        fi
+        [ "$lo" -eq "$hi" ] && break
+        rate=$(((lo + hi) / 2))
+    done
+}
+
+mkdir -p "$DATA_DIR"
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+BUSY=$(cpu_busy_percent)
+: >"$WORK/rows-bindings"
+: >"$WORK/rows-sizes"
+: >"$WORK/rows-nodrop"
+: >"$WORK/rows-latency"
+: >"$WORK/checks"
+first_size=${SIZES%% *}
+
+for n in $BINDINGS; do
+    for who in $CONTENDERS; do
+        step "$who: IPv6-in-IPv6 home agent, $n bindings"
+        LAST_LOST=0
+        [ "$who" = kernel ] && topology
+        local_t0=$(date +%s.%N)
+        if [ "$who" = kernel ]; then kernel_up "$n"; else mipdp_up "$n"; fi
+        setup_s=$(awk -v a="$local_t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+        for size in $SIZES; do
+            trial "$who" "$n" "$size" 0
+            ns=$(awk -v p="$T_PPS" 'BEGIN { if (p > 0) printf "%.1f", 1e9 / p; else print "nan" }')
+            echo "$who $n $size $T_PPS $ns $T_TX $T_OK $T_LOST $T_BAD" >>"$WORK/rows-sizes"
+            if [ "$size" = "$first_size" ]; then
+                offered=$(awk -v t="$T_TX" -v d="$TRIAL" 'BEGIN { printf "%.0f", t / d }')
+                search "$who" "$n" "$size" "$offered"
+                echo "$who $n $size $NO_DROP $offered" >>"$WORK/rows-nodrop"
+                nd_ns=$(awk -v p="$NO_DROP" 'BEGIN { if (p > 0) printf "%.1f", 1e9 / p; else print "nan" }')
+                echo "$who $n $NO_DROP $nd_ns $setup_s" >>"$WORK/rows-bindings"
+                if [ "$NO_DROP" -eq 0 ]; then
+                    echo "$who $n: no trial of the no-drop search passed without loss" >>"$WORK/checks"
+                    FAILED=1
+                fi
+                if [ "$NO_DROP" -gt 0 ]; then
+                    for pct in 10 50 90; do
+                        trial "$who" "$n" "$size" $((NO_DROP * pct / 100))
+                        echo "$who $n $size $pct $((NO_DROP * pct / 100)) $T_P50 $T_P99 $T_P999 $T_MAX $T_LOST" >>"$WORK/rows-latency"
+                    done
+                fi
+            fi
+        done
+        cleanup
+    done
+done
+
+# Data files for perf/plot.sh (whitespace-separated, one header line).
+{ echo "# contender bindings no_drop_pps ns_per_packet setup_s"; cat "$WORK/rows-bindings"; } >"$DATA_DIR/ha6-bindings.dat"
+{ echo "# contender bindings size pps ns_per_packet sent ok lost bad"; cat "$WORK/rows-sizes"; } >"$DATA_DIR/ha6-sizes.dat"
+{ echo "# contender bindings size no_drop_pps offered_max_pps"; cat "$WORK/rows-nodrop"; } >"$DATA_DIR/ha6-nodrop.dat"
+{ echo "# contender bindings size pct rate p50_ns p99_ns p999_ns max_ns lost"; cat "$WORK/rows-latency"; } >"$DATA_DIR/ha6-latency.dat"
+
+HEADING="## IPv6 home agent: mipdp beside the Linux kernel (veth / tap, mipdp-pktgen)"
+SECTION=$WORK/section.md
+# "1000 bindings 0.46, 100000 bindings 1.00" from the no-drop rows.
+headline() {
+    awk '{ r[$1 " " $2] = $4; n[$2] = 1 }
+        END { sep = ""; for (k in n) if (r["kernel " k] > 0 && r["mipdp " k] > 0) {
+            printf "%s%s bindings **%.2f**", sep, k, r["mipdp " k] / r["kernel " k]; sep = ", " } }' "$1"
+}
+us() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1000 }'; }
+{
+    echo "$HEADING"
+    echo
+    echo "Written by \`perf/kernel-ha6.sh$([ "$QUICK" -eq 1 ] && echo " --quick")\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit"
+    echo "$(git rev-parse --short HEAD 2>/dev/null || echo unknown). Load average before the run: $LOAD; CPU busy $BUSY %."
+    echo "Generator (mipdp-pktgen, net_af_packet: on veth g0/g1 for the kernel, on mipdp's taps d0/d1 for"
+    echo "mipdp) on core $GEN_CORE; the home agent on core $DUT_CORE (mipdp's worker; the kernel's forwarding"
+    echo "of d0's packets steered there with RPS; mipdp's main lcore shares core $GEN_CORE). Trials of"
+    echo "$TRIAL s; $STEPS binary-search steps."
+    echo
+    echo "The kernel here has no ipip / gre / ip6tnl / sit (CONFIG_NET_IPIP and CONFIG_IPV6_TUNNEL not"
+    echo "set), so it is the home agent through SRv6: one \`ip -6 route add <home>/128 encap seg6 mode"
+    echo "encap.red segs <care-of> dev d1\` per binding, which with one segment and encap.red is plain"
+    echo "IPv6-in-IPv6 (no SRH). IPv4-in-IPv4, minimal encapsulation and GRE cannot be measured in this"
+    echo "kernel. The kernel sits behind two veth pairs, mipdp behind its two net_tap ports; both are fed"
+    echo "and checked by the same generator (every packet tunnelled from $AGENT to the mobile's care-of"
+    echo "address, inner packet intact)."
+    echo "The kernel encapsulates before forwarding, so it decrements the outer hop limit (63) and"
+    echo "leaves the inner one (64); mipdp decrements the inner (63) and sends the outer with 64."
+    echo
+    echo "Headline, side by side in this run: no-drop rate mipdp / kernel (size $first_size) $(headline "$WORK/rows-nodrop")."
+    echo
+    echo "Full offered load (pktgen at --rate 0; far above what either keeps up with, so the kernel drops"
+    echo "on the way in and these are the good packets that came back), ns = 1e9 / good packets per second:"
+    echo
+    echo "| bindings | size | kernel Mpps | kernel ns/pkt | mipdp Mpps | mipdp ns/pkt | mipdp / kernel |"
+    echo "|---:|---|---:|---:|---:|---:|---:|"
+    for n in $BINDINGS; do
+        for size in $SIZES; do
+            k=$(awk -v n="$n" -v s="$size" '$1 == "kernel" && $2 == n && $3 == s { print $4 }' "$WORK/rows-sizes")
+            m=$(awk -v n="$n" -v s="$size" '$1 == "mipdp" && $2 == n && $3 == s { print $4 }' "$WORK/rows-sizes")
+            awk -v n="$n" -v s="$size" -v k="${k:-0}" -v m="${m:-0}" 'BEGIN {
+                f = "%s"
+                printf "| %s | %s | %s | %s | %s | %s | %s |\n", n, s,
+                    (k > 0 ? sprintf("%.3f", k / 1e6) : "n/a"), (k > 0 ? sprintf("%.0f", 1e9 / k) : "n/a"),
+                    (m > 0 ? sprintf("%.3f", m / 1e6) : "n/a"), (m > 0 ? sprintf("%.0f", 1e9 / m) : "n/a"),
+                    (k > 0 && m > 0 ? sprintf("**%.2f**", m / k) : "n/a") }'
+        done
+    done
+    echo
+    echo "No-drop rate (RFC 2544 §26.1 binary search, size $first_size: any loss or any packet failing the"
+    echo "receive checks fails a trial; the rate is what the generator really sent in the best passing"
+    echo "trial) and latency at 10/50/90 % of it (pktgen's hdrhistogram, µs):"
+    echo
+    echo "| contender | bindings | no-drop kpps | load | rate pps | p50 | p99 | p99.9 | max | lost |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    while read -r who n size nd offered; do
+        grep "^$who $n $size " "$WORK/rows-latency" | while read -r _ _ _ pct rate p50 p99 p999 max lost; do
+            echo "| $who | $n | $(awk -v v="$nd" -v o="$offered" 'BEGIN { printf "%.1f%s", v / 1000, (v >= o ? " (≥: all the generator offered)" : "") }') | $pct % | $rate | $(us "$p50") | $(us "$p99") | $(us "$p999") | $(us "$max") | $lost |"
+        done
+    done <"$WORK/rows-nodrop"
+    echo
+    echo "Setup time (routes installed / mipdp started with its static bindings), s:"
+    echo
+    echo "| contender | bindings | setup s |"
+    echo "|---|---:|---:|"
+    awk '{ printf "| %s | %s | %s |\n", $1, $2, $5 }' "$WORK/rows-bindings"
+    echo
+    echo "Plots: [ns per packet at the no-drop rate against bindings](plots/ha6-bindings.png),"
+    echo "[against packet size](plots/ha6-sizes.png), [latency](plots/ha6-latency.png)."
+    echo
+    echo "Caveats: the path is virtual for both — the generator's AF_PACKET sockets, then veth + the"
+    echo "kernel's forwarding for the kernel, a tap (one read and one write system call per frame)"
+    echo "+ mipdp's worker for mipdp. Those per-frame kernel costs dominate, so these are figures of"
+    echo "the whole virtual path, not of either forwarding engine alone (net_null in the sections above"
+    echo "measures mipdp's engine). A shared 2-core VM: the generator and the home agent compete with"
+    echo "other work; compare ratios and the load average."
+    if [ -s "$WORK/checks" ]; then
+        echo
+        echo "Checks that failed in this run:"
+        echo
+        sed 's/^/- /' "$WORK/checks"
+    fi
+    echo
+} >"$SECTION"
+
+cat "$SECTION"
+if [ "$WRITE" -eq 1 ]; then
+    awk -v head="$HEADING" -v secfile="$SECTION" '
+        BEGIN { while ((getline line < secfile) > 0) sec = sec line "\n" }
+        $0 == head { printf "%s", sec; skip = 1; done = 1; next }
+        skip && /^##? / { skip = 0 }
+        !skip { print }
+        { last = $0 }
+        END { if (!done) printf "%s%s", (NR > 0 && last != "" ? "\n" : ""), sec }
+    ' "$RESULTS" >"$WORK/results.md"
+    cp "$WORK/results.md" "$RESULTS"
+    echo "wrote $RESULTS ($HEADING)"
+fi
+[ "$FAILED" -eq 0 ] || die "a contender failed the receive checks or forwarded nothing (see above)"

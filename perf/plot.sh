@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Draws the PNG plots of perf/RESULTS.md from the data files the benchmarks leave in
+# perf/data (gnuplot, installed by scripts/install-deps.sh): ns per packet against the
+# number of bindings (log scale) and against packet size, and latency percentiles at
+# 10/50/90 % of the no-drop rate, one line per contender.
+#
+#   perf/plot.sh [--data-dir DIR] [--out-dir DIR]
+set -euo pipefail
+PROG=plot.sh
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=perf/lib.sh
+. perf/lib.sh
+
+DATA_DIR=perf/data
+OUT_DIR=perf/plots
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --data-dir) need_value "$@"; DATA_DIR=$2; shift ;;
+        --out-dir) need_value "$@"; OUT_DIR=$2; shift ;;
+        -h | --help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown option $1 (see --help)" ;;
+    esac
+    shift
+done
+command -v gnuplot >/dev/null || die "gnuplot is missing: run scripts/install-deps.sh (as root)"
+mkdir -p "$OUT_DIR"
+
+contenders() { awk '!/^#/ { print $1 }' "$1" | sort -u; }
+TERM_PNG='set terminal pngcairo size 900,560 noenhanced font ",11"'
+gnuplot -e 'set terminal' 2>&1 | grep -q pngcairo || TERM_PNG='set terminal png size 900,560 noenhanced'
+
+made=0
+f=$DATA_DIR/ha6-bindings.dat
+if [ -s "$f" ]; then
+    plots=()
+    for c in $(contenders "$f"); do
+        plots+=("\"< awk '\$1 == \\\"$c\\\" && \$4 != \\\"nan\\\"' $f\" using 2:4 with linespoints title \"$c\"")
+    done
+    gnuplot <<G
+$TERM_PNG
+set output "$OUT_DIR/ha6-bindings.png"
+set title "IPv6 home agent (IPv6-in-IPv6), veth / tap: ns per packet at the no-drop rate"
+set logscale x 10
+set xlabel "bindings (log scale)"
+set ylabel "ns per packet (1e9 / no-drop pps)"
+set yrange [0:*]
+set grid
+set key top left
+plot $(IFS=,; echo "${plots[*]}")
+G
+    made=$((made + 1))
+fi
+
+f=$DATA_DIR/ha6-sizes.dat
+if [ -s "$f" ]; then
+    n=$(awk '!/^#/ { print $2; exit }' "$f")
+    plots=()
+    for c in $(contenders "$f"); do
+        plots+=("\"< awk '\$1 == \\\"$c\\\" && \$2 == $n && \$5 != \\\"nan\\\"' $f\" using 0:5:xticlabels(3) with linespoints title \"$c\"")
+    done
+    gnuplot <<G
+$TERM_PNG
+set output "$OUT_DIR/ha6-sizes.png"
+set title "IPv6 home agent, $n bindings, full offered load: ns per good packet against frame size"
+set xlabel "frame size (bytes without FCS; imix = 7:4:1 of 64/576/1514)"
+set ylabel "ns per good packet"
+set yrange [0:*]
+set grid
+set key top left
+plot $(IFS=,; echo "${plots[*]}")
+G
+    made=$((made + 1))
+fi
+
+f=$DATA_DIR/ha6-latency.dat
+if [ -s "$f" ]; then
+    n=$(awk '!/^#/ { print $2; exit }' "$f")
+    plots=()
+    for c in $(contenders "$f"); do
+        plots+=("\"< awk '\$1 == \\\"$c\\\" && \$2 == $n' $f\" using 4:(\$6/1000) with linespoints title \"$c p50\"")
+        plots+=("\"< awk '\$1 == \\\"$c\\\" && \$2 == $n' $f\" using 4:(\$7/1000) with linespoints title \"$c p99\"")
+        plots+=("\"< awk '\$1 == \\\"$c\\\" && \$2 == $n' $f\" using 4:(\$8/1000) with linespoints title \"$c p99.9\"")
+    done
+    gnuplot <<G
+$TERM_PNG
+set output "$OUT_DIR/ha6-latency.png"
+set title "IPv6 home agent, $n bindings: latency at 10/50/90 % of each one's no-drop rate"
+set xlabel "% of the contender's no-drop rate"
+set ylabel "latency, µs (log scale)"
+set logscale y 10
+set xrange [0:100]
+set grid
+set key top left
+plot $(IFS=,; echo "${plots[*]}")
+G
+    made=$((made + 1))
+fi
+[ "$made" -gt 0 ] || die "no data files in $DATA_DIR (run perf/kernel-ha6.sh first)"
+echo "wrote $made plots to $OUT_DIR"
