@@ -8,7 +8,7 @@ ifneq ($(wildcard $(HOME)/.cargo/bin/cargo),)
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 endif
 
-.PHONY: help deps build demo test bench bench-mobility fmt clippy
+.PHONY: help deps build demo test bench bench-mobility bench-all fmt clippy
 
 help:
 	@echo "mipdp make targets:"
@@ -16,6 +16,7 @@ help:
 	@echo "  make test    install what is missing, then fmt check, clippy, build, every test, bench build (root)"
 	@echo "  make bench   install what is missing, then the forwarder benchmark against dpdk-testpmd (root)"
 	@echo "  make bench-mobility  the mobility paths benchmark (home agent, MAP, TOS) against the forwarder and testpmd (root)"
+	@echo "  make bench-all  the whole harness, perf/run.sh: every benchmark, the kernel beside mipdp, RESULTS.md and PNG plots (root)"
 	@echo "  make build   install what is missing, then cargo build --release --workspace"
 	@echo "  make deps    install missing system packages, scapy, rustfmt/clippy (scripts/install-deps.sh)"
 	@echo "  make fmt     format the code (cargo fmt --all)"
@@ -38,6 +39,9 @@ bench: deps
 
 bench-mobility: deps
 	bash perf/mobility.sh
+
+bench-all: deps
+	bash perf/run.sh
 
 fmt:
 	$(CARGO) fmt --all

@@ -8,7 +8,9 @@ set -euo pipefail
 # System packages. dpdk-dev provides /usr/bin/dpdk-testpmd (the perf comparison baseline),
 # libdpdk-dev + pkg-config + libclang-dev + clang are what bindings/build.rs (bindgen and
 # the C shim) needs; iproute2/tcpdump/tshark/libpcap-dev are used by the end-to-end tests;
-# g++ compiles libFuzzer (C++) when libfuzzer-sys builds the fuzz targets (fuzz/).
+# g++ compiles libFuzzer (C++) when libfuzzer-sys builds the fuzz targets (fuzz/);
+# gnuplot-nox draws perf/'s PNG plots (perf/plot.sh) and jq reads mipdp-pktgen's JSON
+# results in perf/kernel-ha6.sh.
 APT_PACKAGES=(
     dpdk
     dpdk-dev
@@ -25,6 +27,8 @@ APT_PACKAGES=(
     gcc
     g++
     procps
+    gnuplot-nox
+    jq
 )
 
 say() { printf 'install-deps: %s\n' "$*"; }

@@ -24,7 +24,7 @@ fi
 step() { printf '==> %s\n' "$*"; }
 
 # Network namespaces left behind by an earlier run that crashed.
-stale=$(ip netns list 2>/dev/null | awk '$1 ~ /^mipdp-t-/ { print $1 }')
+stale=$(ip netns list 2>/dev/null | awk '$1 ~ /^mipdp-(t|perf)-/ { print $1 }')
 if [ -n "$stale" ]; then
     step "removing leftover test namespaces: $(echo $stale)"
     for ns in $stale; do
@@ -58,5 +58,11 @@ cargo test --workspace -- --test-threads=1
 
 step "cargo bench --workspace --no-run"
 cargo bench --workspace --no-run
+
+# The performance harness in its quick mode (under two minutes): every contender must
+# produce figures and the counter checks must hold; no timing is asserted. Its figures go
+# to a scratch copy of RESULTS.md, not the committed one.
+step "perf/run.sh --quick"
+perf/run.sh --quick
 
 step "all tests passed"
