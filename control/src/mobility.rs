@@ -21,7 +21,7 @@ use mipdp_dataplane::{Action, Forwarder, PacketBuf};
 use mipdp_dpdk::{Mbuf, MbufBatch, Mempool, TxQueue};
 
 use crate::backup::{
-    split_lapsed, Backup, Journal, JournalStats, JournalWriter, Record, RestoredBinding,
+    split_lapsed, Backup, Journal, JournalStats, JournalWriter, Record, RestoredBinding, Role,
 };
 use crate::node::NodePlan;
 use crate::registration::cn::{CorrespondentRegistrar, CorrespondentStats};
@@ -99,6 +99,64 @@ pub const RESOLVE_INTERVAL: Duration = Duration::from_secs(1);
 /// update backlog then holds one chunk's updates, not two per restored binding (a
 /// million bindings at once cost seconds of copying as the backlog grew).
 pub const RESTORE_CHUNK: usize = 8192;
+
+/// Runs `restore` (which queues updates and hands them over with [`hand_over`], ending
+/// with `hand_over(updates, 0)`) on this thread while each of `engines` applies what
+/// reaches its queue on a thread of its own: start-up puts a backup's bindings back into
+/// the roles' state and into every worker's tables at once, before the workers start,
+/// instead of one after the other. Returns once every update `restore` queued is applied.
+/// Engine `i`'s thread runs on `cores[i]` where given (its worker's core, idle until the
+/// workers start; this thread's own affinity may be narrowed to one core by the EAL).
+/// A thread that cannot be started is an error, and then `restore` does not run.
+pub fn installing_meanwhile<R>(
+    engines: &mut [Engine],
+    cores: &[core_affinity::CoreId],
+    restore: impl FnOnce() -> R,
+) -> std::io::Result<R> {
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for (i, engine) in engines.iter_mut().enumerate() {
+            let done = &done;
+            let core = cores.get(i).copied();
+            let started = std::thread::Builder::new()
+                .name("mipdp-restore".into())
+                .spawn_scoped(s, move || {
+                    if let Some(core) = core {
+                        // Unpinned, it still works: on whichever core it is given.
+                        core_affinity::set_for_current(core);
+                    }
+                    loop {
+                        // Read before polling: once `done` is seen, every update was in
+                        // the queue before this poll, and an empty poll means all are
+                        // applied.
+                        let finished = done.load(std::sync::atomic::Ordering::Acquire);
+                        if engine.before_poll() == 0 {
+                            if finished {
+                                return;
+                            }
+                            std::thread::yield_now();
+                        }
+                    }
+                });
+            if let Err(e) = started {
+                // Those already started see `done` with empty queues and return.
+                done.store(true, std::sync::atomic::Ordering::Release);
+                return Err(e);
+            }
+        }
+        let out = restore();
+        done.store(true, std::sync::atomic::Ordering::Release);
+        Ok(out)
+    })
+}
+
+/// Moves queued updates into the workers' queues until at most `keep` are still waiting
+/// (the restore's backlog stays bounded instead of growing to every binding's updates).
+pub fn hand_over(updates: &mut UpdateSender, keep: usize) {
+    while updates.flush() > keep {
+        std::thread::yield_now();
+    }
+}
 
 /// Punted packets waiting for the control thread, from every worker.
 pub const PUNT_QUEUE: usize = 4096;
@@ -337,6 +395,7 @@ impl Control {
         mut backup: Backup,
         records: Vec<Record>,
         engines: &mut [Engine],
+        cores: &[core_affinity::CoreId],
     ) -> Result<()> {
         let (now, at) = (std::time::SystemTime::now(), std::time::Instant::now());
         let stored = records.len();
@@ -344,20 +403,26 @@ impl Control {
         if !lapsed.is_empty() {
             backup.apply(&lapsed)?;
         }
-        let mut restored = Vec::new();
+        let mut restored = Vec::with_capacity(alive.len());
         let mut put_back = 0;
-        for chunk in alive.chunks(RESTORE_CHUNK) {
-            let (bindings, records) = self.restore_chunk(chunk, now, at);
-            restored.extend(bindings);
-            put_back += records;
-            self.install_into(engines);
-        }
+        self.reserve_for(&alive);
+        installing_meanwhile(engines, cores, || {
+            for chunk in alive.chunks(RESTORE_CHUNK) {
+                let (bindings, records) = self.restore_chunk(chunk, now, at);
+                restored.extend(bindings);
+                put_back += records;
+                hand_over(&mut self.updates, RESTORE_CHUNK);
+            }
+            hand_over(&mut self.updates, 0);
+        })
+        .context("cannot start the threads that install the restored bindings")?;
         let unowned = alive.len().saturating_sub(put_back);
         log::info!(
             "binding backup {}: {stored} stored, {} lapsed while down (deleted), {put_back} \
-             restored{}",
+             restored into every worker in {:.2?}{}",
             backup.path().display(),
             lapsed.len(),
+            at.elapsed(),
             if unowned > 0 {
                 format!(
                     ", {unowned} kept but not restored (no configured role takes them, or refused)"
@@ -385,6 +450,23 @@ impl Control {
         self.journal_writer = Some(writer);
         self.restored = restored;
         Ok(())
+    }
+
+    /// Makes room in the home agents', MAP's and MMA's binding lists for what `records`
+    /// will put back, before restoring them.
+    fn reserve_for(&mut self, records: &[Record]) {
+        let count = |role: Role, v4: bool| {
+            records
+                .iter()
+                .filter(|r| r.role == role && r.home_address.is_ipv4() == v4)
+                .count()
+        };
+        if let Some(r) = &mut self.registrar {
+            r.reserve(count(Role::HomeAgent, true));
+        }
+        for r in self.registrar6.iter_mut().chain(self.anchors.iter_mut()) {
+            r.reserve(count(r.backup_role(), false));
+        }
     }
 
     /// Puts the bindings among `records` back into the role that owns each (none of
@@ -422,19 +504,6 @@ impl Control {
         }
         put_back += restored.len();
         (restored, put_back)
-    }
-
-    /// Applies every queued update to `engines` here, on the control thread, before
-    /// their workers run: the backlog is emptied chunk by chunk instead of growing to
-    /// every restored binding's updates at once.
-    fn install_into(&mut self, engines: &mut [Engine]) {
-        loop {
-            let waiting = self.updates.flush();
-            let applied: usize = engines.iter_mut().map(Processor::before_poll).sum();
-            if waiting == 0 && applied == 0 {
-                return;
-            }
-        }
     }
 
     /// The bindings restored from the backup at start-up (role, home address, care-of

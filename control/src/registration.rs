@@ -10,7 +10,8 @@
 //! `home_agent.reply_wait_ms`. Frames leave through the `send` function the control
 //! thread passes in, so this module has no DPDK in it and is tested with plain buffers.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::time::{Instant, SystemTime};
 
@@ -292,18 +293,66 @@ impl HeldReplies {
 /// `epoch`, `left` times.
 #[derive(Debug)]
 struct Announcement {
-    home: IpAddr,
     port: u16,
-    frame: Vec<u8>,
+    frame: Frame,
     epoch: u64,
-    next: Instant,
     left: u32,
+    /// Which [`Announcer::schedule`] made it: entries of `due` from an earlier one are stale.
+    series: u64,
 }
 
-/// The announcements to make, at most one series per home address.
+/// What an announcement says, built into a frame only when it is sent (a restart that
+/// takes a million home addresses back keeps no million frames).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Frame {
+    /// A gratuitous ARP from `eth_src` binding `home` to `hardware` (RFC 5944 §4.6).
+    Arp {
+        eth_src: [u8; 6],
+        hardware: [u8; 6],
+        home: Ipv4Addr,
+    },
+    /// An unsolicited Neighbor Advertisement from `source` on `eth_src` binding `home` to
+    /// `hardware` (RFC 6275 §10.4.1).
+    Na {
+        eth_src: [u8; 6],
+        source: std::net::Ipv6Addr,
+        home: std::net::Ipv6Addr,
+        hardware: [u8; 6],
+    },
+}
+
+impl Frame {
+    /// The frame's bytes.
+    pub(crate) fn bytes(&self) -> Vec<u8> {
+        match *self {
+            Frame::Arp {
+                eth_src,
+                hardware,
+                home,
+            } => gratuitous_arp(eth_src, hardware, home).to_vec(),
+            Frame::Na {
+                eth_src,
+                source,
+                home,
+                hardware,
+            } => mip6::unsolicited_advertisement(eth_src, source, home, hardware),
+        }
+    }
+}
+
+/// Announcements sent per [`Announcer::poll`] at most: a restart that takes a million
+/// home addresses back announces them over many polls, not in one burst the TX queue
+/// cannot hold.
+pub(crate) const ANNOUNCE_BUDGET: usize = 256;
+
+/// The announcements to make, at most one series per home address. Scheduling,
+/// cancelling and sending cost O(log n) each, whatever the number of home addresses.
 #[derive(Debug, Default)]
 pub(crate) struct Announcer {
-    list: Vec<Announcement>,
+    by_home: HashMap<IpAddr, Announcement>,
+    /// When each series sends next (time, series, home address), earliest first.
+    due: BinaryHeap<Reverse<(Instant, u64, IpAddr)>>,
+    series: u64,
 }
 
 impl Announcer {
@@ -313,27 +362,41 @@ impl Announcer {
         &mut self,
         home: IpAddr,
         port: u16,
-        frame: Vec<u8>,
+        frame: Frame,
         (epoch, at): (u64, Instant),
         count: u32,
     ) {
-        self.cancel(home);
-        self.list.push(Announcement {
+        if count == 0 {
+            self.cancel(home);
+            return;
+        }
+        self.series += 1;
+        self.by_home.insert(
             home,
-            port,
-            frame,
-            epoch,
-            next: at,
-            left: count,
-        });
+            Announcement {
+                port,
+                frame,
+                epoch,
+                left: count,
+                series: self.series,
+            },
+        );
+        self.due.push(Reverse((at, self.series, home)));
+    }
+
+    /// Makes room for `n` more home addresses to announce at once (a restore).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.by_home.reserve(n);
+        self.due.reserve(n);
     }
 
     /// Forgets what was still to be announced for `home`.
     pub(crate) fn cancel(&mut self, home: IpAddr) {
-        self.list.retain(|a| a.home != home);
+        self.by_home.remove(&home);
     }
 
-    /// Sends the announcements that are due, `interval` apart.
+    /// Sends the announcements that are due, `interval` apart, at most
+    /// [`ANNOUNCE_BUDGET`] of them.
     pub(crate) fn poll(
         &mut self,
         updates: &UpdateSender,
@@ -342,19 +405,37 @@ impl Announcer {
         send: &mut dyn FnMut(u16, &[u8]) -> bool,
         (sent, unsent): (&mut u64, &mut u64),
     ) {
-        self.list.retain_mut(|a| {
-            if a.next > at || !updates.is_visible(a.epoch) {
-                return true;
+        let mut budget = ANNOUNCE_BUDGET;
+        while budget > 0 {
+            let Some(&Reverse((next, series, home))) = self.due.peek() else {
+                return;
+            };
+            if next > at {
+                return;
             }
-            if send(a.port, &a.frame) {
+            let Some(a) = self.by_home.get_mut(&home).filter(|a| a.series == series) else {
+                // Cancelled or scheduled again since.
+                self.due.pop();
+                continue;
+            };
+            if !updates.is_visible(a.epoch) {
+                // Epochs grow with time: what is due after it waits for the workers too.
+                return;
+            }
+            self.due.pop();
+            budget -= 1;
+            if send(a.port, &a.frame.bytes()) {
                 *sent += 1;
             } else {
                 *unsent += 1;
             }
             a.left = a.left.saturating_sub(1);
-            a.next = at + interval;
-            a.left > 0
-        });
+            if a.left > 0 {
+                self.due.push(Reverse((at + interval, series, home)));
+            } else {
+                self.by_home.remove(&home);
+            }
+        }
     }
 }
 
@@ -383,6 +464,11 @@ impl Interception {
             free: Vec::new(),
             next: first,
         }
+    }
+
+    /// Makes room for `n` more home addresses at once (a restore from the backup).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.profiles.reserve(n);
     }
 
     /// The interception profile of `home`, if it has one.
@@ -556,6 +642,13 @@ impl Registrar {
         }
         self.next_expiry = self.ha.next_expiry();
         restored
+    }
+
+    /// Makes room for `n` more bindings at once: a restore from the backup of that many.
+    pub fn reserve(&mut self, n: usize) {
+        self.ha.reserve(n);
+        self.interception.reserve(n);
+        self.announcer.reserve(n);
     }
 
     /// The home agent (its bindings, its configuration).
@@ -787,7 +880,11 @@ impl Registrar {
         self.announcer.schedule(
             IpAddr::V4(home),
             port,
-            gratuitous_arp(eth_src, hardware, home).to_vec(),
+            Frame::Arp {
+                eth_src,
+                hardware,
+                home,
+            },
             (epoch, at),
             self.ha.config().gratuitous_arps,
         );

@@ -105,7 +105,17 @@ impl Dataplane {
     ) -> Result<Dataplane> {
         // Before DPDK: a backup that cannot be used stops start-up at once, untouched.
         let backup = match &config.backup {
-            Some(b) => Some(Backup::for_start(&b.path, backup_start)?),
+            Some(b) => {
+                let started = std::time::Instant::now();
+                let (backup, records) = Backup::for_start(&b.path, backup_start)?;
+                log::info!(
+                    "binding backup {}: {} records read and checked in {:.2?}",
+                    b.path.display(),
+                    records.len(),
+                    started.elapsed()
+                );
+                Some((backup, records))
+            }
             None => {
                 if backup_start == BackupStart::Discard {
                     log::warn!(
@@ -213,7 +223,7 @@ impl Dataplane {
                 // Restored bindings are queued with the configured tables, before any
                 // worker runs; wait_loaded below waits for both.
                 if let Some((backup, records)) = backup {
-                    control.start_backup(backup, records, &mut engines)?;
+                    control.start_backup(backup, records, &mut engines, &cores)?;
                 }
                 (Some(control), engines)
             }

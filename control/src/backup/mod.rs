@@ -377,6 +377,9 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// redb's page cache while the start-up check reads the whole file once.
+const VERIFY_CACHE_BYTES: usize = 16 << 20;
+
 /// Reads and checks the format marker and every record.
 fn read_records(db: &Database) -> Result<Vec<Record>, ReadError> {
     let txn = db.begin_read()?;
@@ -440,7 +443,12 @@ fn verify(path: &Path, file: File) -> Result<Vec<Record>, BackupError> {
     // redb is not hardened against hostile files and may panic on a damaged one; a
     // panic here means "corrupt", not "crash the node".
     let outcome = quietly_caught(|| {
-        let db = match Database::builder().create_with_backend(overlay) {
+        // A small page cache: the check reads every page once, in order, so a cache the
+        // size of the file (redb's default is 1 GiB) would only fault in fresh memory.
+        let db = match Database::builder()
+            .set_cache_size(VERIFY_CACHE_BYTES)
+            .create_with_backend(overlay)
+        {
             Ok(db) => db,
             // redb reports a bad header (magic, lengths) as invalid data: that is the
             // file's content, not the disk.

@@ -22,8 +22,8 @@ use mipdp_dataplane::tables::{Encap, Prefix};
 use mipdp_dataplane::update::{Update, UpdateSender};
 
 use super::{
-    backed_up, link_of, Announcer, Change, HeldReplies, Interception, ReplyCounters, TokenBucket,
-    FIRST_PROFILE6, FIRST_PROFILE_MAP,
+    backed_up, link_of, Announcer, Change, Frame, HeldReplies, Interception, ReplyCounters,
+    TokenBucket, FIRST_PROFILE6, FIRST_PROFILE_MAP,
 };
 use crate::backup::{
     self, Journal, MulticastState, Record, ReplayState, RestoredBinding, Role, RoleData,
@@ -463,6 +463,13 @@ impl Registrar6 {
         (restored, count)
     }
 
+    /// Makes room for `n` more bindings at once: a restore from the backup of that many.
+    pub fn reserve(&mut self, n: usize) {
+        self.ha.reserve(n);
+        self.interception.reserve(n);
+        self.announcer.reserve(n);
+    }
+
     /// The home agent (its bindings, its configuration).
     pub fn home_agent(&self) -> &HomeAgent6 {
         &self.ha
@@ -882,7 +889,12 @@ impl Registrar6 {
         self.announcer.schedule(
             IpAddr::V6(home),
             port,
-            unsolicited_advertisement(eth_src, source, home, hardware),
+            Frame::Na {
+                eth_src,
+                source,
+                home,
+                hardware,
+            },
             (epoch, at),
             op.neighbour_advertisements,
         );
@@ -936,7 +948,7 @@ pub(crate) fn address_at(packet: &[u8], at: usize) -> Option<Ipv6Addr> {
 /// An unsolicited Neighbor Advertisement for `home` to all nodes, from `source`, with
 /// Target Link-Layer Address `hardware`, in a frame from `eth_src`: Override set,
 /// Solicited and Router clear. RFC 6275 §10.4.1, RFC 4861 §4.4, §7.2.6.
-fn unsolicited_advertisement(
+pub(crate) fn unsolicited_advertisement(
     eth_src: [u8; 6],
     source: Ipv6Addr,
     home: Ipv6Addr,

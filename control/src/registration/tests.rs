@@ -504,3 +504,83 @@ fn a_restored_binding_forwards_at_once_refuses_a_replay_and_its_expiry_is_backed
         .unwrap()
         .is_empty());
 }
+
+/// A gratuitous ARP for 10.1.0.`n` naming MAC 02:..:`mac`.
+fn arp(n: u8, mac: u8) -> Frame {
+    Frame::Arp {
+        eth_src: HOME_PORT_MAC,
+        hardware: [2, 0, 0, 0, 0, mac],
+        home: Ipv4Addr::new(10, 1, 0, n),
+    }
+}
+
+/// Polls `announcer` at `at` and returns the (port, last byte of the ARP sender MAC) of
+/// what it sent.
+fn announced(announcer: &mut Announcer, updates: &UpdateSender, at: Instant) -> Vec<(u16, u8)> {
+    let (mut sent, mut unsent) = (0, 0);
+    let mut out = Vec::new();
+    announcer.poll(
+        updates,
+        at,
+        Duration::from_secs(1),
+        &mut |port, frame| {
+            out.push((port, frame[27]));
+            true
+        },
+        (&mut sent, &mut unsent),
+    );
+    assert_eq!((sent, unsent), (out.len() as u64, 0));
+    out
+}
+
+#[test]
+fn announcements_repeat_interval_apart_and_a_new_series_or_cancel_replaces_the_old() {
+    let (updates, _receivers) = channels(1, 16, 16);
+    let t0 = Instant::now();
+    let mut a = Announcer::default();
+    let home = |n: u8| IpAddr::V4(Ipv4Addr::new(10, 1, 0, n));
+    a.schedule(home(1), 0, arp(1, 1), (0, t0), 2);
+    a.schedule(home(2), 1, arp(2, 2), (0, t0), 3);
+    a.schedule(home(3), 0, arp(3, 3), (0, t0), 2);
+    a.cancel(home(3));
+    let mut first = announced(&mut a, &updates, t0);
+    first.sort_unstable();
+    assert_eq!(first, vec![(0, 1), (1, 2)]);
+    // Not again before the interval.
+    assert!(announced(&mut a, &updates, t0 + Duration::from_millis(999)).is_empty());
+    // Home 2 scheduled again: its old series is gone, the new one starts when it says.
+    a.schedule(home(2), 1, arp(2, 22), (0, t0 + Duration::from_secs(5)), 1);
+    assert_eq!(
+        announced(&mut a, &updates, t0 + Duration::from_secs(1)),
+        vec![(0, 1)]
+    );
+    assert!(announced(&mut a, &updates, t0 + Duration::from_secs(4)).is_empty());
+    assert_eq!(
+        announced(&mut a, &updates, t0 + Duration::from_secs(5)),
+        vec![(1, 22)]
+    );
+    assert!(announced(&mut a, &updates, t0 + Duration::from_secs(60)).is_empty());
+}
+
+#[test]
+fn announcements_wait_for_their_epoch_and_go_out_at_most_a_budget_per_poll() {
+    let (mut updates, mut receivers) = channels(1, 4096, 4096);
+    let t0 = Instant::now();
+    let mut a = Announcer::default();
+    let epoch = updates.send(Update::RemoveBinding {
+        home: IpAddr::V4(HOME),
+    });
+    for n in 0..(ANNOUNCE_BUDGET as u32 + 10) {
+        let home = IpAddr::V4(Ipv4Addr::from(0x0a02_0000 + n));
+        a.schedule(home, 0, arp(7, 7), (epoch, t0), 1);
+    }
+    assert!(
+        announced(&mut a, &updates, t0).is_empty(),
+        "epoch not reached"
+    );
+    let mut tables = Tables::new(&TableLimits::default());
+    receivers[0].apply(&mut tables);
+    assert_eq!(announced(&mut a, &updates, t0).len(), ANNOUNCE_BUDGET);
+    assert_eq!(announced(&mut a, &updates, t0).len(), 10);
+    assert!(announced(&mut a, &updates, t0 + Duration::from_secs(9)).is_empty());
+}

@@ -187,6 +187,12 @@ impl BindingStore {
         }
     }
 
+    /// Makes room for `n` more bindings at once (a restore from the backup), instead of
+    /// growing by rehashing on the way.
+    pub fn reserve(&mut self, n: usize) {
+        self.bindings.reserve(n.min(self.max_bindings));
+    }
+
     /// The binding of a home address.
     pub fn get(&self, home: Ipv4Addr) -> Option<&MobilityBinding> {
         self.bindings.get(&home)

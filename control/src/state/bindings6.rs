@@ -102,6 +102,12 @@ impl BindingCache6 {
         }
     }
 
+    /// Makes room for `n` more bindings at once (a restore from the backup), instead of
+    /// growing by rehashing on the way.
+    pub fn reserve(&mut self, n: usize) {
+        self.bindings.reserve(n.min(self.max_bindings));
+    }
+
     /// The binding of a home address.
     pub fn get(&self, home: Ipv6Addr) -> Option<&HomeBinding> {
         self.bindings.get(&home)

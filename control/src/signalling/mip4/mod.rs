@@ -293,7 +293,12 @@ impl HomeAgent {
         &self.config
     }
 
-    /// The authoritative binding list.
+    /// Makes room for `n` more bindings at once (a restore from the backup).
+    pub fn reserve(&mut self, n: usize) {
+        self.bindings.reserve(n);
+    }
+
+    /// The binding list.
     pub fn bindings(&self) -> &BindingStore {
         &self.bindings
     }

@@ -439,7 +439,12 @@ impl HomeAgent6 {
         &self.config
     }
 
-    /// The authoritative binding cache.
+    /// Makes room for `n` more bindings at once (a restore from the backup).
+    pub fn reserve(&mut self, n: usize) {
+        self.bindings.reserve(n);
+    }
+
+    /// The binding cache.
     pub fn bindings(&self) -> &BindingCache6 {
         &self.bindings
     }
