@@ -201,8 +201,7 @@ fn restore_and_install_million(c: &mut Criterion) {
                     Vec::new(),
                 );
                 node.limits = limits;
-                let mut engine =
-                    Engine::new(node).with_updates(receivers.pop().expect("one worker"));
+                let engine = Engine::new(node).with_updates(receivers.pop().expect("one worker"));
                 let mut registrar =
                     Registrar::new(home_agent(), vec![[2, 0, 0, 0, 0, 1]], Vec::new());
                 let start = Instant::now();
