@@ -6,7 +6,8 @@
 #   sudo perf/run.sh --quick    every contender briefly, under two minutes: what CI runs
 #                               (scripts/test.sh) so the harness cannot rot
 #
-# In order: the forwarder floor against dpdk-testpmd io/mac (forwarder.sh), the mobility
+# In order: the forwarder floor against dpdk-testpmd io/mac (forwarder.sh), restore of a
+# backup on restart (restore.sh: 1M bindings, 100k in --quick), the mobility
 # paths (mobility.sh: home agent 1k/1M, MAP, TOS, registration storms; full run only, as
 # its shortest run takes minutes), the IPv6 home agent beside the Linux kernel with the
 # RFC 2544 no-drop rate, latency and the scaling curves (kernel-ha6.sh), the control-plane
@@ -79,6 +80,7 @@ run_step() {
 }
 
 run_step forwarder perf/forwarder.sh --no-build "${Q[@]}" "${WRITE_ARGS[@]}"
+run_step restore perf/restore.sh --no-build "${Q[@]}" "${WRITE_ARGS[@]}"
 if [ "$QUICK" -eq 0 ]; then
     run_step mobility perf/mobility.sh --no-build "${WRITE_ARGS[@]}"
     run_step kernel-ha6 perf/kernel-ha6.sh --no-build --data-dir "$DATA_DIR" "${WRITE_ARGS[@]}"

@@ -21,7 +21,7 @@ use mipdp_dataplane::{Action, Forwarder, PacketBuf};
 use mipdp_dpdk::{Mbuf, MbufBatch, Mempool, TxQueue};
 
 use crate::backup::{
-    split_lapsed, Backup, Journal, JournalStats, JournalWriter, Record, RestoredBinding, Role,
+    split_lapsed, Journal, JournalStats, JournalWriter, Record, RestoredBinding, StreamedBackup,
 };
 use crate::node::NodePlan;
 use crate::registration::cn::{CorrespondentRegistrar, CorrespondentStats};
@@ -392,23 +392,26 @@ impl Control {
     /// before the workers start.
     pub fn start_backup(
         &mut self,
-        mut backup: Backup,
-        records: Vec<Record>,
+        mut backup: StreamedBackup,
         engines: &mut [Engine],
         cores: &[core_affinity::CoreId],
     ) -> Result<()> {
         let (now, at) = (std::time::SystemTime::now(), std::time::Instant::now());
-        let stored = records.len();
-        let (alive, lapsed) = split_lapsed(records, now);
-        if !lapsed.is_empty() {
-            backup.apply(&lapsed)?;
-        }
-        let mut restored = Vec::with_capacity(alive.len());
+        let opened = backup.opened();
+        let (mut stored, mut lapsed, mut alive) = (0, Vec::new(), 0);
+        let mut restored = Vec::new();
         let mut put_back = 0;
-        self.reserve_for(&alive);
         installing_meanwhile(engines, cores, || {
-            for chunk in alive.chunks(RESTORE_CHUNK) {
-                let (bindings, records) = self.restore_chunk(chunk, now, at);
+            while let Some(chunk) = backup.next_chunk() {
+                if stored == 0 {
+                    self.reserve(backup.expected());
+                    restored.reserve(backup.expected());
+                }
+                stored += chunk.len();
+                let (chunk, gone) = split_lapsed(chunk, now);
+                lapsed.extend(gone);
+                alive += chunk.len();
+                let (bindings, records) = self.restore_chunk(&chunk, now, at);
                 restored.extend(bindings);
                 put_back += records;
                 hand_over(&mut self.updates, RESTORE_CHUNK);
@@ -416,12 +419,20 @@ impl Control {
             hand_over(&mut self.updates, 0);
         })
         .context("cannot start the threads that install the restored bindings")?;
-        let unowned = alive.len().saturating_sub(put_back);
+        // Only an intact file is restored from: a damaged one stops start-up here,
+        // before any worker forwards or anything is written to it.
+        let mut backup = backup.finish()?;
+        if !lapsed.is_empty() {
+            backup.apply(&lapsed)?;
+        }
+        let unowned = alive.saturating_sub(put_back);
         log::info!(
             "binding backup {}: {stored} stored, {} lapsed while down (deleted), {put_back} \
-             restored into every worker in {:.2?}{}",
+             restored; read, checked and installed into every worker {:.2?} after opening the \
+             file (restore {:.2?}){}",
             backup.path().display(),
             lapsed.len(),
+            opened.elapsed(),
             at.elapsed(),
             if unowned > 0 {
                 format!(
@@ -452,20 +463,14 @@ impl Control {
         Ok(())
     }
 
-    /// Makes room in the home agents', MAP's and MMA's binding lists for what `records`
-    /// will put back, before restoring them.
-    fn reserve_for(&mut self, records: &[Record]) {
-        let count = |role: Role, v4: bool| {
-            records
-                .iter()
-                .filter(|r| r.role == role && r.home_address.is_ipv4() == v4)
-                .count()
-        };
+    /// Makes room in the home agents', MAP's and MMA's binding lists for `n` restored
+    /// bindings (each role's own limit caps it), before restoring them.
+    fn reserve(&mut self, n: usize) {
         if let Some(r) = &mut self.registrar {
-            r.reserve(count(Role::HomeAgent, true));
+            r.reserve(n);
         }
         for r in self.registrar6.iter_mut().chain(self.anchors.iter_mut()) {
-            r.reserve(count(r.backup_role(), false));
+            r.reserve(n);
         }
     }
 

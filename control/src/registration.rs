@@ -11,7 +11,7 @@
 //! thread passes in, so this module has no DPDK in it and is tested with plain buffers.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::time::{Instant, SystemTime};
 
@@ -345,6 +345,18 @@ impl Frame {
 /// cannot hold.
 pub(crate) const ANNOUNCE_BUDGET: usize = 256;
 
+/// One series for many home addresses at once (a restore from the backup): a list, not
+/// a hash map entry and a heap entry each.
+#[derive(Debug)]
+struct Bulk {
+    homes: Vec<(IpAddr, u16, Frame)>,
+    epoch: u64,
+    left: u32,
+    next: Instant,
+    /// The next of `homes` to announce in this round.
+    cursor: usize,
+}
+
 /// The announcements to make, at most one series per home address. Scheduling,
 /// cancelling and sending cost O(log n) each, whatever the number of home addresses.
 #[derive(Debug, Default)]
@@ -353,6 +365,10 @@ pub(crate) struct Announcer {
     /// When each series sends next (time, series, home address), earliest first.
     due: BinaryHeap<Reverse<(Instant, u64, IpAddr)>>,
     series: u64,
+    bulks: Vec<Bulk>,
+    /// Home addresses scheduled again or cancelled since the bulks that hold them were
+    /// made: the bulks skip them.
+    superseded: HashSet<IpAddr>,
 }
 
 impl Announcer {
@@ -370,6 +386,9 @@ impl Announcer {
             self.cancel(home);
             return;
         }
+        if !self.bulks.is_empty() {
+            self.superseded.insert(home);
+        }
         self.series += 1;
         self.by_home.insert(
             home,
@@ -384,15 +403,44 @@ impl Announcer {
         self.due.push(Reverse((at, self.series, home)));
     }
 
-    /// Makes room for `n` more home addresses to announce at once (a restore).
-    pub(crate) fn reserve(&mut self, n: usize) {
-        self.by_home.reserve(n);
-        self.due.reserve(n);
-    }
-
     /// Forgets what was still to be announced for `home`.
     pub(crate) fn cancel(&mut self, home: IpAddr) {
         self.by_home.remove(&home);
+        if !self.bulks.is_empty() {
+            self.superseded.insert(home);
+        }
+    }
+
+    /// Announces each of `homes` (home address, port index, frame) `count` times, once
+    /// every worker reached `epoch`, as one series: what [`schedule`](Self::schedule)
+    /// does for each, without a hash map and heap entry each. A later `schedule` or
+    /// [`cancel`](Self::cancel) of one of them replaces its part.
+    pub(crate) fn schedule_bulk(
+        &mut self,
+        homes: Vec<(IpAddr, u16, Frame)>,
+        (epoch, at): (u64, Instant),
+        count: u32,
+    ) {
+        if count == 0 || homes.is_empty() {
+            return;
+        }
+        if !self.superseded.is_empty() {
+            for (home, _, _) in &homes {
+                self.superseded.remove(home);
+            }
+        }
+        for (home, _, _) in &homes {
+            if self.by_home.contains_key(home) {
+                self.by_home.remove(home);
+            }
+        }
+        self.bulks.push(Bulk {
+            homes,
+            epoch,
+            left: count,
+            next: at,
+            cursor: 0,
+        });
     }
 
     /// Sends the announcements that are due, `interval` apart, at most
@@ -408,10 +456,10 @@ impl Announcer {
         let mut budget = ANNOUNCE_BUDGET;
         while budget > 0 {
             let Some(&Reverse((next, series, home))) = self.due.peek() else {
-                return;
+                break;
             };
             if next > at {
-                return;
+                break;
             }
             let Some(a) = self.by_home.get_mut(&home).filter(|a| a.series == series) else {
                 // Cancelled or scheduled again since.
@@ -420,7 +468,7 @@ impl Announcer {
             };
             if !updates.is_visible(a.epoch) {
                 // Epochs grow with time: what is due after it waits for the workers too.
-                return;
+                break;
             }
             self.due.pop();
             budget -= 1;
@@ -435,6 +483,49 @@ impl Announcer {
             } else {
                 self.by_home.remove(&home);
             }
+        }
+        self.poll_bulks(updates, at, interval, send, (sent, unsent), budget);
+    }
+
+    /// [`poll`](Self::poll) for the bulks, with what is left of the budget.
+    fn poll_bulks(
+        &mut self,
+        updates: &UpdateSender,
+        at: Instant,
+        interval: std::time::Duration,
+        send: &mut dyn FnMut(u16, &[u8]) -> bool,
+        (sent, unsent): (&mut u64, &mut u64),
+        mut budget: usize,
+    ) {
+        for b in &mut self.bulks {
+            if b.next > at || !updates.is_visible(b.epoch) {
+                continue;
+            }
+            while budget > 0 && b.cursor < b.homes.len() {
+                let (home, port, frame) = b.homes[b.cursor];
+                b.cursor += 1;
+                if self.superseded.contains(&home) {
+                    continue;
+                }
+                budget -= 1;
+                if send(port, &frame.bytes()) {
+                    *sent += 1;
+                } else {
+                    *unsent += 1;
+                }
+            }
+            if b.cursor == b.homes.len() {
+                b.left = b.left.saturating_sub(1);
+                b.cursor = 0;
+                b.next = at + interval;
+            }
+            if budget == 0 {
+                break;
+            }
+        }
+        self.bulks.retain(|b| b.left > 0);
+        if self.bulks.is_empty() {
+            self.superseded.clear();
         }
     }
 }
@@ -635,20 +726,25 @@ impl Registrar {
         }
         // Already in the backup: to the workers only.
         let (epoch, changes) = self.install(updates, list);
-        for change in changes {
-            if let Change::Taken(IpAddr::V4(home)) = change {
-                self.announce_takeover(home, epoch, at);
-            }
-        }
+        // One series for all of them (RFC 5944 §4.6), not an entry each.
+        let homes = changes
+            .into_iter()
+            .filter_map(|change| match change {
+                Change::Taken(IpAddr::V4(home)) => self.takeover(home),
+                _ => None,
+            })
+            .collect();
+        let count = self.ha.config().gratuitous_arps;
+        self.announcer.schedule_bulk(homes, (epoch, at), count);
         self.next_expiry = self.ha.next_expiry();
         restored
     }
 
     /// Makes room for `n` more bindings at once: a restore from the backup of that many.
     pub fn reserve(&mut self, n: usize) {
+        let n = n.min(self.ha.config().max_bindings);
         self.ha.reserve(n);
         self.interception.reserve(n);
-        self.announcer.reserve(n);
     }
 
     /// The home agent (its bindings, its configuration).
@@ -871,6 +967,22 @@ impl Registrar {
             return;
         };
         self.schedule(home, port, mac, epoch, at);
+    }
+
+    /// What [`announce_takeover`](Self::announce_takeover) announces for `home`: the
+    /// port of its home link and the gratuitous ARP naming the home agent's MAC there.
+    fn takeover(&self, home: Ipv4Addr) -> Option<(IpAddr, u16, Frame)> {
+        let port = self.link_of(home)?;
+        let mac = self.port_macs.get(usize::from(port)).copied()?;
+        Some((
+            IpAddr::V4(home),
+            port,
+            Frame::Arp {
+                eth_src: mac,
+                hardware: mac,
+                home,
+            },
+        ))
     }
 
     fn schedule(&mut self, home: Ipv4Addr, port: u16, hardware: [u8; 6], epoch: u64, at: Instant) {

@@ -105,17 +105,13 @@ impl Dataplane {
     ) -> Result<Dataplane> {
         // Before DPDK: a backup that cannot be used stops start-up at once, untouched.
         let backup = match &config.backup {
-            Some(b) => {
-                let started = std::time::Instant::now();
-                let (backup, records) = Backup::for_start(&b.path, backup_start)?;
-                log::info!(
-                    "binding backup {}: {} records read and checked in {:.2?}",
-                    b.path.display(),
-                    records.len(),
-                    started.elapsed()
-                );
-                Some((backup, records))
-            }
+            // Read and checked on a thread of its own while DPDK starts and the control
+            // thread restores ([`Control::start_backup`]).
+            Some(b) => Some(Backup::streamed(
+                &b.path,
+                backup_start,
+                crate::mobility::RESTORE_CHUNK,
+            )?),
             None => {
                 if backup_start == BackupStart::Discard {
                     log::warn!(
@@ -222,8 +218,8 @@ impl Dataplane {
                 );
                 // Restored bindings are queued with the configured tables, before any
                 // worker runs; wait_loaded below waits for both.
-                if let Some((backup, records)) = backup {
-                    control.start_backup(backup, records, &mut engines, &cores)?;
+                if let Some(backup) = backup {
+                    control.start_backup(backup, &mut engines, &cores)?;
                 }
                 (Some(control), engines)
             }

@@ -12,6 +12,7 @@ pub mod journal;
 mod overlay;
 pub mod record;
 pub mod restore;
+mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -33,6 +34,7 @@ pub use record::{
     RECORD_FORMAT_VERSION,
 };
 pub use restore::{split_lapsed, RestoredBinding};
+pub use stream::StreamedBackup;
 
 /// The store format version this build writes, and the newest it opens.
 pub const STORE_FORMAT_VERSION: u8 = 1;
@@ -241,17 +243,6 @@ impl Backup {
         Backup::create_new(path)
     }
 
-    /// The backup to start with at `path`, as `start` says, and the records to restore.
-    pub fn for_start(
-        path: impl AsRef<Path>,
-        start: BackupStart,
-    ) -> Result<(Backup, Vec<Record>), BackupError> {
-        match start {
-            BackupStart::Restore => Backup::open_loaded(path),
-            BackupStart::Discard => Backup::create_empty(path).map(|b| (b, Vec::new())),
-        }
-    }
-
     fn create_new(path: PathBuf) -> Result<Backup, BackupError> {
         let db = Database::create(&path).map_err(|e| storage(&path, e.into()))?;
         let backup = Backup { path, db };
@@ -382,6 +373,31 @@ const VERIFY_CACHE_BYTES: usize = 16 << 20;
 
 /// Reads and checks the format marker and every record.
 fn read_records(db: &Database) -> Result<Vec<Record>, ReadError> {
+    let mut out = Vec::new();
+    read_each(db, &mut |item| collect(&mut out, item))?;
+    Ok(out)
+}
+
+/// What [`read_each`] hands over: first the number of records, then each record.
+// Handed over by value, one at a time: boxing would cost an allocation per record.
+#[allow(clippy::large_enum_variant)]
+enum Item {
+    Count(usize),
+    Record(Record),
+}
+
+/// Gathers what [`read_each`] hands over into `out`.
+fn collect(out: &mut Vec<Record>, item: Item) -> bool {
+    match item {
+        Item::Count(n) => out.reserve_exact(n),
+        Item::Record(r) => out.push(r),
+    }
+    true
+}
+
+/// Reads and checks the format marker and every record, in key order: tells `each` how
+/// many records there are, then hands it each record until it returns false.
+fn read_each(db: &Database, each: &mut dyn FnMut(Item) -> bool) -> Result<(), ReadError> {
     let txn = db.begin_read()?;
     let meta = match txn.open_table(META) {
         Ok(t) => t,
@@ -400,10 +416,15 @@ fn read_records(db: &Database) -> Result<Vec<Record>, ReadError> {
     }
     let table = match txn.open_table(BINDINGS) {
         Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(redb::TableError::TableDoesNotExist(_)) => {
+            each(Item::Count(0));
+            return Ok(());
+        }
         Err(e) => return Err(e.into()),
     };
-    let mut out = Vec::with_capacity(usize::try_from(table.len()?).unwrap_or(0));
+    if !each(Item::Count(usize::try_from(table.len()?).unwrap_or(0))) {
+        return Ok(());
+    }
     for entry in table.iter()? {
         let (key, value) = entry?;
         let record = match Record::decode(value.value()) {
@@ -421,13 +442,26 @@ fn read_records(db: &Database) -> Result<Vec<Record>, ReadError> {
                 key: hex(key.value()),
             }));
         }
-        out.push(record);
+        if !each(Item::Record(record)) {
+            break;
+        }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Opens `file` through the read-only overlay and reads it end to end: its records.
 fn verify(path: &Path, file: File) -> Result<Vec<Record>, BackupError> {
+    let mut out = Vec::new();
+    verify_each(path, file, &mut |item| collect(&mut out, item))?;
+    Ok(out)
+}
+
+/// [`verify`], handing the records over as [`read_each`] does.
+fn verify_each(
+    path: &Path,
+    file: File,
+    each: &mut dyn FnMut(Item) -> bool,
+) -> Result<(), BackupError> {
     let corrupt = |corruption| BackupError::Corrupt {
         path: path.to_path_buf(),
         corruption,
@@ -462,8 +496,8 @@ fn verify(path: &Path, file: File) -> Result<Vec<Record>, BackupError> {
             }
             Err(e) => return Err(corrupt(Corruption::NotADatabase(e.to_string()))),
         };
-        match read_records(&db) {
-            Ok(records) => Ok(records),
+        match read_each(&db, each) {
+            Ok(()) => Ok(()),
             Err(ReadError::Storage(e)) => Err(corrupt(Corruption::Unreadable(e.to_string()))),
             Err(ReadError::Corrupt(c)) => Err(corrupt(c)),
             Err(ReadError::Newer(found)) => Err(BackupError::NewerFormat {

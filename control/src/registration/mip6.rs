@@ -413,11 +413,16 @@ impl Registrar6 {
         }
         // Already in the backup: to the workers only.
         let (epoch, changes) = self.install(updates, list, toward, None, now);
-        for change in changes {
-            if let Change::Taken(IpAddr::V6(home)) = change {
-                self.announce_takeover(home, epoch, at);
-            }
-        }
+        // One series for all of them (RFC 6275 §10.4.1), not an entry each.
+        let homes = changes
+            .into_iter()
+            .filter_map(|change| match change {
+                Change::Taken(IpAddr::V6(home)) => self.takeover(home),
+                _ => None,
+            })
+            .collect();
+        let count = self.ha.config().operation.neighbour_advertisements;
+        self.announcer.schedule_bulk(homes, (epoch, at), count);
         self.next_expiry = self.ha.next_expiry();
         let count = restored.len();
         (restored, count)
@@ -465,9 +470,9 @@ impl Registrar6 {
 
     /// Makes room for `n` more bindings at once: a restore from the backup of that many.
     pub fn reserve(&mut self, n: usize) {
+        let n = n.min(self.ha.config().max_bindings);
         self.ha.reserve(n);
         self.interception.reserve(n);
-        self.announcer.reserve(n);
     }
 
     /// The home agent (its bindings, its configuration).
@@ -872,32 +877,39 @@ impl Registrar6 {
     }
 
     fn schedule(&mut self, home: Ipv6Addr, port: u16, hardware: [u8; 6], epoch: u64, at: Instant) {
-        let Some(eth_src) = self.port_macs.get(usize::from(port)).copied() else {
+        let Some(frame) = self.advertisement(home, port, hardware) else {
             return;
         };
+        let count = self.ha.config().operation.neighbour_advertisements;
+        self.announcer
+            .schedule(IpAddr::V6(home), port, frame, (epoch, at), count);
+    }
+
+    /// The unsolicited Neighbor Advertisement out of port index `port` binding `home` to
+    /// `hardware`; None where the port or an address to send it from is missing.
+    fn advertisement(&self, home: Ipv6Addr, port: u16, hardware: [u8; 6]) -> Option<Frame> {
+        let eth_src = self.port_macs.get(usize::from(port)).copied()?;
         // RFC 4861 §7.2.4: from an address of the interface it leaves by.
         let addresses = &self.ha.config().addresses;
-        let Some(source) = addresses
+        let source = addresses
             .iter()
             .find(|a| link_of(&self.links, IpAddr::V6(**a)) == Some(port))
             .or(addresses.first())
-            .copied()
-        else {
-            return;
-        };
-        let op = self.ha.config().operation;
-        self.announcer.schedule(
-            IpAddr::V6(home),
-            port,
-            Frame::Na {
-                eth_src,
-                source,
-                home,
-                hardware,
-            },
-            (epoch, at),
-            op.neighbour_advertisements,
-        );
+            .copied()?;
+        Some(Frame::Na {
+            eth_src,
+            source,
+            home,
+            hardware,
+        })
+    }
+
+    /// What [`announce_takeover`](Self::announce_takeover) announces for `home`: the
+    /// port of its home link and the advertisement naming the home agent's MAC there.
+    fn takeover(&self, home: Ipv6Addr) -> Option<(IpAddr, u16, Frame)> {
+        let port = link_of(&self.links, IpAddr::V6(home))?;
+        let mac = self.port_macs.get(usize::from(port)).copied()?;
+        Some((IpAddr::V6(home), port, self.advertisement(home, port, mac)?))
     }
 }
 

@@ -505,18 +505,23 @@ fn a_restored_binding_forwards_at_once_refuses_a_replay_and_its_expiry_is_backed
         .is_empty());
 }
 
-/// A gratuitous ARP for 10.1.0.`n` naming MAC 02:..:`mac`.
-fn arp(n: u8, mac: u8) -> Frame {
+/// 10.1.`n`.
+fn numbered(n: u16) -> Ipv4Addr {
+    Ipv4Addr::from(0x0a01_0000 | u32::from(n))
+}
+
+/// A gratuitous ARP for 10.1.`n`.
+fn arp(n: u16) -> Frame {
     Frame::Arp {
         eth_src: HOME_PORT_MAC,
-        hardware: [2, 0, 0, 0, 0, mac],
-        home: Ipv4Addr::new(10, 1, 0, n),
+        hardware: HOME_PORT_MAC,
+        home: numbered(n),
     }
 }
 
-/// Polls `announcer` at `at` and returns the (port, last byte of the ARP sender MAC) of
-/// what it sent.
-fn announced(announcer: &mut Announcer, updates: &UpdateSender, at: Instant) -> Vec<(u16, u8)> {
+/// Polls `announcer` at `at` and returns the (port, `n` of the address 10.1.`n` the ARP
+/// announces) of what it sent.
+fn announced(announcer: &mut Announcer, updates: &UpdateSender, at: Instant) -> Vec<(u16, u16)> {
     let (mut sent, mut unsent) = (0, 0);
     let mut out = Vec::new();
     announcer.poll(
@@ -524,7 +529,7 @@ fn announced(announcer: &mut Announcer, updates: &UpdateSender, at: Instant) -> 
         at,
         Duration::from_secs(1),
         &mut |port, frame| {
-            out.push((port, frame[27]));
+            out.push((port, u16::from_be_bytes([frame[30], frame[31]])));
             true
         },
         (&mut sent, &mut unsent),
@@ -538,10 +543,10 @@ fn announcements_repeat_interval_apart_and_a_new_series_or_cancel_replaces_the_o
     let (updates, _receivers) = channels(1, 16, 16);
     let t0 = Instant::now();
     let mut a = Announcer::default();
-    let home = |n: u8| IpAddr::V4(Ipv4Addr::new(10, 1, 0, n));
-    a.schedule(home(1), 0, arp(1, 1), (0, t0), 2);
-    a.schedule(home(2), 1, arp(2, 2), (0, t0), 3);
-    a.schedule(home(3), 0, arp(3, 3), (0, t0), 2);
+    let home = |n: u16| IpAddr::V4(numbered(n));
+    a.schedule(home(1), 0, arp(1), (0, t0), 2);
+    a.schedule(home(2), 1, arp(2), (0, t0), 3);
+    a.schedule(home(3), 0, arp(3), (0, t0), 2);
     a.cancel(home(3));
     let mut first = announced(&mut a, &updates, t0);
     first.sort_unstable();
@@ -549,7 +554,7 @@ fn announcements_repeat_interval_apart_and_a_new_series_or_cancel_replaces_the_o
     // Not again before the interval.
     assert!(announced(&mut a, &updates, t0 + Duration::from_millis(999)).is_empty());
     // Home 2 scheduled again: its old series is gone, the new one starts when it says.
-    a.schedule(home(2), 1, arp(2, 22), (0, t0 + Duration::from_secs(5)), 1);
+    a.schedule(home(2), 2, arp(2), (0, t0 + Duration::from_secs(5)), 1);
     assert_eq!(
         announced(&mut a, &updates, t0 + Duration::from_secs(1)),
         vec![(0, 1)]
@@ -557,7 +562,7 @@ fn announcements_repeat_interval_apart_and_a_new_series_or_cancel_replaces_the_o
     assert!(announced(&mut a, &updates, t0 + Duration::from_secs(4)).is_empty());
     assert_eq!(
         announced(&mut a, &updates, t0 + Duration::from_secs(5)),
-        vec![(1, 22)]
+        vec![(2, 2)]
     );
     assert!(announced(&mut a, &updates, t0 + Duration::from_secs(60)).is_empty());
 }
@@ -572,7 +577,7 @@ fn announcements_wait_for_their_epoch_and_go_out_at_most_a_budget_per_poll() {
     });
     for n in 0..(ANNOUNCE_BUDGET as u32 + 10) {
         let home = IpAddr::V4(Ipv4Addr::from(0x0a02_0000 + n));
-        a.schedule(home, 0, arp(7, 7), (epoch, t0), 1);
+        a.schedule(home, 0, arp(7), (epoch, t0), 1);
     }
     assert!(
         announced(&mut a, &updates, t0).is_empty(),
@@ -583,4 +588,38 @@ fn announcements_wait_for_their_epoch_and_go_out_at_most_a_budget_per_poll() {
     assert_eq!(announced(&mut a, &updates, t0).len(), ANNOUNCE_BUDGET);
     assert_eq!(announced(&mut a, &updates, t0).len(), 10);
     assert!(announced(&mut a, &updates, t0 + Duration::from_secs(9)).is_empty());
+}
+
+#[test]
+fn a_bulk_announces_each_home_count_times_and_skips_those_scheduled_again_or_cancelled() {
+    let (updates, _receivers) = channels(1, 16, 16);
+    let t0 = Instant::now();
+    let mut a = Announcer::default();
+    let home = |n: u16| IpAddr::V4(numbered(n));
+    // More than a poll's budget in all, announced twice, a second apart.
+    let many = u16::try_from(ANNOUNCE_BUDGET).unwrap() / 2 + 10;
+    let bulk = |from: u16| -> Vec<(IpAddr, u16, Frame)> {
+        (from..from + many).map(|n| (home(n), 0, arp(n))).collect()
+    };
+    a.schedule_bulk(bulk(0), (0, t0), 2);
+    a.schedule_bulk(bulk(many), (0, t0), 2);
+    a.cancel(home(1));
+    a.schedule(home(2), 1, arp(2), (0, t0), 1);
+    let first = announced(&mut a, &updates, t0);
+    assert_eq!(first.len(), ANNOUNCE_BUDGET);
+    assert_eq!(first[0], (1, 2), "the individual series first");
+    assert!(!first.contains(&(0, 1)), "cancelled");
+    assert!(!first.contains(&(0, 2)), "scheduled again on its own");
+    let rest = announced(&mut a, &updates, t0);
+    // 2 * many homes, less the two replaced, plus the one individual, over two polls.
+    assert_eq!(first.len() + rest.len(), 2 * usize::from(many) - 2 + 1);
+    assert!(announced(&mut a, &updates, t0 + Duration::from_millis(500)).is_empty());
+    let mut again = announced(&mut a, &updates, t0 + Duration::from_secs(1));
+    again.extend(announced(&mut a, &updates, t0 + Duration::from_secs(1)));
+    assert_eq!(
+        again.len(),
+        2 * usize::from(many) - 2,
+        "the second round of the bulks"
+    );
+    assert!(announced(&mut a, &updates, t0 + Duration::from_secs(5)).is_empty());
 }
