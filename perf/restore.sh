@@ -147,7 +147,7 @@ done
 MEDIAN=$(median "${TOTALS[@]}")
 MEDIAN_R=$(median "${RESTORES[@]}")
 TABLE=$(
-    echo "| bindings (backup file) | read, checked and installed on every worker: median | starts (s) | of which after DPDK started: median | target |"
+    echo "| bindings (backup file) | read, checked and installed on every worker: median | starts (s), in order | of which after DPDK started: median | target (median) |"
     echo "|---:|---:|---|---:|---|"
     echo "| $BINDINGS ($SIZE_MB MB) | **$MEDIAN s** | ${TOTALS[*]} | $MEDIAN_R s | < 3 s: $(awk -v m="$MEDIAN" 'BEGIN { print (m < 3 ? "met" : "missed") }') |"
 )
@@ -175,7 +175,12 @@ if [ "$WRITE" -eq 1 ]; then
         echo "while the control thread puts each chunk back into the home agent's state and each"
         echo "worker's engine applies the resulting updates on a thread of its own (on its worker's"
         echo "core, idle until the workers start). A shared 2-core VM: first-touch page faults of"
-        echo "fresh memory are a large part of the cost and vary with the host; runs differ."
+        echo "fresh memory are a large part of the cost and vary with the host; runs differ. The"
+        echo "first start of a run has been the slowest every time (3.2-4.2 s): after the VM idles"
+        echo "its host takes back free guest memory, and faulting it in again is slow (checked by"
+        echo "hand: touching 3 GB took 6.6 s of kernel time, ~0.45 GB/s, and a start right after"
+        echo "that took 1.85 s, like the later ones). On a server whose memory no hypervisor takes"
+        echo "back, every start is like the later ones."
         echo
     } >"$SECTION"
     awk -v head="$HEADING" -v secfile="$SECTION" '

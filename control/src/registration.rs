@@ -345,11 +345,19 @@ impl Frame {
 /// cannot hold.
 pub(crate) const ANNOUNCE_BUDGET: usize = 256;
 
+/// What one [`Announcer::poll`] of the bulks works with.
+struct Pass<'a> {
+    updates: &'a UpdateSender,
+    at: Instant,
+    interval: std::time::Duration,
+    takeover: &'a dyn Fn(IpAddr) -> Option<(u16, Frame)>,
+}
+
 /// One series for many home addresses at once (a restore from the backup): a list, not
 /// a hash map entry and a heap entry each.
 #[derive(Debug)]
 struct Bulk {
-    homes: Vec<(IpAddr, u16, Frame)>,
+    homes: Vec<IpAddr>,
     epoch: u64,
     left: u32,
     next: Instant,
@@ -411,13 +419,14 @@ impl Announcer {
         }
     }
 
-    /// Announces each of `homes` (home address, port index, frame) `count` times, once
-    /// every worker reached `epoch`, as one series: what [`schedule`](Self::schedule)
-    /// does for each, without a hash map and heap entry each. A later `schedule` or
-    /// [`cancel`](Self::cancel) of one of them replaces its part.
+    /// Announces each of `homes` `count` times, once every worker reached `epoch`, as
+    /// one series: what [`schedule`](Self::schedule) does for each, without a hash map
+    /// and heap entry each; the frame (and port) of each comes from `poll`'s `takeover`
+    /// when it is sent. A later `schedule` or [`cancel`](Self::cancel) of one of them
+    /// replaces its part.
     pub(crate) fn schedule_bulk(
         &mut self,
-        homes: Vec<(IpAddr, u16, Frame)>,
+        homes: Vec<IpAddr>,
         (epoch, at): (u64, Instant),
         count: u32,
     ) {
@@ -425,12 +434,12 @@ impl Announcer {
             return;
         }
         if !self.superseded.is_empty() {
-            for (home, _, _) in &homes {
+            for home in &homes {
                 self.superseded.remove(home);
             }
         }
-        for (home, _, _) in &homes {
-            if self.by_home.contains_key(home) {
+        if !self.by_home.is_empty() {
+            for home in &homes {
                 self.by_home.remove(home);
             }
         }
@@ -444,7 +453,8 @@ impl Announcer {
     }
 
     /// Sends the announcements that are due, `interval` apart, at most
-    /// [`ANNOUNCE_BUDGET`] of them.
+    /// [`ANNOUNCE_BUDGET`] of them; `takeover` gives a bulk's home address its port and
+    /// frame (None: no longer announced).
     pub(crate) fn poll(
         &mut self,
         updates: &UpdateSender,
@@ -452,6 +462,7 @@ impl Announcer {
         interval: std::time::Duration,
         send: &mut dyn FnMut(u16, &[u8]) -> bool,
         (sent, unsent): (&mut u64, &mut u64),
+        takeover: &dyn Fn(IpAddr) -> Option<(u16, Frame)>,
     ) {
         let mut budget = ANNOUNCE_BUDGET;
         while budget > 0 {
@@ -484,29 +495,37 @@ impl Announcer {
                 self.by_home.remove(&home);
             }
         }
-        self.poll_bulks(updates, at, interval, send, (sent, unsent), budget);
+        let bulk = Pass {
+            updates,
+            at,
+            interval,
+            takeover,
+        };
+        self.poll_bulks(&bulk, send, (sent, unsent), budget);
     }
 
     /// [`poll`](Self::poll) for the bulks, with what is left of the budget.
     fn poll_bulks(
         &mut self,
-        updates: &UpdateSender,
-        at: Instant,
-        interval: std::time::Duration,
+        pass: &Pass<'_>,
         send: &mut dyn FnMut(u16, &[u8]) -> bool,
         (sent, unsent): (&mut u64, &mut u64),
         mut budget: usize,
     ) {
+        let at = pass.at;
         for b in &mut self.bulks {
-            if b.next > at || !updates.is_visible(b.epoch) {
+            if b.next > at || !pass.updates.is_visible(b.epoch) {
                 continue;
             }
             while budget > 0 && b.cursor < b.homes.len() {
-                let (home, port, frame) = b.homes[b.cursor];
+                let home = b.homes[b.cursor];
                 b.cursor += 1;
                 if self.superseded.contains(&home) {
                     continue;
                 }
+                let Some((port, frame)) = (pass.takeover)(home) else {
+                    continue;
+                };
                 budget -= 1;
                 if send(port, &frame.bytes()) {
                     *sent += 1;
@@ -517,7 +536,7 @@ impl Announcer {
             if b.cursor == b.homes.len() {
                 b.left = b.left.saturating_sub(1);
                 b.cursor = 0;
-                b.next = at + interval;
+                b.next = at + pass.interval;
             }
             if budget == 0 {
                 break;
@@ -629,6 +648,29 @@ pub(crate) fn backed_up(u: &Update) -> bool {
     )
 }
 
+/// What a home agent announces for an IPv4 home address it takes over (RFC 5944 §4.6):
+/// the port of its home link and the gratuitous ARP naming the port's MAC; None where
+/// `home` is on no link of `links` or the port is unknown.
+fn takeover_arp(
+    links: &[(Prefix, u16)],
+    port_macs: &[[u8; 6]],
+    home: IpAddr,
+) -> Option<(u16, Frame)> {
+    let IpAddr::V4(v4) = home else {
+        return None;
+    };
+    let port = link_of(links, home)?;
+    let mac = port_macs.get(usize::from(port)).copied()?;
+    Some((
+        port,
+        Frame::Arp {
+            eth_src: mac,
+            hardware: mac,
+            home: v4,
+        },
+    ))
+}
+
 /// The port of the link `addr` is on (longest connected prefix).
 pub(crate) fn link_of(links: &[(Prefix, u16)], addr: IpAddr) -> Option<u16> {
     links
@@ -730,7 +772,7 @@ impl Registrar {
         let homes = changes
             .into_iter()
             .filter_map(|change| match change {
-                Change::Taken(IpAddr::V4(home)) => self.takeover(home),
+                Change::Taken(home @ IpAddr::V4(_)) => Some(home),
                 _ => None,
             })
             .collect();
@@ -868,6 +910,7 @@ impl Registrar {
             },
             "home_agent.reply_wait_ms",
         );
+        let (links, port_macs) = (&self.links, &self.port_macs);
         self.announcer.poll(
             updates,
             at,
@@ -877,6 +920,7 @@ impl Registrar {
                 &mut stats.gratuitous_arps,
                 &mut stats.gratuitous_arps_unsent,
             ),
+            &|home| takeover_arp(links, port_macs, home),
         );
         self.stats.bindings = self.ha.bindings().len() as u64;
     }
@@ -967,22 +1011,6 @@ impl Registrar {
             return;
         };
         self.schedule(home, port, mac, epoch, at);
-    }
-
-    /// What [`announce_takeover`](Self::announce_takeover) announces for `home`: the
-    /// port of its home link and the gratuitous ARP naming the home agent's MAC there.
-    fn takeover(&self, home: Ipv4Addr) -> Option<(IpAddr, u16, Frame)> {
-        let port = self.link_of(home)?;
-        let mac = self.port_macs.get(usize::from(port)).copied()?;
-        Some((
-            IpAddr::V4(home),
-            port,
-            Frame::Arp {
-                eth_src: mac,
-                hardware: mac,
-                home,
-            },
-        ))
     }
 
     fn schedule(&mut self, home: Ipv4Addr, port: u16, hardware: [u8; 6], epoch: u64, at: Instant) {

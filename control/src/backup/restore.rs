@@ -17,8 +17,9 @@ pub struct RestoredBinding {
     pub role: Role,
     /// Its home address (a MAP: the regional care-of address).
     pub home: IpAddr,
-    /// Its care-of addresses.
-    pub care_of: Vec<IpAddr>,
+    /// Its first care-of address, where a verification request goes (a million restored
+    /// bindings keep no list each: only Mobile IPv4 has more than one, and it is not asked).
+    pub care_of: Option<IpAddr>,
     /// When it lapses unless refreshed.
     pub expires: Expiry,
 }
@@ -29,7 +30,7 @@ impl RestoredBinding {
         RestoredBinding {
             role: r.role,
             home: r.home_address,
-            care_of: r.care_of.clone(),
+            care_of: r.care_of.first().copied(),
             expires: r.expires,
         }
     }

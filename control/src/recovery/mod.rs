@@ -215,7 +215,7 @@ impl Recovery {
                 }
                 Verification::RefreshRequest => {
                     states.insert(key, State::Queued);
-                    verifiable.push((key, r.care_of.first().copied()));
+                    verifiable.push((key, r.care_of));
                     progress.pending += 1;
                 }
             }

@@ -417,7 +417,7 @@ impl Registrar6 {
         let homes = changes
             .into_iter()
             .filter_map(|change| match change {
-                Change::Taken(IpAddr::V6(home)) => self.takeover(home),
+                Change::Taken(home @ IpAddr::V6(_)) => Some(home),
                 _ => None,
             })
             .collect();
@@ -599,6 +599,8 @@ impl Registrar6 {
             },
             &self.reply_wait_key,
         );
+        let (links, port_macs) = (&self.links, &self.port_macs);
+        let addresses = &self.ha.config().addresses;
         self.announcer.poll(
             updates,
             at,
@@ -608,6 +610,17 @@ impl Registrar6 {
                 &mut stats.neighbour_advertisements,
                 &mut stats.neighbour_advertisements_unsent,
             ),
+            &|home| {
+                let IpAddr::V6(v6) = home else {
+                    return None;
+                };
+                let port = link_of(links, home)?;
+                let mac = port_macs.get(usize::from(port)).copied()?;
+                Some((
+                    port,
+                    advertisement(links, port_macs, addresses, v6, port, mac)?,
+                ))
+            },
         );
         self.stats.bindings = self.ha.bindings().len() as u64;
     }
@@ -888,28 +901,14 @@ impl Registrar6 {
     /// The unsolicited Neighbor Advertisement out of port index `port` binding `home` to
     /// `hardware`; None where the port or an address to send it from is missing.
     fn advertisement(&self, home: Ipv6Addr, port: u16, hardware: [u8; 6]) -> Option<Frame> {
-        let eth_src = self.port_macs.get(usize::from(port)).copied()?;
-        // RFC 4861 §7.2.4: from an address of the interface it leaves by.
-        let addresses = &self.ha.config().addresses;
-        let source = addresses
-            .iter()
-            .find(|a| link_of(&self.links, IpAddr::V6(**a)) == Some(port))
-            .or(addresses.first())
-            .copied()?;
-        Some(Frame::Na {
-            eth_src,
-            source,
+        advertisement(
+            &self.links,
+            &self.port_macs,
+            &self.ha.config().addresses,
             home,
+            port,
             hardware,
-        })
-    }
-
-    /// What [`announce_takeover`](Self::announce_takeover) announces for `home`: the
-    /// port of its home link and the advertisement naming the home agent's MAC there.
-    fn takeover(&self, home: Ipv6Addr) -> Option<(IpAddr, u16, Frame)> {
-        let port = link_of(&self.links, IpAddr::V6(home))?;
-        let mac = self.port_macs.get(usize::from(port)).copied()?;
-        Some((IpAddr::V6(home), port, self.advertisement(home, port, mac)?))
+        )
     }
 }
 
@@ -955,6 +954,32 @@ pub(crate) fn split(frame: &[u8]) -> Result<([u8; 6], &[u8]), FrameError6> {
 pub(crate) fn address_at(packet: &[u8], at: usize) -> Option<Ipv6Addr> {
     let bytes: [u8; 16] = packet.get(at..at + 16)?.try_into().ok()?;
     Some(Ipv6Addr::from(bytes))
+}
+
+/// The unsolicited Neighbor Advertisement out of port index `port` binding `home` to
+/// `hardware`, from the home agent's address on that port's link (else its first);
+/// None where the port or an address is missing.
+fn advertisement(
+    links: &[(Prefix, u16)],
+    port_macs: &[[u8; 6]],
+    addresses: &[Ipv6Addr],
+    home: Ipv6Addr,
+    port: u16,
+    hardware: [u8; 6],
+) -> Option<Frame> {
+    let eth_src = port_macs.get(usize::from(port)).copied()?;
+    // RFC 4861 §7.2.4: from an address of the interface it leaves by.
+    let source = addresses
+        .iter()
+        .find(|a| link_of(links, IpAddr::V6(**a)) == Some(port))
+        .or(addresses.first())
+        .copied()?;
+    Some(Frame::Na {
+        eth_src,
+        source,
+        home,
+        hardware,
+    })
 }
 
 /// An unsolicited Neighbor Advertisement for `home` to all nodes, from `source`, with

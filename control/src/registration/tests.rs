@@ -471,7 +471,7 @@ fn a_restored_binding_forwards_at_once_refuses_a_replay_and_its_expiry_is_backed
         vec![crate::backup::RestoredBinding {
             role: crate::backup::Role::HomeAgent,
             home: IpAddr::V4(HOME),
-            care_of: vec![IpAddr::V4(COA)],
+            care_of: Some(IpAddr::V4(COA)),
             expires: Expiry::At(now(300)),
         }]
     );
@@ -533,6 +533,14 @@ fn announced(announcer: &mut Announcer, updates: &UpdateSender, at: Instant) -> 
             true
         },
         (&mut sent, &mut unsent),
+        // A bulk's 10.1.`n` goes out of port 0, but 10.1.0.99 is no longer announced.
+        &|home| match home {
+            IpAddr::V4(v4) if v4 != numbered(99) => {
+                let [_, _, hi, lo] = v4.octets();
+                Some((0, arp(u16::from_be_bytes([hi, lo]))))
+            }
+            _ => None,
+        },
     );
     assert_eq!((sent, unsent), (out.len() as u64, 0));
     out
@@ -598,9 +606,7 @@ fn a_bulk_announces_each_home_count_times_and_skips_those_scheduled_again_or_can
     let home = |n: u16| IpAddr::V4(numbered(n));
     // More than a poll's budget in all, announced twice, a second apart.
     let many = u16::try_from(ANNOUNCE_BUDGET).unwrap() / 2 + 10;
-    let bulk = |from: u16| -> Vec<(IpAddr, u16, Frame)> {
-        (from..from + many).map(|n| (home(n), 0, arp(n))).collect()
-    };
+    let bulk = |from: u16| -> Vec<IpAddr> { (from..from + many).map(home).collect() };
     a.schedule_bulk(bulk(0), (0, t0), 2);
     a.schedule_bulk(bulk(many), (0, t0), 2);
     a.cancel(home(1));
@@ -610,15 +616,16 @@ fn a_bulk_announces_each_home_count_times_and_skips_those_scheduled_again_or_can
     assert_eq!(first[0], (1, 2), "the individual series first");
     assert!(!first.contains(&(0, 1)), "cancelled");
     assert!(!first.contains(&(0, 2)), "scheduled again on its own");
+    assert!(!first.contains(&(0, 99)), "no longer announced");
     let rest = announced(&mut a, &updates, t0);
-    // 2 * many homes, less the two replaced, plus the one individual, over two polls.
-    assert_eq!(first.len() + rest.len(), 2 * usize::from(many) - 2 + 1);
+    // 2 * many homes, less the three replaced or gone, plus the one individual.
+    assert_eq!(first.len() + rest.len(), 2 * usize::from(many) - 3 + 1);
     assert!(announced(&mut a, &updates, t0 + Duration::from_millis(500)).is_empty());
     let mut again = announced(&mut a, &updates, t0 + Duration::from_secs(1));
     again.extend(announced(&mut a, &updates, t0 + Duration::from_secs(1)));
     assert_eq!(
         again.len(),
-        2 * usize::from(many) - 2,
+        2 * usize::from(many) - 3,
         "the second round of the bulks"
     );
     assert!(announced(&mut a, &updates, t0 + Duration::from_secs(5)).is_empty());
