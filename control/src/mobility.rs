@@ -644,6 +644,11 @@ impl Control {
                 _ => None,
             })
             .collect();
+        // Each port's own address, once per port and family (not a scan of the whole plan
+        // per home address: a million static bindings would take hours).
+        let mut sources: std::collections::HashMap<u16, Option<std::net::Ipv6Addr>> =
+            std::collections::HashMap::new();
+        let (mut sent_count, mut unsent) = (0u64, 0u64);
         for home in homes {
             let Some((_, port)) = connected
                 .iter()
@@ -661,7 +666,29 @@ impl Control {
                     write_arp_request(f, mac, h, h)
                 }),
                 IpAddr::V6(h) => {
-                    let Some(IpAddr::V6(from)) = self.link_address(*port, home) else {
+                    // As `link_address` chooses: the node's address on the port's link,
+                    // else the one sharing the longest prefix with the home address.
+                    let on_link = *sources.entry(*port).or_insert_with(|| {
+                        self.plan.addrs6.iter().copied().find(|a| {
+                            connected
+                                .iter()
+                                .any(|(p, q)| q == port && p.contains(IpAddr::V6(*a)))
+                        })
+                    });
+                    let closest = || {
+                        self.plan
+                            .addrs6
+                            .iter()
+                            .enumerate()
+                            .max_by_key(|(i, a)| {
+                                (
+                                    (a.to_bits() ^ h.to_bits()).leading_zeros(),
+                                    std::cmp::Reverse(*i),
+                                )
+                            })
+                            .map(|(_, a)| *a)
+                    };
+                    let Some(from) = on_link.or_else(closest) else {
                         continue;
                     };
                     let all_nodes = std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
@@ -682,8 +709,21 @@ impl Control {
             };
             if sent {
                 self.stats.announcements += 1;
-                log::info!("announced home address {home} on port {port}");
+                sent_count += 1;
+                log::debug!("announced home address {home} on port {port}");
+            } else {
+                unsent += 1;
             }
+        }
+        if sent_count + unsent > 0 {
+            log::info!(
+                "announced {sent_count} bound home addresses on their links{}",
+                if unsent > 0 {
+                    format!(" ({unsent} not sent: no buffer or the TX queue was full)")
+                } else {
+                    String::new()
+                }
+            );
         }
     }
 
