@@ -454,15 +454,6 @@ us() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1000 }'; }
 
 cat "$SECTION"
 if [ "$WRITE" -eq 1 ]; then
-    awk -v head="$HEADING" -v secfile="$SECTION" '
-        BEGIN { while ((getline line < secfile) > 0) sec = sec line "\n" }
-        $0 == head { printf "%s", sec; skip = 1; done = 1; next }
-        skip && /^##? / { skip = 0 }
-        !skip { print }
-        { last = $0 }
-        END { if (!done) printf "%s%s", (NR > 0 && last != "" ? "\n" : ""), sec }
-    ' "$RESULTS" >"$WORK/results.md"
-    cp "$WORK/results.md" "$RESULTS"
-    echo "wrote $RESULTS ($HEADING)"
+    write_section "$RESULTS" "$HEADING" "$SECTION"
 fi
 [ "$FAILED" -eq 0 ] || die "a contender failed the receive checks or forwarded nothing (see above)"

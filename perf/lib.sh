@@ -1,5 +1,6 @@
-# Shared by perf/forwarder.sh and perf/mobility.sh; sourced, not run. The sourcing script
-# sets PROG (its name in messages) first and calls it from the repository root.
+# Shared by the scripts of perf/ (forwarder, mobility, recovery, restore, kernel-ha6, run);
+# sourced, not run. The sourcing script sets PROG (its name in messages) first and calls it
+# from the repository root.
 
 die() {
     echo "$PROG: error: $*" >&2
@@ -104,4 +105,23 @@ rates_mipdp() {
         }
         /^stats drops/ { if (n == 2) printf "%.0f\n", s; s = 0; n = 0 }
     ' "$1"
+}
+
+# write_section FILE HEADING SECTION_FILE: replaces the section of markdown FILE that starts
+# at the line HEADING (up to the next "# " or "## " heading) with SECTION_FILE's text, or
+# appends it when FILE has no such heading; the other sections are kept.
+write_section() {
+    local file=$1 head=$2 section=$3 tmp
+    tmp=$(mktemp "${TMPDIR:-/tmp}/results.XXXXXX")
+    awk -v head="$head" -v secfile="$section" '
+        BEGIN { while ((getline line < secfile) > 0) sec = sec line "\n" }
+        $0 == head { printf "%s", sec; skip = 1; done = 1; next }
+        skip && /^##? / { skip = 0 }
+        !skip { print }
+        { last = $0 }
+        END { if (!done) printf "%s%s", (NR > 0 && last != "" ? "\n" : ""), sec }
+    ' "$file" >"$tmp"
+    cp "$tmp" "$file"
+    rm -f "$tmp"
+    echo "wrote $file ($head)"
 }

@@ -281,14 +281,5 @@ if [ "$WRITE" -eq 1 ]; then
         echo "takes from the shared core and memory."
         echo
     } >"$SECTION"
-    awk -v head="$HEADING" -v secfile="$SECTION" '
-        BEGIN { while ((getline line < secfile) > 0) sec = sec line "\n" }
-        $0 == head { printf "%s", sec; skip = 1; done = 1; next }
-        skip && /^##? / { skip = 0 }
-        !skip { print }
-        { last = $0 }
-        END { if (!done) printf "%s%s", (NR > 0 && last != "" ? "\n" : ""), sec }
-    ' "$RESULTS" >"$WORK/results.md"
-    cp "$WORK/results.md" "$RESULTS"
-    echo "wrote $RESULTS ($HEADING)"
+    write_section "$RESULTS" "$HEADING" "$SECTION"
 fi

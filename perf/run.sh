@@ -132,15 +132,7 @@ HEADING="## Harness run (perf/run.sh)"
     done
 } >"$WORK/section.md"
 if [ "$WRITE" -eq 1 ]; then
-    awk -v head="$HEADING" -v secfile="$WORK/section.md" '
-        BEGIN { while ((getline line < secfile) > 0) sec = sec line "\n" }
-        $0 == head { printf "%s", sec; skip = 1; done = 1; next }
-        skip && /^##? / { skip = 0 }
-        !skip { print }
-        { last = $0 }
-        END { if (!done) printf "%s%s", (NR > 0 && last != "" ? "\n" : ""), sec }
-    ' "$RESULTS" >"$WORK/results.md"
-    cp "$WORK/results.md" "$RESULTS"
+    write_section "$RESULTS" "$HEADING" "$WORK/section.md"
 fi
 cat "$WORK/section.md"
 [ "$FAILED" -eq 0 ] || die "a step failed or a contender produced no figures (see above)"
