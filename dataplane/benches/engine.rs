@@ -104,25 +104,21 @@ fn home_agent(n: u32) -> Engine {
     let mut e = Engine::new(node);
     let t = e.tables_mut();
     for p in roles::home_agent(&[IpAddr::V4(node4)]) {
-        t.profiles.insert(p).unwrap();
+        t.insert_profile(p).unwrap();
     }
     for i in 0..n {
-        t.profiles
-            .insert(roles::home_address(i, IpAddr::V4(home(i))))
+        t.insert_profile(roles::home_address(i, IpAddr::V4(home(i))))
             .unwrap();
-        t.bindings
-            .insert(
-                IpAddr::V4(home(i)),
-                Binding {
-                    care_of: CareOfList::one(IpAddr::V4(Ipv4Addr::from_bits(
-                        0xcb00_7100 + i % 200,
-                    ))),
-                    encap: Encap::IpInIp,
-                    source: IpAddr::V4(node4),
-                    tos: None,
-                },
-            )
-            .unwrap();
+        t.insert_binding(
+            IpAddr::V4(home(i)),
+            Binding {
+                care_of: CareOfList::one(IpAddr::V4(Ipv4Addr::from_bits(0xcb00_7100 + i % 200))),
+                encap: Encap::IpInIp,
+                source: IpAddr::V4(node4),
+                tos: None,
+            },
+        )
+        .unwrap();
     }
     t.routes
         .insert(

@@ -976,6 +976,63 @@ impl Engine {
         }
     }
 
+    /// The direct path ([`crate::tables::direct`]): an untagged IPv4 frame without
+    /// options to a home address with a direct entry, whose TTL and length let it be
+    /// tunnelled as is, is tunnelled IPv4-in-IPv4 to the entry's care-of address and
+    /// routed, with the same bytes, counters and outcome as the profile search would
+    /// give it. None, with the packet and the counters untouched, hands it to the search
+    /// (also when its header checksum is bad: the search counts that drop).
+    #[inline(always)]
+    fn direct4<P: PacketBuf>(&mut self, packet: &mut P) -> Option<Verdict> {
+        let d = packet.data();
+        let h: &[u8; ETH_LEN + 20] = d.get(..ETH_LEN + 20)?.try_into().ok()?;
+        if h[12..14] != [0x08, 0x00] || h[14] != 0x45 {
+            return None;
+        }
+        let home = u32::from_be_bytes([h[30], h[31], h[32], h[33]]);
+        let entry = self.tables.direct.get(home)?;
+        let len = usize::from(u16::from_be_bytes([h[16], h[17]]));
+        let ttl = h[22];
+        let fits = len + ipip::OVERHEAD <= usize::from(self.node.tunnel.path_mtu);
+        if len < 20 || len > d.len() - ETH_LEN || ttl <= 1 || !fits {
+            return None;
+        }
+        if !checksum::verifies(&h[ETH_LEN..]) {
+            return None;
+        }
+        let inner = ipip::InnerFields {
+            dscp: h[15] >> 2,
+            ecn: h[15] & 0b11,
+            dont_frag: h[20] & 0x40 != 0,
+            len,
+        };
+        let padding = d.len() - ETH_LEN - len;
+        // From here on the packet is the direct path's.
+        if packet.adj(ETH_LEN).is_err() || (padding > 0 && packet.trim(padding).is_err()) {
+            return Some(Err(DropReason::Malformed));
+        }
+        self.local.hits[Class::NodeDestination as usize] += 1;
+        self.ident = self.ident.wrapping_add(1);
+        Ipv4Packet::new_unchecked(packet.data_mut()).decrement_ttl();
+        let ends = Endpoints4 {
+            entry: entry.source,
+            exit: entry.care_of,
+        };
+        let repr = ipip::outer_repr(
+            ends,
+            &self.node.tunnel,
+            self.ident,
+            crate::wire::ipv4::IpProtocol::IPIP,
+            &inner,
+            len,
+        );
+        if ipip::emit_outer(packet, &repr).is_err() {
+            return Some(Err(DropReason::TunnelRefused));
+        }
+        self.local.encaps[TunnelKind::Ipip as usize] += 1;
+        Some(self.egress(packet, IpAddr::V4(entry.care_of)))
+    }
+
     /// One IP packet (the Ethernet header already stripped).
     fn ip<P: PacketBuf>(&mut self, packet: &mut P, emit: &mut dyn FnMut(P, Action)) -> Verdict {
         let mut depth = 0u8;
@@ -1178,6 +1235,17 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// The destination of an IPv4 packet without options in an untagged Ethernet frame
+    /// (what [`Self::direct4`] takes), for the read-ahead.
+    #[inline(always)]
+    fn destination4<P: PacketBuf>(packet: &P) -> Option<u32> {
+        let h: &[u8; ETH_LEN + 20] = packet.data().get(..ETH_LEN + 20)?.try_into().ok()?;
+        (h[12..14] == [0x08, 0x00] && h[14] == 0x45)
+            .then(|| u32::from_be_bytes([h[30], h[31], h[32], h[33]]))
+    }
+}
+
 /// Whether `dst` never leaves the link: IPv6 link-local unicast, link- or interface-local
 /// multicast; IPv4 limited broadcast and the local network control block 224.0.0.0/24.
 fn link_scoped(dst: IpAddr) -> bool {
@@ -1220,6 +1288,9 @@ impl Processor for Engine {
         emit: &mut dyn FnMut(P, Action),
     ) -> Action {
         self.pending_icmp = None;
+        if let Some(verdict) = self.direct4(packet) {
+            return verdict.unwrap_or_else(Action::Drop);
+        }
         let (ethertype, eth_len) = match EthernetFrame::new_checked(packet.data()) {
             Ok(f) => (f.ethertype(), f.header_len()),
             Err(_) => return Action::Drop(DropReason::Runt),
@@ -1250,6 +1321,14 @@ impl Processor for Engine {
         if !self.warm {
             return;
         }
+        if self.tables.direct.active() {
+            // A home with a direct entry needs its slot and nothing else; the second
+            // pass reads the slot and starts the search's loads for the others.
+            if let Some(home) = Self::destination4(packet) {
+                self.tables.direct.prefetch(home);
+                return;
+            }
+        }
         if let Some((src, dst)) = Self::addresses(packet) {
             self.tables.profiles.prefetch(src, dst);
             self.tables.bindings.prefetch(dst);
@@ -1262,6 +1341,18 @@ impl Processor for Engine {
     fn prefetch_next<P: PacketBuf>(&self, packet: &P) {
         if !self.warm || self.tables.bindings.is_empty() {
             return;
+        }
+        if self.tables.direct.active() {
+            if let Some(home) = Self::destination4(packet) {
+                if self.tables.direct.get(home).is_some() {
+                    return;
+                }
+                if let Some((src, dst)) = Self::addresses(packet) {
+                    self.tables.profiles.prefetch(src, dst);
+                    self.tables.bindings.prefetch(dst);
+                }
+                return;
+            }
         }
         if let Some((_, dst)) = Self::addresses(packet) {
             self.tables.bindings.prefetch_binding(dst);

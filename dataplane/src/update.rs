@@ -151,9 +151,9 @@ impl Tables {
     /// Applies one update to these tables.
     pub fn apply(&mut self, update: &Update) -> Applied {
         let result = match *update {
-            Update::Binding { home, binding } => self.bindings.insert(home, binding),
+            Update::Binding { home, binding } => self.insert_binding(home, binding),
             Update::RemoveBinding { home } => {
-                self.bindings.remove(home);
+                self.remove_binding(home);
                 Ok(())
             }
             Update::Visitor { home, visitor } => self.visitors.insert(home, visitor),
@@ -194,13 +194,13 @@ impl Tables {
                 self.neighbours.remove(port, ip);
                 Ok(())
             }
-            Update::Profile(profile) => self.profiles.insert(profile),
+            Update::Profile(profile) => self.insert_profile(profile),
             Update::RemoveProfile { class, id } => {
-                self.profiles.remove(class, id);
+                self.remove_profile(class, id);
                 Ok(())
             }
             Update::Policy(policy) => {
-                self.profiles.set_policy(policy);
+                self.set_policy(policy);
                 Ok(())
             }
         };

@@ -79,7 +79,7 @@ fn engine_on(node: NodeConfig, profiles: Vec<Profile>) -> Engine {
         .unwrap();
     t.neighbours.insert(1, ip("fe80::fe"), ROUTER_MAC).unwrap();
     for p in profiles {
-        t.profiles.insert(p).unwrap();
+        t.insert_profile(p).unwrap();
     }
     e
 }
@@ -124,8 +124,7 @@ fn ha_with(encap: Encap) -> Engine {
     profiles.push(roles::home_address(1, IpAddr::V4(HOME4)));
     let mut e = engine(profiles);
     e.tables_mut()
-        .bindings
-        .insert(
+        .insert_binding(
             IpAddr::V4(HOME4),
             binding(IpAddr::V4(COA4), encap, IpAddr::V4(NODE4)),
         )
@@ -214,8 +213,7 @@ fn home_agent_tunnels_ipv6_in_ipv6() {
     profiles.push(roles::home_address(1, IpAddr::V6(home)));
     let mut e = engine(profiles);
     e.tables_mut()
-        .bindings
-        .insert(
+        .insert_binding(
             IpAddr::V6(home),
             binding(IpAddr::V6(coa), Encap::IpInIp, IpAddr::V6(node6())),
         )
@@ -237,8 +235,7 @@ fn an_aaa_source_profile_marks_dscp_inner_and_outer_before_the_home_agent_tunnel
     let pool = MemPool::new(8);
     let mut e = ha_with(Encap::IpInIp);
     e.tables_mut()
-        .profiles
-        .insert(Profile {
+        .insert_profile(Profile {
             id: ProfileId {
                 session: 7,
                 number: 1,
@@ -274,7 +271,7 @@ fn foreign_agent_decapsulates_and_delivers_to_the_visitor() {
     let mut e = Engine::new(NodeConfig::new(vec![MAC0, MAC1], vec![fa], vec![]));
     let t = e.tables_mut();
     for p in roles::foreign_agent(&[IpAddr::V4(fa)]) {
-        t.profiles.insert(p).unwrap();
+        t.insert_profile(p).unwrap();
     }
     t.visitors
         .insert(
@@ -323,12 +320,11 @@ fn map_tunnels_packets_for_a_regional_care_of_address_to_the_on_link_one() {
     profiles.retain(|p| p.class != Class::NodeDefault);
     let mut e = engine(profiles);
     let t = e.tables_mut();
-    t.bindings
-        .insert(
-            IpAddr::V6(rcoa),
-            binding(IpAddr::V6(lcoa), Encap::IpInIp, IpAddr::V6(map_addr)),
-        )
-        .unwrap();
+    t.insert_binding(
+        IpAddr::V6(rcoa),
+        binding(IpAddr::V6(lcoa), Encap::IpInIp, IpAddr::V6(map_addr)),
+    )
+    .unwrap();
     t.neighbours
         .insert(0, IpAddr::V6(lcoa), MOBILE_MAC)
         .unwrap();
@@ -678,8 +674,7 @@ fn faults_and_limits_are_dropped_and_counted_by_reason() {
     // A home-address profile without a binding behind it.
     let orphan = Ipv4Addr::new(10, 1, 0, 101);
     e.tables_mut()
-        .profiles
-        .insert(roles::home_address(2, IpAddr::V4(orphan)))
+        .insert_profile(roles::home_address(2, IpAddr::V4(orphan)))
         .unwrap();
     let p = ipv4(CN4, orphan, IpProtocol::UDP, 64, 0, &udp(1, 2, b""));
     assert_eq!(
@@ -884,8 +879,7 @@ fn simultaneous_bindings_send_a_copy_to_every_care_of_address() {
     let third = Ipv4Addr::new(203, 0, 113, 9);
     let coas = [IpAddr::V4(COA4), IpAddr::V4(second), IpAddr::V4(third)];
     e.tables_mut()
-        .bindings
-        .insert(
+        .insert_binding(
             IpAddr::V4(HOME4),
             Binding {
                 care_of: CareOfList::from_slice(&coas).unwrap(),
@@ -960,8 +954,7 @@ fn neighbour_solicitations_for_own_and_bound_home_addresses_are_answered() {
     profiles.push(roles::home_address(1, IpAddr::V6(home)));
     let mut e = engine(profiles);
     e.tables_mut()
-        .bindings
-        .insert(
+        .insert_binding(
             IpAddr::V6(home),
             binding(ip("2001:db8:99::7"), Encap::IpInIp, IpAddr::V6(node6())),
         )
@@ -1024,14 +1017,13 @@ fn small_mtu_ha(mtu: u16) -> Engine {
         .insert(1, IpAddr::V4(ROUTER4), ROUTER_MAC)
         .unwrap();
     for p in profiles {
-        t.profiles.insert(p).unwrap();
+        t.insert_profile(p).unwrap();
     }
-    t.bindings
-        .insert(
-            IpAddr::V4(HOME4),
-            binding(IpAddr::V4(COA4), Encap::IpInIp, IpAddr::V4(NODE4)),
-        )
-        .unwrap();
+    t.insert_binding(
+        IpAddr::V4(HOME4),
+        binding(IpAddr::V4(COA4), Encap::IpInIp, IpAddr::V4(NODE4)),
+    )
+    .unwrap();
     e
 }
 
@@ -1144,8 +1136,7 @@ fn duplicate_address_detection_of_a_bound_home_address_is_answered_to_all_nodes(
     assert_eq!(e.snapshot().nd_replies, 0);
 
     e.tables_mut()
-        .bindings
-        .insert(
+        .insert_binding(
             IpAddr::V6(home),
             binding(ip("2001:db8:99::7"), Encap::IpInIp, IpAddr::V6(node6())),
         )

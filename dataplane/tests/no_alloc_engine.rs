@@ -63,7 +63,7 @@ fn the_engine_allocates_nothing_per_packet_or_per_update() {
     let mut profiles = roles::home_agent(&[IpAddr::V4(NODE)]);
     for i in 0..16 {
         profiles.push(roles::home_address(i, IpAddr::V4(home(i))));
-        t.bindings.insert(IpAddr::V4(home(i)), binding(i)).unwrap();
+        t.insert_binding(IpAddr::V4(home(i)), binding(i)).unwrap();
     }
     // Reverse tunnels from one care-of address are also copied to the control thread.
     profiles.push(Profile {
@@ -86,7 +86,7 @@ fn the_engine_allocates_nothing_per_packet_or_per_update() {
         table: TableRef::Profiles,
     });
     for p in profiles {
-        t.profiles.insert(p).unwrap();
+        t.insert_profile(p).unwrap();
     }
     t.routes
         .insert(

@@ -98,7 +98,7 @@ fn home_agent(bindings: usize, receiver: UpdateReceiver) -> Engine {
         table: TableRef::Bindings,
     });
     for p in profiles {
-        t.profiles.insert(p).unwrap();
+        t.insert_profile(p).unwrap();
     }
     t.routes
         .insert(
@@ -184,7 +184,7 @@ fn a_worker_applies_one_budget_of_updates_per_rx_poll_and_keeps_receiving() {
     // Polls 1 and 3 to 6 received packets with updates left queued; poll 7 applied the
     // last 4 and emptied the queue.
     assert_eq!(s.rx_polls_with_updates_pending, 5);
-    assert_eq!(w.processor().tables().bindings.len(), 100);
+    assert_eq!(w.processor().tables().bindings().len(), 100);
 }
 
 /// Stops the worker threads when the test ends, also when it fails.
@@ -309,7 +309,7 @@ fn a_million_binding_installs_reach_both_workers_while_rx_is_polled_within_the_b
             e.updates, c.polls, e.max_updates_per_poll, e.rx_polls_with_updates_pending, c.rx, c.tx
         );
         assert_eq!(
-            worker.processor().tables().bindings.len(),
+            worker.processor().tables().bindings().len(),
             BINDINGS as usize
         );
         assert_eq!(e.updates, u64::from(BINDINGS));

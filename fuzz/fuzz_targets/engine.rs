@@ -61,8 +61,8 @@ fn engine() -> Engine {
         if coa.is_ipv4() {
             care_of.push(ip("203.0.113.99"));
         }
-        t.bindings
-            .insert(
+        t
+            .insert_binding(
                 ip(home),
                 Binding {
                     care_of,
@@ -76,7 +76,7 @@ fn engine() -> Engine {
     }
     profiles.push(roles::cached_destination(100, ip("2001:db8:5::100")));
     for p in profiles {
-        let _ = t.profiles.insert(p);
+        let _ = t.insert_profile(p);
     }
     t.visitors
         .insert(

@@ -4,7 +4,8 @@
 //! the MAP's decapsulation and re-encapsulation, and the home agent with 10k TOS-marking
 //! profiles. The tables come from the same configuration text mipdp would load
 //! (`Config::parse` → plan → every update applied), the packets from the same template list
-//! (2^20 frames, cycled).
+//! (2^20 frames, cycled). The `_search` cases run the home agent's packets with the
+//! direct path off, through the profile search.
 //!
 //! Like the `mipdp` binary, the bench allocates with mimalloc, so the tables sit in memory
 //! as they do in mipdp.
@@ -92,6 +93,10 @@ fn cases() -> Vec<(&'static str, Scenario)> {
         ("ha_1M", s(Kind::Ha, 1_000_000, 0)),
         ("map_1k", s(Kind::Map, 1000, 0)),
         ("tos_10k_profiles", s(Kind::Tos, 1000, 10_000)),
+        // The home agent's packets through the profile search, the direct path off
+        // (`Tables::set_direct(false)`): what the direct path saves.
+        ("ha_1k_search", s(Kind::Ha, 1000, 0)),
+        ("ha_1M_search", s(Kind::Ha, 1_000_000, 0)),
     ]
 }
 
@@ -108,6 +113,7 @@ impl Case {
     fn new(name: &str, s: &Scenario, pool: &MemPool) -> Case {
         let templates = templates(s);
         let mut engine = engine_for(s);
+        engine.tables_mut().set_direct(!name.ends_with("_search"));
         let mut packet = pool.packet(templates.frame(0)).expect("a buffer");
         // Every template takes the path measured (checked once, outside the timing).
         for j in 0..templates.len().min(1 << 16) {

@@ -132,7 +132,7 @@ fn home_agent(bindings: usize, receiver: UpdateReceiver) -> Engine {
         table: TableRef::Bindings,
     });
     for p in profiles {
-        t.profiles.insert(p).expect("profile fits");
+        t.insert_profile(p).expect("profile fits");
     }
     t.routes
         .insert(

@@ -126,11 +126,11 @@ impl Fixture {
     fn intercepts(&self, worker: usize) -> bool {
         let tables = &self.workers[worker].1;
         let profile = tables
-            .profiles
+            .profiles()
             .class(Class::NodeDestination)
             .profiles()
             .any(|p| p.table == TableRef::Bindings && p.id.session == roles::PER_MOBILE);
-        let bound = tables.bindings.get(IpAddr::V4(HOME)).is_some();
+        let bound = tables.bindings().get(IpAddr::V4(HOME)).is_some();
         assert_eq!(profile, bound, "profile and binding go together");
         bound
     }

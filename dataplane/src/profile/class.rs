@@ -245,6 +245,16 @@ impl Exact {
         }
     }
 
+    /// The first profile, in id order, keyed on `addr`: the one a search takes for a
+    /// packet it matches, before any other of the address.
+    fn first(&self, addr: IpAddr) -> Option<Profile> {
+        let e = self.entry(addr)?;
+        if e.body == MANY {
+            return self.many.get(&addr)?.first().copied();
+        }
+        self.dress(addr, e)
+    }
+
     /// The profile without its id and keyed address.
     fn strip(&self, mut profile: Profile) -> Profile {
         profile.id = ProfileId {
@@ -609,6 +619,12 @@ impl ClassTable {
         by_prefix
             .or_else(|| first_match(&self.any, key))
             .map(|p| take(p, None))
+    }
+
+    /// The first profile, in id order, of those keyed on exactly `addr` (see
+    /// [`crate::tables::direct`]): when it matches a packet, the class answers it.
+    pub fn exact_first(&self, addr: IpAddr) -> Option<Profile> {
+        self.exact.first(addr)
     }
 
     /// The profile with `id`: where its slot says it is (two hash probes, for the rare

@@ -157,6 +157,12 @@ impl ProfileTables {
         None
     }
 
+    /// The class a search visits first: the policy's first class that holds profiles.
+    #[inline]
+    pub fn first_searched(&self) -> Option<Class> {
+        self.searched.classes().next()
+    }
+
     /// Starts loading what a search for a packet from `src` to `dst` would read in the
     /// exact-address indexes ([`ClassTable::prefetch`]).
     #[inline]

@@ -11,6 +11,7 @@
 pub mod anycast;
 pub mod bindings;
 pub mod cache;
+pub mod direct;
 pub(crate) mod flat;
 pub mod multicast;
 pub mod neighbours;
@@ -19,11 +20,12 @@ pub mod visitors;
 
 use core::net::IpAddr;
 
-use crate::profile::ProfileTables;
+use crate::profile::{AddrMatch, Class, Policy, Profile, ProfileId, ProfileTables};
 
 pub use anycast::{AnycastGroup, AnycastTable, AnycastTarget, TargetState};
 pub use bindings::{Binding, BindingTable, CareOfList, MAX_CARE_OF};
 pub use cache::{BindingCache, CacheEntry};
+pub use direct::{Direct4, DirectIndex};
 pub use multicast::{MulticastEntry, MulticastTable, MulticastTarget};
 pub use neighbours::NeighbourTable;
 pub use routes::{Prefix, PrefixError, Route, RouteTable};
@@ -117,10 +119,15 @@ impl Default for TableLimits {
 }
 
 /// Every table of one worker.
+///
+/// The bindings and the profiles change only through the methods here
+/// ([`Self::insert_binding`], [`Self::insert_profile`], ... and
+/// [`crate::update`]'s `apply`), which keep the [`DirectIndex`] derived from both up to
+/// date; they are read through [`Self::bindings`] and [`Self::profiles`].
 #[derive(Debug)]
 pub struct Tables {
     /// Mobility bindings.
-    pub bindings: BindingTable,
+    pub(crate) bindings: BindingTable,
     /// Visitor list (foreign agent, MAP).
     pub visitors: VisitorTable,
     /// Binding cache (correspondent node, previous FA/MAP).
@@ -134,7 +141,9 @@ pub struct Tables {
     /// Resolved next hops.
     pub neighbours: NeighbourTable,
     /// Service profiles and the policy order.
-    pub profiles: ProfileTables,
+    pub(crate) profiles: ProfileTables,
+    /// The home addresses whose packets skip the search (derived from the two above).
+    pub(crate) direct: DirectIndex,
 }
 
 impl Tables {
@@ -149,7 +158,101 @@ impl Tables {
             routes: RouteTable::with_limit(limits.routes),
             neighbours: NeighbourTable::with_limit(limits.neighbours),
             profiles: ProfileTables::new(limits.profiles),
+            direct: DirectIndex::with_limit(limits.bindings),
         }
+    }
+
+    /// The mobility bindings.
+    #[inline]
+    pub fn bindings(&self) -> &BindingTable {
+        &self.bindings
+    }
+
+    /// The service profiles and the policy.
+    #[inline]
+    pub fn profiles(&self) -> &ProfileTables {
+        &self.profiles
+    }
+
+    /// The direct index derived from both.
+    #[inline]
+    pub fn direct(&self) -> &DirectIndex {
+        &self.direct
+    }
+
+    /// Turns the direct path on (the default) or off: off, every packet goes through the
+    /// profile search. Tests and benchmarks compare the two.
+    pub fn set_direct(&mut self, on: bool) {
+        self.direct.set_enabled(on);
+    }
+
+    /// Adds or replaces the binding of `home`.
+    pub fn insert_binding(&mut self, home: IpAddr, binding: Binding) -> Result<(), TableError> {
+        let result = self.bindings.insert(home, binding);
+        self.refresh_direct(home);
+        result
+    }
+
+    /// Removes the binding of `home`; false when it had none.
+    pub fn remove_binding(&mut self, home: IpAddr) -> bool {
+        let removed = self.bindings.remove(home);
+        self.refresh_direct(home);
+        removed
+    }
+
+    /// Adds or replaces a profile in its class.
+    pub fn insert_profile(&mut self, profile: Profile) -> Result<(), TableError> {
+        let before = self.direct_key(profile.class, profile.id);
+        let result = self.profiles.insert(profile);
+        self.after_profile_change(before, Some(profile));
+        result
+    }
+
+    /// Removes a profile from a class; false when it was not there.
+    pub fn remove_profile(&mut self, class: Class, id: ProfileId) -> bool {
+        let before = self.direct_key(class, id);
+        let removed = self.profiles.remove(class, id);
+        self.after_profile_change(before, None);
+        removed
+    }
+
+    /// Sets the profiles' search order.
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.profiles.set_policy(policy);
+        self.direct.refresh_reach(&self.profiles);
+    }
+
+    /// The exact destination of node-destination profile `id`, if it has one: a home
+    /// address whose direct entry may depend on it.
+    fn direct_key(&self, class: Class, id: ProfileId) -> Option<IpAddr> {
+        if class != Class::NodeDestination {
+            return None;
+        }
+        match self.profiles.class(class).get(id)?.matches.dst {
+            AddrMatch::Exact(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Refreshes what a profile change can alter: whether the search reaches node-destination
+    /// first, and the direct entries of the profile's home address before and after.
+    fn after_profile_change(&mut self, before: Option<IpAddr>, now: Option<Profile>) {
+        self.direct.refresh_reach(&self.profiles);
+        if let Some(home) = before {
+            self.refresh_direct(home);
+        }
+        if let Some(p) = now.filter(|p| p.class == Class::NodeDestination) {
+            if let AddrMatch::Exact(home) = p.matches.dst {
+                if Some(home) != before {
+                    self.refresh_direct(home);
+                }
+            }
+        }
+    }
+
+    fn refresh_direct(&mut self, home: IpAddr) {
+        self.direct
+            .refresh(home, &self.profiles, self.bindings.get(home));
     }
 }
 

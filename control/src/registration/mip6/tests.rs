@@ -146,11 +146,11 @@ impl Fixture {
     fn intercepts(&self, worker: usize, home: Ipv6Addr) -> bool {
         let tables = &self.workers[worker].1;
         let profile = tables
-            .profiles
+            .profiles()
             .class(Class::NodeDestination)
             .profiles()
             .any(|p| p.table == TableRef::Bindings && p.id.session == roles::PER_MOBILE);
-        let bound = tables.bindings.get(IpAddr::V6(home)).is_some();
+        let bound = tables.bindings().get(IpAddr::V6(home)).is_some();
         assert_eq!(profile, bound, "profile and binding go together");
         bound
     }
@@ -491,7 +491,7 @@ fn a_restored_mma_registration_forwards_to_its_group_at_once_and_a_replay_is_ref
         // An MMA's registration is its multicast map, never a tunnel.
         assert!(f.workers[w]
             .1
-            .bindings
+            .bindings()
             .get(IpAddr::V6(a6(MOBILE)))
             .is_none());
     }
