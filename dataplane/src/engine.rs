@@ -997,7 +997,8 @@ impl Engine {
         if len < 20 || len > d.len() - ETH_LEN || ttl <= 1 || !fits {
             return None;
         }
-        if !checksum::verifies(&h[ETH_LEN..]) {
+        let header: &[u8; 20] = h[ETH_LEN..].try_into().ok()?;
+        if !checksum::verifies20(header) {
             return None;
         }
         let inner = ipip::InnerFields {

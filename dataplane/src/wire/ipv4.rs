@@ -488,7 +488,17 @@ impl Ipv4Repr {
         h[9] = self.protocol.0;
         h[12..16].copy_from_slice(&self.src_addr.octets());
         h[16..20].copy_from_slice(&self.dst_addr.octets());
-        let sum = checksum::checksum(&h);
+        // Summed from the fields, not read back from the bytes just written.
+        let (src, dst) = (self.src_addr.to_bits(), self.dst_addr.to_bits());
+        let acc = u32::from_be_bytes([h[0], h[1], h[2], h[3]])
+            + u32::from(self.ident)
+            + u32::from(flags)
+            + u32::from(u16::from_be_bytes([h[8], h[9]]))
+            + (src >> 16)
+            + (src & 0xffff)
+            + (dst >> 16)
+            + (dst & 0xffff);
+        let sum = checksum::finish(acc);
         h[10..12].copy_from_slice(&sum.to_be_bytes());
         h
     }
