@@ -1019,16 +1019,13 @@ impl Engine {
             entry: entry.source,
             exit: entry.care_of,
         };
-        let repr = ipip::outer_repr(
-            ends,
-            &self.node.tunnel,
-            self.ident,
-            crate::wire::ipv4::IpProtocol::IPIP,
-            &inner,
-            len,
-        );
-        if ipip::emit_outer(packet, &repr).is_err() {
-            return Some(Err(DropReason::TunnelRefused));
+        let header = ipip::outer_header(ends, &self.node.tunnel, self.ident, &inner);
+        match packet.prepend(ipip::OVERHEAD) {
+            Ok(data) => match data.get_mut(..ipip::OVERHEAD) {
+                Some(out) => out.copy_from_slice(&header),
+                None => return Some(Err(DropReason::TunnelRefused)),
+            },
+            Err(_) => return Some(Err(DropReason::TunnelRefused)),
         }
         self.local.encaps[TunnelKind::Ipip as usize] += 1;
         Some(self.egress(packet, IpAddr::V4(entry.care_of)))

@@ -328,6 +328,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
     /// Decrements TTL by one (not below zero) and patches the checksum incrementally;
     /// returns the new TTL. The caller decides what a TTL of 0 means. RFC 791 §3.2,
     /// RFC 1624 §3.
+    #[inline]
     pub fn decrement_ttl(&mut self) -> u8 {
         let old_ttl = self.ttl();
         let new_ttl = old_ttl.saturating_sub(1);
