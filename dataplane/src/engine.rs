@@ -1320,8 +1320,7 @@ impl Processor for Engine {
             return;
         }
         if self.tables.direct.active() {
-            // A home with a direct entry needs its slot and nothing else; the second
-            // pass reads the slot and starts the search's loads for the others.
+            // A home with a direct entry needs its slot and nothing else.
             if let Some(home) = Self::destination4(packet) {
                 self.tables.direct.prefetch(home);
                 return;
@@ -1340,17 +1339,10 @@ impl Processor for Engine {
         if !self.warm || self.tables.bindings.is_empty() {
             return;
         }
-        if self.tables.direct.active() {
-            if let Some(home) = Self::destination4(packet) {
-                if self.tables.direct.get(home).is_some() {
-                    return;
-                }
-                if let Some((src, dst)) = Self::addresses(packet) {
-                    self.tables.profiles.prefetch(src, dst);
-                    self.tables.bindings.prefetch(dst);
-                }
-                return;
-            }
+        if self.tables.direct.active() && Self::destination4(packet).is_some() {
+            // Reading the slot here would wait for it; the search's loads for the few
+            // packets without a direct entry are not worth that.
+            return;
         }
         if let Some((_, dst)) = Self::addresses(packet) {
             self.tables.bindings.prefetch_binding(dst);

@@ -168,7 +168,8 @@ pub(crate) fn outer_header(
     let word1 = u32::from(ident) << 16 | flags;
     let word2 = u32::from(settings.outer_ttl) << 24 | u32::from(IpProtocol::IPIP.0) << 16;
     let (src, dst) = (ends.entry.to_bits(), ends.exit.to_bits());
-    let acc = u64::from(word0) + u64::from(word1) + u64::from(word2) + u64::from(src) + u64::from(dst);
+    let acc =
+        u64::from(word0) + u64::from(word1) + u64::from(word2) + u64::from(src) + u64::from(dst);
     let sum = crate::wire::checksum::finish(((acc & 0xffff_ffff) + (acc >> 32)) as u32);
     let word2 = word2 | u32::from(sum);
     let mut h = [0u8; ipv4::HEADER_LEN];
