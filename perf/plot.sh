@@ -2,7 +2,8 @@
 # Draws the PNG plots of perf/RESULTS.md from the data files the benchmarks leave in
 # perf/data (gnuplot, installed by scripts/install-deps.sh): ns per packet against the
 # number of bindings (log scale) and against packet size, and latency percentiles at
-# 10/50/90 % of the no-drop rate, one line per contender.
+# 10/50/90 % of the no-drop rate, one line per contender (perf/kernel-ha6.sh's ha6-*,
+# mipdp against the kernel; perf/growth.sh's growth-*, mipdp's own tunnel paths).
 #
 #   perf/plot.sh [--data-dir DIR] [--out-dir DIR]
 set -euo pipefail
@@ -95,5 +96,45 @@ plot $(IFS=,; echo "${plots[*]}")
 G
     made=$((made + 1))
 fi
-[ "$made" -gt 0 ] || die "no data files in $DATA_DIR (run perf/kernel-ha6.sh first)"
+f=$DATA_DIR/growth-bindings.dat
+if [ -s "$f" ]; then
+    plots=()
+    for c in $(contenders "$f"); do
+        plots+=("\"< awk '\$1 == \\\"$c\\\" && \$5 != \\\"nan\\\"' $f\" using 2:5 with linespoints title \"$c\"")
+    done
+    gnuplot <<G
+$TERM_PNG
+set output "$OUT_DIR/growth-bindings.png"
+set title "mipdp, one worker core, net_null + template frames: ns per packet against bindings"
+set logscale x 10
+set xlabel "bindings (log scale)"
+set ylabel "ns per packet (1000 / Mpps)"
+set yrange [0:*]
+set grid
+set key top left
+plot $(IFS=,; echo "${plots[*]}")
+G
+    made=$((made + 1))
+fi
+
+f=$DATA_DIR/growth-sizes.dat
+if [ -s "$f" ]; then
+    plots=()
+    for c in $(contenders "$f"); do
+        plots+=("\"< awk '\$1 == \\\"$c\\\" && \$6 != \\\"nan\\\"' $f\" using 3:6 with linespoints title \"$c\"")
+    done
+    gnuplot <<G
+$TERM_PNG
+set output "$OUT_DIR/growth-sizes.png"
+set title "mipdp, one worker core, net_null + template frames: ns per packet against packet size"
+set xlabel "inner IP packet size, bytes (MAP and MMA frames add a 40-byte outer IPv6 header)"
+set ylabel "ns per packet (1000 / Mpps)"
+set yrange [0:*]
+set grid
+set key top left
+plot $(IFS=,; echo "${plots[*]}")
+G
+    made=$((made + 1))
+fi
+[ "$made" -gt 0 ] || die "no data files in $DATA_DIR (run perf/kernel-ha6.sh or perf/growth.sh first)"
 echo "wrote $made plots to $OUT_DIR"

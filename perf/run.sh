@@ -9,7 +9,8 @@
 # In order: the forwarder floor against dpdk-testpmd io/mac (forwarder.sh), restore of a
 # backup on restart (restore.sh: 1M bindings, 100k in --quick), the mobility
 # paths (mobility.sh: home agent 1k/1M, MAP, TOS, registration storms; full run only, as
-# its shortest run takes minutes), the IPv6 home agent beside the Linux kernel with the
+# its shortest run takes minutes), the cost growth of every tunnel path against bindings
+# and packet size (growth.sh), the IPv6 home agent beside the Linux kernel with the
 # RFC 2544 no-drop rate, latency and the scaling curves (kernel-ha6.sh), the control-plane
 # figures (benches signalling, update_burst, backup), and the plots (plot.sh).
 #
@@ -83,19 +84,21 @@ run_step forwarder perf/forwarder.sh --no-build "${Q[@]}" "${WRITE_ARGS[@]}"
 run_step restore perf/restore.sh --no-build "${Q[@]}" "${WRITE_ARGS[@]}"
 if [ "$QUICK" -eq 0 ]; then
     run_step mobility perf/mobility.sh --no-build "${WRITE_ARGS[@]}"
+    run_step growth perf/growth.sh --no-build --data-dir "$DATA_DIR" "${WRITE_ARGS[@]}"
     run_step kernel-ha6 perf/kernel-ha6.sh --no-build --data-dir "$DATA_DIR" "${WRITE_ARGS[@]}"
     run_step signalling cargo bench -q -p mipdp-perf --bench signalling
     run_step update_burst cargo bench -q -p mipdp-perf --bench update_burst
     run_step backup cargo bench -q -p mipdp-perf --bench backup
 else
     run_step kernel-ha6 perf/kernel-ha6.sh --no-build --quick --data-dir "$DATA_DIR" "${WRITE_ARGS[@]}"
+    run_step growth perf/growth.sh --no-build --quick --data-dir "$DATA_DIR" "${WRITE_ARGS[@]}"
     run_step signalling cargo bench -q -p mipdp-perf --bench signalling -- --mobiles 2000 --rounds 2
     run_step update_burst cargo bench -q -p mipdp-perf --bench update_burst -- --bindings 20000 --rounds 1 --budgets 256
 fi
 run_step plots perf/plot.sh --data-dir "$DATA_DIR" --out-dir "$PLOT_DIR"
 
 # Every contender produced figures: the plots exist and are PNGs.
-for p in ha6-bindings ha6-sizes ha6-latency; do
+for p in ha6-bindings ha6-sizes ha6-latency growth-bindings growth-sizes; do
     if [ "$(head -c 4 "$PLOT_DIR/$p.png" 2>/dev/null | tail -c 3)" != PNG ]; then
         warn "$PLOT_DIR/$p.png is missing or not a PNG"
         FAILED=1

@@ -1605,6 +1605,24 @@ mod mobility_tests {
     }
 
     #[test]
+    fn the_multicast_map_takes_node_max_multicast_entries() {
+        let mma =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/mma.toml"))
+                .unwrap();
+        let plan = Config::parse(&mma, "mma.toml").unwrap().plan().unwrap();
+        assert_eq!(plan.limits.multicast, 16_384);
+        let big = mma.replace("max_multicast = 16384", "max_multicast = 1000000");
+        let plan = Config::parse(&big, "mma.toml").unwrap().plan().unwrap();
+        assert_eq!(plan.limits.multicast, 1_000_000);
+        // Fewer than the static entries: refused, naming the key and the least it takes.
+        let e = err(&mma.replace("max_multicast = 16384", "max_multicast = 1"));
+        assert!(
+            e.contains("node.max_multicast") && e.contains("at least 2"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn forwarding_to_a_new_mma_can_end_after_a_period() {
         let mma =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/mma.toml"))

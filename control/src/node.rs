@@ -61,6 +61,10 @@ pub struct NodeSection {
     /// Most profiles per class per worker.
     #[serde(default = "default_profiles")]
     pub max_profiles: usize,
+    /// Most multicast-map entries per worker (MMA: static `[[multicast]]` entries, and two
+    /// per registered mobile).
+    #[serde(default = "default_multicast")]
+    pub max_multicast: usize,
     /// Updates a worker applies per poll at most.
     #[serde(default = "default_budget")]
     pub update_budget: usize,
@@ -116,6 +120,9 @@ fn default_bindings() -> usize {
 }
 fn default_profiles() -> usize {
     65_536
+}
+fn default_multicast() -> usize {
+    mipdp_dataplane::tables::TableLimits::default().multicast
 }
 fn default_budget() -> usize {
     256
@@ -790,10 +797,21 @@ impl NodeSection {
                 format!("at least {} (the [[binding]] sections)", t.bindings.len()),
             ));
         }
+        if t.multicast.len() > self.max_multicast {
+            return Err(bad(
+                "node.max_multicast",
+                self.max_multicast,
+                format!(
+                    "at least {} (the [[multicast]] sections)",
+                    t.multicast.len()
+                ),
+            ));
+        }
         updates.extend(profiles.into_iter().map(Update::Profile));
         let limits = TableLimits {
             bindings: self.max_bindings,
             profiles: self.max_profiles,
+            multicast: self.max_multicast,
             ..TableLimits::default()
         };
         Ok(NodePlan {

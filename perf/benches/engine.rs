@@ -26,7 +26,7 @@ use mipdp_dataplane::port::memory::{MemPacket, MemPool, HEADROOM};
 use mipdp_dataplane::port::template::{overwrite, Templates};
 use mipdp_dataplane::update::Applied;
 use mipdp_dataplane::{Action, PacketBuf, Processor};
-use mipdp_perf::scenario::{Head, Kind, Scenario};
+use mipdp_perf::scenario::{Head, Kind, Method, Scenario};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -86,6 +86,7 @@ fn cases() -> Vec<(&'static str, Scenario)> {
         bindings,
         profiles,
         inner_size: 64,
+        method: Method::default(),
         storm: None,
     };
     vec![

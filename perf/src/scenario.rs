@@ -17,6 +17,14 @@
 //! - TOS: the home agent above plus P AAA-source profiles with a DSCP: half of them exact
 //!   sources 198.18.0.0 + k, half wildcards `11.A.B.*` (/24 source prefixes); frames
 //!   alternate between the two kinds, each frame's source hitting one profile.
+//! - The home agent's bindings can also use minimal encapsulation (RFC 2004) or GRE
+//!   (RFC 2784) instead of IPv4-in-IPv4 ([`Method`]).
+//! - MMA: node address 2001:db8:cc::1, care-of prefix 2001:db8:cc::/64; mobile i's home
+//!   address 2001:db8:1:: + i + 1 maps to its group ff3e:30:2001:db8:1:: + i + 1, sent on
+//!   port 1 (route ff00::/8, no next hop: the group's 33:33 Ethernet address). Traffic
+//!   arrives IPv6-in-IPv6 from a home agent (2001:db8:aaaa::1) to the MMA's address around
+//!   a packet from 2001:db8:cccc::9 to a home address (118-byte frames at 64 bytes); the
+//!   MMA role decapsulates it and tunnels it IPv6-in-IPv6 to the mobile's group.
 //!
 //! Frame j goes to home address (or RCoA) `j × M mod N` for a multiplier M coprime with the
 //! N bindings, so a template list visits every binding once per N frames in an order with
@@ -40,6 +48,32 @@ pub enum Kind {
     Map,
     /// The home agent plus AAA-source profiles marking DSCP.
     Tos,
+    /// Multicast mobility management agent: IPv6-in-IPv6 decapsulated and re-encapsulated
+    /// to each mobile's multicast group.
+    Mma,
+}
+
+/// How the home agent's bindings tunnel (`encap` of each `[[binding]]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// IPv4-in-IPv4, RFC 2003.
+    #[default]
+    Ipip,
+    /// Minimal encapsulation, RFC 2004.
+    Minimal,
+    /// GRE, RFC 2784.
+    Gre,
+}
+
+impl Method {
+    /// The configuration's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Ipip => "ipip",
+            Method::Minimal => "minimal",
+            Method::Gre => "gre",
+        }
+    }
 }
 
 /// One contender's traffic and tables.
@@ -55,6 +89,8 @@ pub struct Scenario {
     pub inner_size: usize,
     /// A registration storm mixed into the home agent's templates (Ha only).
     pub storm: Option<Storm>,
+    /// The home agent's tunnel method (Ha and Tos).
+    pub method: Method,
 }
 
 /// Whether the storm's requests carry the authenticator their association computes.
@@ -375,6 +411,10 @@ pub const MAP_ADDR: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 
 const MAP_GATEWAY: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 0xfe);
 const MAP_ENTRY: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xaaaa, 0, 0, 0, 0, 1);
 const MAP_CORRESPONDENT: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xcccc, 0, 0, 0, 0, 9);
+/// The MMA's address (the outer destination of the traffic and source of its tunnels).
+pub const MMA_ADDR: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xcc, 0, 0, 0, 0, 1);
+const MOBILE_HOME_BASE: u128 = 0x2001_0db8_0001_0000_0000_0000_0000_0000;
+const GROUP_BASE: u128 = 0xff3e_0030_2001_0db8_0001_0000_0000_0000;
 const RCOA_BASE: u128 = 0x2001_0db8_0100_0000_0000_0000_0000_0000;
 const LCOA_BASE: u128 = 0x2001_0db8_0200_0000_0000_0000_0000_0000;
 
@@ -394,6 +434,12 @@ fn rcoa(i: usize) -> Ipv6Addr {
 }
 fn lcoa(i: usize) -> Ipv6Addr {
     Ipv6Addr::from_bits(LCOA_BASE + i as u128 + 1)
+}
+fn mobile_home(i: usize) -> Ipv6Addr {
+    Ipv6Addr::from_bits(MOBILE_HOME_BASE + i as u128 + 1)
+}
+fn group(i: usize) -> Ipv6Addr {
+    Ipv6Addr::from_bits(GROUP_BASE + i as u128 + 1)
 }
 fn exact_source(k: usize) -> Ipv4Addr {
     Ipv4Addr::from_bits(EXACT_SOURCE_BASE + k as u32)
@@ -583,6 +629,12 @@ impl Scenario {
                 ip.extend(inner);
                 ethernet(0x86dd, &ip)
             }
+            Kind::Mma => {
+                let inner = ipv6_udp(MAP_CORRESPONDENT, mobile_home(i), size);
+                let mut ip = ipv6_header(MAP_ENTRY, MMA_ADDR, 41, inner.len());
+                ip.extend(inner);
+                ethernet(0x86dd, &ip)
+            }
         }
     }
 
@@ -634,6 +686,12 @@ impl Scenario {
                  max_bindings = {}\nmax_profiles = {max_profiles}\n",
                 n.max(65_536)
             )?,
+            Kind::Mma => write!(
+                w,
+                "\n[node]\nroles = [\"mma\"]\naddresses = [\"{MMA_ADDR}\"]\n\
+                 care_of_prefixes = [\"2001:db8:cc::/64\"]\nmax_multicast = {}\n",
+                n.max(16_384)
+            )?,
         }
         for (i, dev) in ["net_null0", "net_null1"].into_iter().enumerate() {
             write!(w, "\n[[port]]\ndevice = \"{dev}\"\n")?;
@@ -649,6 +707,22 @@ impl Scenario {
             Kind::Forwarder => return Ok(()),
             Kind::Ha | Kind::Tos => ("0.0.0.0/0", HA_GATEWAY.to_string()),
             Kind::Map => ("::/0", MAP_GATEWAY.to_string()),
+            Kind::Mma => {
+                // The groups leave port 1 to their own Ethernet addresses.
+                write!(
+                    w,
+                    "\n[[route]]\nprefix = \"ff00::/8\"\nport = \"net_null1\"\n"
+                )?;
+                for i in 0..n {
+                    write!(
+                        w,
+                        "\n[[multicast]]\nmobile = \"{}\"\ngroup = \"{}\"\n",
+                        mobile_home(i),
+                        group(i)
+                    )?;
+                }
+                return Ok(());
+            }
         };
         write!(
             w,
@@ -685,6 +759,9 @@ impl Scenario {
                 w,
                 "\n[[binding]]\nhome = \"{home}\"\ncare_of = [\"{care_of}\"]\n"
             )?;
+            if self.kind != Kind::Map && self.method != Method::Ipip {
+                writeln!(w, "encap = \"{}\"", self.method.name())?;
+            }
         }
         Ok(())
     }
@@ -755,6 +832,7 @@ mod tests {
                 bindings: n,
                 profiles: 0,
                 inner_size: 64,
+                method: Method::default(),
                 storm: None,
             };
             let mut seen = vec![false; n];
@@ -776,6 +854,7 @@ mod tests {
                 bindings: 1000,
                 profiles: 100,
                 inner_size: 64,
+                method: Method::default(),
                 storm: None,
             };
             let f = s.frame(3);
@@ -793,6 +872,7 @@ mod tests {
             bindings: 1000,
             profiles: 0,
             inner_size: 64,
+            method: Method::default(),
             storm: Some(Storm {
                 every: 10,
                 mobiles: 7,
@@ -906,5 +986,93 @@ mod tests {
             ha.handle_binding_update(&f[14..], now).reason,
             Reason::FailedAuthentication
         );
+    }
+
+    /// An engine with the tables `s`'s configuration gives mipdp (parsed and planned as
+    /// `mipdp run` does), port 0's MAC first.
+    fn engine_for(s: &Scenario) -> mipdp_dataplane::engine::Engine {
+        use mipdp_dataplane::engine::{Engine, NodeConfig};
+        let mut text = Vec::new();
+        let head = Head {
+            worker_core: 1,
+            mbufs: 16384,
+            mbuf_cache: 250,
+            ..Head::default()
+        };
+        s.write_config(&mut text, &head).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let config = mipdp_control::config::Config::parse(&text, "test.toml").unwrap();
+        let plan = config.plan().unwrap();
+        let mut node = NodeConfig::new(
+            vec![[2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]],
+            plan.addrs4.clone(),
+            plan.addrs6.clone(),
+        );
+        node.tunnel = plan.tunnel;
+        node.limits = plan.limits;
+        let mut engine = Engine::new(node);
+        for u in &plan.updates {
+            assert_eq!(
+                engine.tables_mut().apply(u),
+                mipdp_dataplane::update::Applied::Done,
+                "{u:?}"
+            );
+        }
+        engine
+    }
+
+    #[test]
+    fn every_method_and_the_mma_take_the_path_they_name() {
+        use mipdp_dataplane::port::memory::MemPool;
+        use mipdp_dataplane::port::PacketBuf;
+        use mipdp_dataplane::{Action, Processor};
+        let pool = MemPool::new(4);
+        let cases = [
+            (Kind::Ha, Method::Ipip, 4u8),
+            (Kind::Ha, Method::Minimal, 55),
+            (Kind::Ha, Method::Gre, 47),
+            (Kind::Mma, Method::Ipip, 41),
+        ];
+        for (kind, method, protocol) in cases {
+            let s = Scenario {
+                kind,
+                bindings: 100,
+                profiles: 0,
+                inner_size: 64,
+                method,
+                storm: None,
+            };
+            assert_eq!(s.check(), Ok(()));
+            let mut engine = engine_for(&s);
+            for j in 0..100 {
+                let mut p = pool.packet(&s.frame(j)).unwrap();
+                assert_eq!(
+                    engine.process(0, &mut p),
+                    Action::Forward(1),
+                    "{kind:?} {method:?} {j}"
+                );
+                let out = p.data();
+                match kind {
+                    Kind::Mma => {
+                        // IPv6-in-IPv6 from the MMA to the mobile's group, sent to the
+                        // group's 33:33 Ethernet address (RFC 2464 §7).
+                        let i = j % 100 * multiplier(100) % 100;
+                        let g = group(i).octets();
+                        assert_eq!(out[..6], [0x33, 0x33, g[12], g[13], g[14], g[15]]);
+                        // A Destination Options header with the Tunnel Encapsulation
+                        // Limit (RFC 2473 §4.1.1) comes first, then the inner packet.
+                        assert_eq!(out[14 + 6], 60);
+                        assert_eq!(out[14 + 40], protocol);
+                        assert_eq!(out[14 + 8..14 + 24], MMA_ADDR.octets());
+                        assert_eq!(out[14 + 24..14 + 40], g);
+                    }
+                    _ => {
+                        assert_eq!(out[12..14], [0x08, 0x00]);
+                        assert_eq!(out[14 + 9], protocol, "{method:?}");
+                        assert_eq!(out[14 + 12..14 + 16], HA_ADDR.octets());
+                    }
+                }
+            }
+        }
     }
 }

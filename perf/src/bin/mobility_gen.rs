@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
-use mipdp_perf::scenario::{write_pcap, Authenticators, Head, Kind, Protocol, Scenario, Storm};
+use mipdp_perf::scenario::{
+    write_pcap, Authenticators, Head, Kind, Method, Protocol, Scenario, Storm,
+};
 
 /// What the configuration makes mipdp do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -25,6 +27,20 @@ enum Which {
     Map,
     /// The home agent plus --profiles AAA-source profiles marking DSCP.
     Tos,
+    /// MMA: IPv6-in-IPv6 decapsulated and re-encapsulated to each of --bindings mobiles'
+    /// multicast groups.
+    Mma,
+}
+
+/// The home agent's tunnel method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum MethodArg {
+    /// IPv4-in-IPv4 (RFC 2003).
+    Ipip,
+    /// Minimal encapsulation (RFC 2004).
+    Minimal,
+    /// GRE (RFC 2784).
+    Gre,
 }
 
 /// The authenticators of a storm's requests.
@@ -70,6 +86,9 @@ struct Args {
     /// IP packet size of the (inner) packets, in bytes.
     #[arg(long, default_value_t = 64)]
     inner_size: usize,
+    /// ha, tos: how the bindings tunnel.
+    #[arg(long, value_enum, default_value_t = MethodArg::Ipip)]
+    method: MethodArg,
     /// The worker's core (dataplane.workers).
     #[arg(long, default_value_t = 1)]
     worker_core: usize,
@@ -122,6 +141,7 @@ fn main() -> Result<()> {
         Which::Ha => Kind::Ha,
         Which::Map => Kind::Map,
         Which::Tos => Kind::Tos,
+        Which::Mma => Kind::Mma,
     };
     let scenario = Scenario {
         kind,
@@ -133,6 +153,11 @@ fn main() -> Result<()> {
         },
         profiles: a.profiles,
         inner_size: a.inner_size,
+        method: match a.method {
+            MethodArg::Ipip => Method::Ipip,
+            MethodArg::Minimal => Method::Minimal,
+            MethodArg::Gre => Method::Gre,
+        },
         storm: a.storm_every.map(|every| Storm {
             every,
             mobiles: a.storm_mobiles,
