@@ -61,17 +61,16 @@ fn engine() -> Engine {
         if coa.is_ipv4() {
             care_of.push(ip("203.0.113.99"));
         }
-        t
-            .insert_binding(
-                ip(home),
-                Binding {
-                    care_of,
-                    encap,
-                    source,
-                    tos: Some(0xb8),
-                },
-            )
-            .unwrap();
+        t.insert_binding(
+            ip(home),
+            Binding {
+                care_of,
+                encap,
+                source,
+                tos: Some(0xb8),
+            },
+        )
+        .unwrap();
         profiles.push(roles::home_address(i as u32, ip(home)));
     }
     profiles.push(roles::cached_destination(100, ip("2001:db8:5::100")));
