@@ -108,15 +108,19 @@ rates_mipdp() {
 }
 
 # write_section FILE HEADING SECTION_FILE: replaces the section of markdown FILE that starts
-# at the line HEADING (up to the next "# " or "## " heading) with SECTION_FILE's text, or
-# appends it when FILE has no such heading; the other sections are kept.
+# at the line HEADING (up to the next "# " or "## " heading outside a ``` block) with
+# SECTION_FILE's text, or appends it when FILE has no such heading; the other sections are
+# kept.
 write_section() {
     local file=$1 head=$2 section=$3 tmp
     tmp=$(mktemp "${TMPDIR:-/tmp}/results.XXXXXX")
     awk -v head="$head" -v secfile="$section" '
         BEGIN { while ((getline line < secfile) > 0) sec = sec line "\n" }
-        $0 == head { printf "%s", sec; skip = 1; done = 1; next }
-        skip && /^##? / { skip = 0 }
+        # A heading ends the section only outside a code block: the configurations
+        # quoted in a section have "# ..." comment lines.
+        /^```/ { fence = !fence }
+        $0 == head && !fence { printf "%s", sec; skip = 1; done = 1; next }
+        skip && !fence && /^##? / { skip = 0 }
         !skip { print }
         { last = $0 }
         END { if (!done) printf "%s%s", (NR > 0 && last != "" ? "\n" : ""), sec }
