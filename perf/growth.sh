@@ -21,7 +21,7 @@
 #   perf/growth.sh [--quick] [--duration S] [--realtime] [--no-build] [--no-write]
 #                  [--results FILE] [--data-dir DIR] [--log-dir DIR]
 #
-# --quick: 1k and 10k bindings, sizes 64 and 512, 2 s per point, 100k template frames
+# --quick: 1k and 10k bindings, sizes 64 and 512, 1 s per point, 100k template frames
 # (the CI run, so that the harness cannot rot). --realtime puts the worker thread under
 # SCHED_FIFO 1 (as perf/mobility.sh --realtime) on a machine shared with other work.
 set -euo pipefail
@@ -57,7 +57,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 if [ "$QUICK" -eq 1 ]; then
-    : "${DURATION:=2}"
+    : "${DURATION:=1}"
     BINDINGS=(1000 10000)
     SIZES=(64 512)
     FRAMES=100000
