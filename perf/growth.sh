@@ -111,17 +111,6 @@ label() {
     esac
 }
 
-# The worker thread under SCHED_FIFO 1 (--realtime), once it exists.
-make_realtime() {
-    local t
-    for t in /proc/"$1"/task/*; do
-        if [ "$(cat "$t/comm" 2>/dev/null)" = mipdp-worker-0 ]; then
-            chrt -f -p 1 "${t##*/}" 2>/dev/null && echo done
-            return
-        fi
-    done
-}
-
 # point WHO BINDINGS INNER_SIZE: generates the templates and configuration, runs mipdp and
 # sets RESULT to the mean Mpps of the measured periods (not in a subshell: the cleanup must
 # see the process it started).
@@ -152,7 +141,7 @@ point() {
     local need=$((WARMUP + DURATION)) started=$SECONDS timeout=$((60 + n / 10000)) got rt=""
     while :; do
         got=$(rates_mipdp "$log" | wc -l)
-        if [ "$REALTIME" -eq 1 ] && [ -z "$rt" ]; then rt=$(make_realtime "$CUR_PID"); fi
+        if [ "$REALTIME" -eq 1 ] && [ -z "$rt" ]; then rt=$(realtime_thread "$CUR_PID" mipdp-worker-0); fi
         [ "$got" -lt "$need" ] || break
         if ! kill -0 "$CUR_PID" 2>/dev/null; then
             tail -5 "$log" >&2

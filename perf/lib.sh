@@ -50,6 +50,18 @@ stop_process() {
     wait "$pid" 2>/dev/null || true
 }
 
+# realtime_thread PID NAME: puts process PID's thread named NAME under SCHED_FIFO 1 (the
+# scripts' --realtime) and prints its thread id; prints nothing while no such thread exists.
+realtime_thread() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        if [ "$(cat "$t/comm" 2>/dev/null)" = "$2" ]; then
+            chrt -f -p 1 "${t##*/}" 2>/dev/null && echo "${t##*/}"
+            return
+        fi
+    done
+}
+
 # DPDK leaves its runtime directory behind; remove ours (the prefix is unique to this run).
 remove_runtime_dir() {
     if [ -n "$1" ]; then

@@ -551,14 +551,9 @@ run_contender() {
 # Puts the forwarding thread of process $1 (contender $2) under SCHED_FIFO 1 (--realtime);
 # prints its thread id once done, nothing while the thread does not exist yet.
 make_realtime() {
-    local pid=$1 who=$2 t name=mipdp-worker-0
-    [[ "$who" != testpmd-* ]] || name=rte-worker-$WORKER_CORE
-    for t in /proc/"$pid"/task/*; do
-        if [ "$(cat "$t/comm" 2>/dev/null)" = "$name" ]; then
-            chrt -f -p 1 "${t##*/}" 2>/dev/null && echo "${t##*/}"
-            return
-        fi
-    done
+    local name=mipdp-worker-0
+    [[ "$2" != testpmd-* ]] || name=rte-worker-$WORKER_CORE
+    realtime_thread "$1" "$name"
 }
 
 # The worker thread's time on its core: "wall-clock-ns on-CPU-ns" (from its schedstat), or

@@ -30,26 +30,35 @@ contenders() { awk '!/^#/ { print $1 }' "$1" | sort -u; }
 TERM_PNG='set terminal pngcairo size 900,560 noenhanced font ",11"'
 gnuplot -e 'set terminal' 2>&1 | grep -q pngcairo || TERM_PNG='set terminal png size 900,560 noenhanced'
 
-made=0
-f=$DATA_DIR/ha6-bindings.dat
-if [ -s "$f" ]; then
-    plots=()
+# line_plot FILE XCOL YCOL OUT TITLE XLABEL [logx]: one line per contender (column 1) of
+# data FILE, YCOL against XCOL (rows whose YCOL is nan left out), ns per packet from 0 up,
+# drawn into OUT_DIR/OUT.png.
+line_plot() {
+    local f=$1 x=$2 y=$3 out=$4 title=$5 xlabel=$6 logx=${7:-} c plots=()
     for c in $(contenders "$f"); do
-        plots+=("\"< awk '\$1 == \\\"$c\\\" && \$4 != \\\"nan\\\"' $f\" using 2:4 with linespoints title \"$c\"")
+        plots+=("\"< awk '\$1 == \\\"$c\\\" && \$$y != \\\"nan\\\"' $f\" using $x:$y with linespoints title \"$c\"")
     done
     gnuplot <<G
 $TERM_PNG
-set output "$OUT_DIR/ha6-bindings.png"
-set title "IPv6 home agent (IPv6-in-IPv6), veth / tap: ns per packet at the no-drop rate"
-set logscale x 10
-set xlabel "bindings (log scale)"
-set ylabel "ns per packet (1e9 / no-drop pps)"
+set output "$OUT_DIR/$out.png"
+set title "$title"
+$([ -n "$logx" ] && echo "set logscale x 10")
+set xlabel "$xlabel"
+set ylabel "ns per packet"
 set yrange [0:*]
 set grid
 set key top left
 plot $(IFS=,; echo "${plots[*]}")
 G
     made=$((made + 1))
+}
+
+made=0
+f=$DATA_DIR/ha6-bindings.dat
+if [ -s "$f" ]; then
+    line_plot "$f" 2 4 ha6-bindings \
+        "IPv6 home agent (IPv6-in-IPv6), veth / tap: ns per packet at the no-drop rate (1e9 / no-drop pps)" \
+        "bindings (log scale)" logx
 fi
 
 f=$DATA_DIR/ha6-sizes.dat
@@ -98,43 +107,16 @@ G
 fi
 f=$DATA_DIR/growth-bindings.dat
 if [ -s "$f" ]; then
-    plots=()
-    for c in $(contenders "$f"); do
-        plots+=("\"< awk '\$1 == \\\"$c\\\" && \$5 != \\\"nan\\\"' $f\" using 2:5 with linespoints title \"$c\"")
-    done
-    gnuplot <<G
-$TERM_PNG
-set output "$OUT_DIR/growth-bindings.png"
-set title "mipdp, one worker core, net_null + template frames: ns per packet against bindings"
-set logscale x 10
-set xlabel "bindings (log scale)"
-set ylabel "ns per packet (1000 / Mpps)"
-set yrange [0:*]
-set grid
-set key top left
-plot $(IFS=,; echo "${plots[*]}")
-G
-    made=$((made + 1))
+    line_plot "$f" 2 5 growth-bindings \
+        "mipdp, one worker core, net_null + template frames: ns per packet (1000 / Mpps) against bindings" \
+        "bindings (log scale)" logx
 fi
 
 f=$DATA_DIR/growth-sizes.dat
 if [ -s "$f" ]; then
-    plots=()
-    for c in $(contenders "$f"); do
-        plots+=("\"< awk '\$1 == \\\"$c\\\" && \$6 != \\\"nan\\\"' $f\" using 3:6 with linespoints title \"$c\"")
-    done
-    gnuplot <<G
-$TERM_PNG
-set output "$OUT_DIR/growth-sizes.png"
-set title "mipdp, one worker core, net_null + template frames: ns per packet against packet size"
-set xlabel "inner IP packet size, bytes (MAP and MMA frames add a 40-byte outer IPv6 header)"
-set ylabel "ns per packet (1000 / Mpps)"
-set yrange [0:*]
-set grid
-set key top left
-plot $(IFS=,; echo "${plots[*]}")
-G
-    made=$((made + 1))
+    line_plot "$f" 3 6 growth-sizes \
+        "mipdp, one worker core, net_null + template frames: ns per packet (1000 / Mpps) against packet size" \
+        "inner IP packet size, bytes (MAP and MMA frames add a 40-byte outer IPv6 header)"
 fi
 [ "$made" -gt 0 ] || die "no data files in $DATA_DIR (run perf/kernel-ha6.sh or perf/growth.sh first)"
 echo "wrote $made plots to $OUT_DIR"

@@ -985,12 +985,8 @@ impl Engine {
     #[inline(always)]
     fn direct4<P: PacketBuf>(&mut self, packet: &mut P) -> Option<Verdict> {
         let d = packet.data();
-        let h: &[u8; ETH_LEN + 20] = d.get(..ETH_LEN + 20)?.try_into().ok()?;
-        if h[12..14] != [0x08, 0x00] || h[14] != 0x45 {
-            return None;
-        }
-        let home = u32::from_be_bytes([h[30], h[31], h[32], h[33]]);
-        let entry = self.tables.direct.get(home)?;
+        let h = Self::header4(d)?;
+        let entry = self.tables.direct.get(Self::destination_of(h))?;
         let len = usize::from(u16::from_be_bytes([h[16], h[17]]));
         let ttl = h[22];
         let fits = len + ipip::OVERHEAD <= usize::from(self.node.tunnel.path_mtu);
@@ -1234,13 +1230,24 @@ impl Engine {
 }
 
 impl Engine {
-    /// The destination of an IPv4 packet without options in an untagged Ethernet frame
-    /// (what [`Self::direct4`] takes), for the read-ahead.
+    /// The Ethernet and IPv4 headers of an untagged frame carrying IPv4 without options:
+    /// what [`Self::direct4`] takes.
+    #[inline(always)]
+    fn header4(frame: &[u8]) -> Option<&[u8; ETH_LEN + 20]> {
+        let h: &[u8; ETH_LEN + 20] = frame.get(..ETH_LEN + 20)?.try_into().ok()?;
+        (h[12..14] == [0x08, 0x00] && h[14] == 0x45).then_some(h)
+    }
+
+    /// The IPv4 destination in [`Self::header4`]'s headers.
+    #[inline(always)]
+    fn destination_of(h: &[u8; ETH_LEN + 20]) -> u32 {
+        u32::from_be_bytes([h[30], h[31], h[32], h[33]])
+    }
+
+    /// The destination of a frame [`Self::direct4`] would take, for the read-ahead.
     #[inline(always)]
     fn destination4<P: PacketBuf>(packet: &P) -> Option<u32> {
-        let h: &[u8; ETH_LEN + 20] = packet.data().get(..ETH_LEN + 20)?.try_into().ok()?;
-        (h[12..14] == [0x08, 0x00] && h[14] == 0x45)
-            .then(|| u32::from_be_bytes([h[30], h[31], h[32], h[33]]))
+        Self::header4(packet.data()).map(Self::destination_of)
     }
 }
 

@@ -20,47 +20,16 @@
 use std::sync::Arc;
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
-use mipdp_control::config::Config;
-use mipdp_dataplane::engine::{Engine, NodeConfig};
+use mipdp_dataplane::engine::Engine;
 use mipdp_dataplane::port::memory::{MemPacket, MemPool, HEADROOM};
 use mipdp_dataplane::port::template::{overwrite, Templates};
-use mipdp_dataplane::update::Applied;
 use mipdp_dataplane::{Action, PacketBuf, Processor};
-use mipdp_perf::scenario::{Head, Kind, Method, Scenario};
+use mipdp_perf::scenario::{Kind, Method, Scenario};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const FRAMES: usize = 1 << 20;
-
-fn engine_for(s: &Scenario) -> Engine {
-    let mut text = Vec::new();
-    let head = Head {
-        worker_core: 1,
-        mbufs: 16384,
-        mbuf_cache: 250,
-        ..Head::default()
-    };
-    s.write_config(&mut text, &head).expect("config text");
-    let text = String::from_utf8(text).expect("UTF-8");
-    let config = Config::parse(&text, "bench.toml").expect("a valid configuration");
-    let plan = config.plan().expect("a plan");
-    let mut node = NodeConfig::new(
-        vec![[2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]],
-        plan.addrs4.clone(),
-        plan.addrs6.clone(),
-    );
-    node.tunnel = plan.tunnel;
-    node.nesting_limit = plan.nesting_limit;
-    node.proxy_arp = plan.proxy_arp;
-    node.limits = plan.limits;
-    (node.icmp_per_second, node.icmp_burst) = plan.icmp;
-    let mut engine = Engine::new(node);
-    for u in &plan.updates {
-        assert_eq!(engine.tables_mut().apply(u), Applied::Done, "{u:?}");
-    }
-    engine
-}
 
 fn templates(s: &Scenario) -> Arc<Templates> {
     let frames: Vec<Vec<u8>> = (0..FRAMES).map(|j| s.frame(j)).collect();
@@ -113,7 +82,7 @@ struct Case {
 impl Case {
     fn new(name: &str, s: &Scenario, pool: &MemPool) -> Case {
         let templates = templates(s);
-        let mut engine = engine_for(s);
+        let mut engine = s.engine();
         engine.tables_mut().set_direct(!name.ends_with("_search"));
         let mut packet = pool.packet(templates.frame(0)).expect("a buffer");
         // Every template takes the path measured (checked once, outside the timing).

@@ -767,6 +767,45 @@ impl Scenario {
     }
 }
 
+impl Scenario {
+    /// A mobility engine holding the tables mipdp would load from [`Self::write_config`]'s
+    /// text (parsed and planned as `mipdp run` does, every update applied), ports 0 and 1
+    /// with locally administered MACs: what the engine bench runs, and what tests check
+    /// the templates against. Panics on a configuration mipdp would refuse (a bench or
+    /// test aid).
+    pub fn engine(&self) -> mipdp_dataplane::engine::Engine {
+        use mipdp_dataplane::engine::{Engine, NodeConfig};
+        use mipdp_dataplane::update::Applied;
+        let head = Head {
+            worker_core: 1,
+            mbufs: 16384,
+            mbuf_cache: 250,
+            ..Head::default()
+        };
+        let mut text = Vec::new();
+        self.write_config(&mut text, &head).expect("config text");
+        let text = String::from_utf8(text).expect("UTF-8");
+        let config = mipdp_control::config::Config::parse(&text, "scenario.toml")
+            .expect("a valid configuration");
+        let plan = config.plan().expect("a plan");
+        let mut node = NodeConfig::new(
+            vec![[2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]],
+            plan.addrs4.clone(),
+            plan.addrs6.clone(),
+        );
+        node.tunnel = plan.tunnel;
+        node.nesting_limit = plan.nesting_limit;
+        node.proxy_arp = plan.proxy_arp;
+        node.limits = plan.limits;
+        (node.icmp_per_second, node.icmp_burst) = plan.icmp;
+        let mut engine = Engine::new(node);
+        for u in &plan.updates {
+            assert_eq!(engine.tables_mut().apply(u), Applied::Done, "{u:?}");
+        }
+        engine
+    }
+}
+
 /// The storm's home link route, `[home_agent]` section and one security association per
 /// mobile.
 fn write_home_agent(w: &mut impl Write, storm: &Storm) -> io::Result<()> {
@@ -988,39 +1027,6 @@ mod tests {
         );
     }
 
-    /// An engine with the tables `s`'s configuration gives mipdp (parsed and planned as
-    /// `mipdp run` does), port 0's MAC first.
-    fn engine_for(s: &Scenario) -> mipdp_dataplane::engine::Engine {
-        use mipdp_dataplane::engine::{Engine, NodeConfig};
-        let mut text = Vec::new();
-        let head = Head {
-            worker_core: 1,
-            mbufs: 16384,
-            mbuf_cache: 250,
-            ..Head::default()
-        };
-        s.write_config(&mut text, &head).unwrap();
-        let text = String::from_utf8(text).unwrap();
-        let config = mipdp_control::config::Config::parse(&text, "test.toml").unwrap();
-        let plan = config.plan().unwrap();
-        let mut node = NodeConfig::new(
-            vec![[2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]],
-            plan.addrs4.clone(),
-            plan.addrs6.clone(),
-        );
-        node.tunnel = plan.tunnel;
-        node.limits = plan.limits;
-        let mut engine = Engine::new(node);
-        for u in &plan.updates {
-            assert_eq!(
-                engine.tables_mut().apply(u),
-                mipdp_dataplane::update::Applied::Done,
-                "{u:?}"
-            );
-        }
-        engine
-    }
-
     #[test]
     fn every_method_and_the_mma_take_the_path_they_name() {
         use mipdp_dataplane::port::memory::MemPool;
@@ -1043,7 +1049,7 @@ mod tests {
                 storm: None,
             };
             assert_eq!(s.check(), Ok(()));
-            let mut engine = engine_for(&s);
+            let mut engine = s.engine();
             for j in 0..100 {
                 let mut p = pool.packet(&s.frame(j)).unwrap();
                 assert_eq!(
