@@ -289,6 +289,14 @@ impl Config {
             path: path.to_string(),
             message: e.to_string().trim_end().to_string(),
         })?;
+        if let Some(file) = config.node.as_mut().and_then(|n| n.bindings_file.as_mut()) {
+            if file.is_relative() {
+                *file = Path::new(path)
+                    .parent()
+                    .unwrap_or(Path::new(""))
+                    .join(&*file);
+            }
+        }
         config.validate(path)?;
         config.rx_templates = config.load_rx_templates(path)?;
         if let Some(b) = &mut config.backup {
@@ -748,15 +756,20 @@ impl Config {
     /// Room for registered home addresses on every worker: bindings beside the static
     /// ones, and node-destination profiles beside the configured ones.
     fn registration_room(&self, node: &NodeSection, plan: &NodePlan) -> usize {
-        let room = node.max_bindings.saturating_sub(self.bindings.len());
-        let destination_profiles = plan
-            .updates
-            .iter()
-            .filter(|u| {
-                matches!(u, mipdp_dataplane::update::Update::Profile(p)
+        let file = plan.bindings_file.as_ref().map_or(0, |f| f.count);
+        let room = node
+            .max_bindings
+            .saturating_sub(self.bindings.len())
+            .saturating_sub(file);
+        let destination_profiles = file
+            + plan
+                .updates
+                .iter()
+                .filter(|u| {
+                    matches!(u, mipdp_dataplane::update::Update::Profile(p)
                     if p.class == mipdp_dataplane::profile::Class::NodeDestination)
-            })
-            .count();
+                })
+                .count();
         room.min(node.max_profiles.saturating_sub(destination_profiles))
     }
 
@@ -1243,6 +1256,52 @@ mod mobility_tests {
 
     fn err(text: &str) -> String {
         Config::parse(text, "ha.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_bindings_file_is_read_from_the_configuration_directory_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mipdp.toml");
+        std::fs::write(
+            dir.path().join("b.txt"),
+            "10.9.0.1 192.0.2.7\n10.9.0.2 192.0.2.8 gre\n",
+        )
+        .unwrap();
+        let text = example().replace("[node]\n", "[node]\nbindings_file = \"b.txt\"\n");
+        let c = Config::parse(&text, path.to_str().unwrap()).unwrap();
+        let plan = c.plan().unwrap();
+        let file = plan.bindings_file.unwrap();
+        assert_eq!(file.path, dir.path().join("b.txt"));
+        assert_eq!(file.count, 2);
+        assert_eq!(file.first_number, c.bindings.len() as u32);
+        // With the [[binding]] sections, more than max_bindings: refused, naming the key.
+        // 3 [[binding]] sections and 2 lines.
+        let over = text.replace("max_bindings = 65536", "max_bindings = 4");
+        let e = Config::parse(&over, path.to_str().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("node.max_bindings = 4: at least 5"), "{e}");
+        // A bad line: the file's key, the line and the field.
+        std::fs::write(
+            dir.path().join("b.txt"),
+            "10.9.0.1 192.0.2.7\n10.9.0.2 nowhere\n",
+        )
+        .unwrap();
+        let e = Config::parse(&text, path.to_str().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("node.bindings_file line 2 care_of = \"nowhere\""),
+            "{e}"
+        );
+        std::fs::remove_file(dir.path().join("b.txt")).unwrap();
+        let e = Config::parse(&text, path.to_str().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("node.bindings_file") && e.contains("b.txt"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -172,7 +172,12 @@ pub struct Control {
     updates: UpdateSender,
     punts: Arc<ArrayQueue<Mbuf>>,
     inject: Arc<ArrayQueue<(Mbuf, u16)>>,
+    /// The settings of the plan the control side was made from (its start-up updates
+    /// are in the workers' tables, not kept here).
     plan: NodePlan,
+    /// The home addresses of the static bindings, until
+    /// [`Self::announce_home_addresses`] has announced them.
+    static_homes: Vec<IpAddr>,
     resolve: Arc<ArrayQueue<(u16, IpAddr)>>,
     engines: Vec<Arc<crossbeam_utils::CachePadded<EngineCounters>>>,
     port_ids: Vec<u16>,
@@ -254,15 +259,20 @@ pub struct ControlStats {
 }
 
 impl Control {
-    /// Engines for `workers` workers from `plan`, and the control side. The start-up
-    /// updates are queued at once (what does not fit waits in the backlog).
+    /// Engines for a worker on each of `cores` from `plan`, with the start-up tables
+    /// already in them, and the control side. Each engine applies the start-up updates on
+    /// a thread of its own on its worker's core ([`installing_meanwhile`]) while they are
+    /// queued a chunk at a time: a million static bindings never wait in a backlog all at
+    /// once. The plan's updates are consumed; the control side keeps the rest of it.
+    /// A thread that cannot be started is an error.
     pub fn new(
-        plan: &NodePlan,
+        mut plan: NodePlan,
         port_ids: Vec<u16>,
         port_macs: Vec<[u8; 6]>,
-        workers: usize,
-    ) -> (Control, Vec<Engine>) {
-        let (mut updates, receivers) = channels(workers, plan.update_queue, plan.update_budget);
+        cores: &[core_affinity::CoreId],
+    ) -> Result<(Control, Vec<Engine>)> {
+        let start_up = std::mem::take(&mut plan.updates);
+        let (mut updates, receivers) = channels(cores.len(), plan.update_queue, plan.update_budget);
         let punts = Arc::new(ArrayQueue::new(PUNT_QUEUE));
         let inject = Arc::new(ArrayQueue::new(PUNT_QUEUE));
         let resolve = Arc::new(ArrayQueue::new(PUNT_QUEUE));
@@ -282,12 +292,8 @@ impl Control {
                     .with_resolver(resolve.clone())
             })
             .collect();
-        for u in &plan.updates {
-            updates.send(u.clone());
-        }
         let counters = engines.iter().map(Engine::counters).collect();
-        let routes: Vec<_> = plan
-            .updates
+        let routes: Vec<_> = start_up
             .iter()
             .filter_map(|u| match u {
                 Update::Route { prefix, route } => Some((*prefix, *route)),
@@ -337,33 +343,87 @@ impl Control {
             ..ControlStats::default()
         };
         // The configured neighbours are known from the start (the workers have them).
-        let known = plan
-            .updates
+        let known = start_up
             .iter()
             .filter_map(|u| match u {
                 Update::Neighbour { port, ip, mac } => Some(((*port, *ip), *mac)),
                 _ => None,
             })
             .collect();
-        (
+        // The static home addresses announced at start: those on a connected prefix.
+        let connected = |home: IpAddr| {
+            routes
+                .iter()
+                .any(|(prefix, route)| route.next_hop.is_none() && prefix.contains(home))
+        };
+        let mut static_homes: Vec<IpAddr> = start_up
+            .iter()
+            .filter_map(|u| match u {
+                Update::Binding { home, .. } if connected(*home) => Some(*home),
+                _ => None,
+            })
+            .collect();
+        let later = {
+            let start = std::time::Instant::now();
+            plan.later
+                .iter()
+                .map(|(d, u)| (start + *d, u.clone()))
+                .collect()
+        };
+        let mut engines = engines;
+        let file = plan.bindings_file.clone();
+        let (addrs4, addrs6) = (plan.addrs4.clone(), plan.addrs6.clone());
+        installing_meanwhile(&mut engines, cores, || {
+            for chunk in start_up.chunks(RESTORE_CHUNK) {
+                for u in chunk {
+                    updates.send(u.clone());
+                }
+                hand_over(&mut updates, RESTORE_CHUNK);
+            }
+            let loaded = file.as_ref().map(|f| {
+                let mut number = f.first_number;
+                crate::node::bindings_file::read(&f.path, &addrs4, &addrs6, |home, binding| {
+                    if connected(home) {
+                        static_homes.push(home);
+                    }
+                    updates.send(Update::Binding { home, binding });
+                    updates.send(Update::Profile(mipdp_dataplane::roles::home_address(
+                        number, home,
+                    )));
+                    number = number.wrapping_add(1);
+                    if number % (RESTORE_CHUNK as u32 / 2) == 0 {
+                        hand_over(&mut updates, RESTORE_CHUNK);
+                    }
+                })
+            });
+            hand_over(&mut updates, 0);
+            loaded
+        })
+        .context("starting the threads that load the configured tables")?
+        .transpose()
+        .map_err(|b| anyhow::anyhow!("{} = {}: {}", b.key, b.value, b.expected))
+        .and_then(|n| match (n, &file) {
+            (Some(n), Some(f)) if n != f.count => Err(anyhow::anyhow!(
+                "node.bindings_file {} held {} bindings when the configuration was checked                  and {n} when loaded: do not change it while mipdp starts",
+                f.path.display(),
+                f.count
+            )),
+            _ => Ok(()),
+        })?;
+        drop(start_up);
+        Ok((
             Control {
                 updates,
                 punts,
                 inject,
-                plan: plan.clone(),
+                plan,
                 resolve,
                 engines: counters,
                 port_ids,
                 port_macs,
                 known,
                 asked: Default::default(),
-                later: {
-                    let start = std::time::Instant::now();
-                    plan.later
-                        .iter()
-                        .map(|(d, u)| (start + *d, u.clone()))
-                        .collect()
-                },
+                later,
                 registrar,
                 registrar6,
                 foreign_agent,
@@ -375,10 +435,11 @@ impl Control {
                 journal: Journal::disabled(),
                 journal_writer: None,
                 restored: Vec::new(),
+                static_homes,
                 stats,
             },
             engines,
-        )
+        ))
     }
 
     /// Recovery step 1 of issue 6, then the journal: with the `records` loaded from
@@ -619,31 +680,19 @@ impl Control {
         send_frame(pool, control_tx, &self.inject, port, len, fill)
     }
 
-    /// Announces that this node now answers for the bound home addresses on their links:
+    /// Announces that this node now answers for the statically bound home addresses on
+    /// their links (once, at start):
     /// a gratuitous ARP (RFC 5944 §4.6) or an unsolicited neighbour advertisement with
     /// the Override flag (RFC 6275 §10.4.1) per home address whose prefix is connected
     /// to a port.
     pub fn announce_home_addresses(&mut self, pool: &Mempool, control_tx: &mut [Option<TxQueue>]) {
         let connected: Vec<(mipdp_dataplane::tables::Prefix, u16)> = self
-            .plan
-            .updates
+            .routes
             .iter()
-            .filter_map(|u| match u {
-                Update::Route { prefix, route } if route.next_hop.is_none() => {
-                    Some((*prefix, route.port))
-                }
-                _ => None,
-            })
+            .filter(|(_, route)| route.next_hop.is_none())
+            .map(|(prefix, route)| (*prefix, route.port))
             .collect();
-        let homes: Vec<IpAddr> = self
-            .plan
-            .updates
-            .iter()
-            .filter_map(|u| match u {
-                Update::Binding { home, .. } => Some(*home),
-                _ => None,
-            })
-            .collect();
+        let homes = std::mem::take(&mut self.static_homes);
         // Each port's own address, once per port and family (not a scan of the whole plan
         // per home address: a million static bindings would take hours).
         let mut sources: std::collections::HashMap<u16, Option<std::net::Ipv6Addr>> =
@@ -1227,9 +1276,8 @@ impl Control {
             self.plan.addrs4.iter().copied().map(IpAddr::V4).collect()
         };
         let on_link = ours.iter().copied().find(|a| {
-            self.plan.updates.iter().any(|u| {
-                matches!(u, Update::Route { prefix, route }
-                    if route.next_hop.is_none() && route.port == port && prefix.contains(*a))
+            self.routes.iter().any(|(prefix, route)| {
+                route.next_hop.is_none() && route.port == port && prefix.contains(*a)
             })
         });
         let common = |a: &IpAddr| match (a, toward) {

@@ -19,6 +19,15 @@ use serde::Deserialize;
 
 use crate::config::MacAddr;
 
+pub mod bindings_file;
+pub use bindings_file::BindingsFile;
+
+/// Profile number of the first static `[[cache]]` entry (session
+/// [`roles::PER_MOBILE`]): static bindings number theirs from 0 up to this, the cache
+/// entries take the 65 536 numbers after it, and registered home addresses start at
+/// [`crate::registration::FIRST_PROFILE`] (1 << 24), clear of both.
+pub const FIRST_STATIC_CACHE_PROFILE: u32 = (1 << 24) - (1 << 16);
+
 /// `[node]`: what the node is and its own addresses.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,6 +67,9 @@ pub struct NodeSection {
     /// Most mobility bindings per worker (room reserved at start).
     #[serde(default = "default_bindings")]
     pub max_bindings: usize,
+    /// Static bindings in bulk, one per line (see [`bindings_file`]), besides the
+    /// `[[binding]]` sections; a relative name is relative to the configuration file.
+    pub bindings_file: Option<std::path::PathBuf>,
     /// Most profiles per class per worker.
     #[serde(default = "default_profiles")]
     pub max_profiles: usize,
@@ -318,6 +330,8 @@ pub struct NodePlan {
     pub notify: (u32, u32),
     /// The start-up contents of the tables, in order.
     pub updates: Vec<Update>,
+    /// `node.bindings_file`, checked: loaded after `updates`.
+    pub bindings_file: Option<BindingsFile>,
     /// Updates due this long after start (e.g. the end of forwarding to a new MMA).
     pub later: Vec<(std::time::Duration, Update)>,
     /// The Mobile IPv4 home agent (`[home_agent]`), when registrations are answered.
@@ -357,6 +371,55 @@ pub(crate) fn bad(
         value: value.to_string(),
         expected: expected.into(),
     }
+}
+
+/// The binding of a static entry (`[[binding]]` or a line of `node.bindings_file`):
+/// the outer source defaults to the node's first address of the care-of addresses'
+/// family. An error names the field, the value and what is expected.
+pub(crate) fn static_binding(
+    care_of: &[IpAddr],
+    encap: Encap,
+    source: Option<IpAddr>,
+    tos: Option<u8>,
+    addrs4: &[std::net::Ipv4Addr],
+    addrs6: &[std::net::Ipv6Addr],
+) -> Result<Binding, (&'static str, String, String)> {
+    let (Some(list), Some(&first)) = (CareOfList::from_slice(care_of), care_of.first()) else {
+        return Err((
+            "care_of",
+            format!("{care_of:?}"),
+            format!("1 to {MAX_CARE_OF} different addresses"),
+        ));
+    };
+    let source = match source {
+        Some(s) => s,
+        None => match first {
+            IpAddr::V4(_) => addrs4.first().copied().map(IpAddr::V4),
+            IpAddr::V6(_) => addrs6.first().copied().map(IpAddr::V6),
+        }
+        .ok_or_else(|| {
+            (
+                "source",
+                "(none)".to_string(),
+                "an outer source: the node has no address of the care-of address's family"
+                    .to_string(),
+            )
+        })?,
+    };
+    let binding = Binding {
+        care_of: list,
+        encap,
+        source,
+        tos,
+    };
+    if !binding.is_valid() {
+        return Err((
+            "care_of",
+            format!("{care_of:?} with encap {:?}", encap.name()),
+            "unicast care-of addresses of the source's family that the method can reach (minimal and gre need IPv4)".to_string(),
+        ));
+    }
+    Ok(binding)
 }
 
 /// Parses a method name.
@@ -597,41 +660,40 @@ impl NodeSection {
         for (i, b) in t.bindings.iter().enumerate() {
             let key = |k: &str| format!("binding[{i}].{k}");
             let encap = encap_of(&key("encap"), &b.encap)?;
-            let care_of = CareOfList::from_slice(&b.care_of).ok_or_else(|| {
-                bad(
-                    key("care_of"),
-                    format!("{:?}", b.care_of),
-                    format!("1 to {MAX_CARE_OF} different addresses"),
-                )
-            })?;
-            let first = b.care_of[0];
-            let source = match b.source {
-                Some(s) => s,
-                None => self
-                    .addresses
-                    .iter()
-                    .copied()
-                    .find(|a| a.is_ipv4() == first.is_ipv4())
-                    .ok_or_else(|| bad(key("source"), "(none)", "an outer source: the node has no address of the care-of address's family"))?,
-            };
-            let binding = Binding {
-                care_of,
-                encap,
-                source,
-                tos: b.tos,
-            };
-            if !binding.is_valid() {
-                return Err(bad(
-                    key("care_of"),
-                    format!("{:?} with encap {:?}", b.care_of, b.encap),
-                    "unicast care-of addresses of the source's family that the method can reach (minimal and gre need IPv4)",
-                ));
-            }
+            let binding = static_binding(&b.care_of, encap, b.source, b.tos, &addrs4, &addrs6)
+                .map_err(|(field, value, expected)| bad(key(field), value, expected))?;
             updates.push(Update::Binding {
                 home: b.home,
                 binding,
             });
             profiles.push(roles::home_address(i as u32, b.home));
+        }
+        let bindings_file = match &self.bindings_file {
+            Some(path) => {
+                let count = bindings_file::read(path, &addrs4, &addrs6, |_, _| {})?;
+                Some(BindingsFile {
+                    path: path.clone(),
+                    count,
+                    first_number: t.bindings.len() as u32,
+                })
+            }
+            None => None,
+        };
+        let file_count = bindings_file.as_ref().map_or(0, |f| f.count);
+        let statics = t.bindings.len().saturating_add(file_count);
+        if statics > FIRST_STATIC_CACHE_PROFILE as usize {
+            return Err(bad(
+                "node.bindings_file",
+                format!("{statics} static bindings with the [[binding]] sections"),
+                format!("at most {FIRST_STATIC_CACHE_PROFILE} static bindings"),
+            ));
+        }
+        if t.cache.len() > 1 << 16 {
+            return Err(bad(
+                "cache",
+                format!("{} [[cache]] sections", t.cache.len()),
+                "at most 65536 static binding-cache entries",
+            ));
         }
         for (i, v) in t.visitors.iter().enumerate() {
             let port = port_of(&format!("visitor[{i}].port"), &v.port, devices)?;
@@ -659,7 +721,10 @@ impl NodeSection {
                     encap,
                 },
             });
-            profiles.push(roles::cached_destination(100_000 + i as u32, c.destination));
+            profiles.push(roles::cached_destination(
+                FIRST_STATIC_CACHE_PROFILE + i as u32,
+                c.destination,
+            ));
         }
         for (i, m) in t.multicast.iter().enumerate() {
             let encap = encap_of(&format!("multicast[{i}].encap"), &m.encap)?;
@@ -781,7 +846,15 @@ impl NodeSection {
             }
             profiles.push(profile);
         }
-        let per_class = |c: Class| profiles.iter().filter(|p| p.class == c).count();
+        // The bindings file's profiles are node-destination ones, like [[binding]]'s.
+        let per_class = |c: Class| {
+            profiles.iter().filter(|p| p.class == c).count()
+                + if c == Class::NodeDestination {
+                    file_count
+                } else {
+                    0
+                }
+        };
         let most = Class::ALL.into_iter().map(per_class).max().unwrap_or(0);
         if most > self.max_profiles {
             return Err(bad(
@@ -790,11 +863,13 @@ impl NodeSection {
                 format!("at least {most}, the profiles of the fullest class"),
             ));
         }
-        if t.bindings.len() > self.max_bindings {
+        if statics > self.max_bindings {
             return Err(bad(
                 "node.max_bindings",
                 self.max_bindings,
-                format!("at least {} (the [[binding]] sections)", t.bindings.len()),
+                format!(
+                    "at least {statics} (the [[binding]] sections and node.bindings_file's lines)"
+                ),
             ));
         }
         if t.multicast.len() > self.max_multicast {
@@ -830,6 +905,7 @@ impl NodeSection {
             icmp: (self.icmp_per_second, self.icmp_burst),
             notify: (self.notify_per_second, self.notify_burst),
             updates,
+            bindings_file,
             later,
             home_agent: None,
             home_agent6: None,

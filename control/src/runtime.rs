@@ -211,11 +211,11 @@ impl Dataplane {
                     .plan()
                     .map_err(|b| anyhow::anyhow!("{} = {}: {}", b.key, b.value, b.expected))?;
                 let (mut control, mut engines) = Control::new(
-                    &plan,
+                    plan,
                     ports.iter().map(|p| p.id()).collect(),
                     ports.iter().map(|p| p.mac()).collect(),
-                    cores.len(),
-                );
+                    &cores,
+                )?;
                 // Restored bindings are queued with the configured tables, before any
                 // worker runs; wait_loaded below waits for both.
                 if let Some(backup) = backup {

@@ -108,6 +108,9 @@ control_socket = "{socket}"
 roles = ["home-agent"]
 addresses = ["10.1.0.1", "192.0.2.1", "2001:db8:1::1", "2001:db8:2::1"]
 proxy_arp = true
+# 10.1.0.101's binding (GRE from 192.0.2.1) is a line of this file, loaded beside the
+# [[binding]] sections.
+bindings_file = "bindings.txt"
 
 [[port]]
 device = "net_tap0"
@@ -157,12 +160,6 @@ home = "10.1.0.100"
 care_of = ["192.0.2.7"]
 encap = "ipip"
 
-[[binding]]
-home = "10.1.0.101"
-care_of = ["192.0.2.7"]
-encap = "gre"
-source = "192.0.2.1"
-
 # IPv6 in IPv6 from 2001:db8:1::1, the first IPv6 address.
 [[binding]]
 home = "2001:db8:1::100"
@@ -173,6 +170,11 @@ encap = "ipip"
         coa = mac_text(MAC_COA),
         socket = dir.join("mipdp.sock").display(),
     );
+    std::fs::write(
+        dir.join("bindings.txt"),
+        "# home care-of method source\n10.1.0.101 192.0.2.7 gre source=192.0.2.1\n",
+    )
+    .expect("write the bindings file");
     let path = dir.join("home-agent.toml");
     std::fs::write(&path, text).expect("write the configuration");
     path
@@ -233,6 +235,15 @@ fn correspondent_pings_away_mobiles_through_ipip_gre_and_ip6ip6_tunnels() {
                 failures.push(format!("{} replies: {key}={n}, want >= {ECHOES}", m.home));
             }
         }
+    }
+    // At start, one gratuitous ARP or unsolicited neighbour advertisement per static
+    // home address on a connected prefix: 10.1.0.100, 10.1.0.101 and 2001:db8:1::100,
+    // all on the home link.
+    let announced = counter(engine, "ctl_announcements");
+    if announced != 3 {
+        failures.push(format!(
+            "ctl_announcements={announced}: want 3, one per static home address"
+        ));
     }
     if counter(engine, "decap_gre") != 0 {
         failures.push("decap_gre > 0: 10.1.0.101's replies were to be routed plainly".into());

@@ -286,6 +286,9 @@ pub struct NotVisible {
     pub waited: Duration,
 }
 
+/// Room a drained backlog keeps; a larger one is freed ([`UpdateSender::flush`]).
+const BACKLOG_KEPT: usize = 4096;
+
 impl UpdateSender {
     /// Sends `update` to every worker and returns its epoch. Never blocks: what a full
     /// queue does not take waits in the backlog, in order, until [`Self::flush`].
@@ -322,6 +325,11 @@ impl UpdateSender {
                     backlog.push_front(rejected);
                     break;
                 }
+            }
+            // A burst (a storm of registrations, a large restore) can grow a backlog to
+            // millions of updates; once drained it gives that memory back.
+            if backlog.is_empty() && backlog.capacity() > BACKLOG_KEPT {
+                *backlog = VecDeque::new();
             }
             waiting += backlog.len();
         }
@@ -443,6 +451,27 @@ mod tests {
 
     fn home(i: u32) -> IpAddr {
         IpAddr::V4(core::net::Ipv4Addr::from_bits(0x0a00_0000 + i))
+    }
+
+    #[test]
+    fn a_drained_backlog_gives_its_memory_back() {
+        let (mut tx, mut rx) = channels(1, 64, 1024);
+        let mut tables = Tables::new(&TableLimits::default());
+        let n = 3 * BACKLOG_KEPT as u32;
+        for i in 0..n {
+            tx.send(Update::Binding {
+                home: home(i),
+                binding: binding(0xc633_6400 + i),
+            });
+        }
+        assert!(tx.backlog[0].capacity() >= n as usize - 64);
+        while tx.flush() > 0 {
+            rx[0].apply(&mut tables);
+        }
+        assert!(tx.backlog[0].capacity() <= BACKLOG_KEPT);
+        while rx[0].apply(&mut tables) > 0 {}
+        assert!(tx.is_visible(u64::from(n)));
+        assert_eq!(tables.bindings().len(), n as usize);
     }
 
     #[test]

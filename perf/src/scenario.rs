@@ -32,7 +32,7 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 use mipdp_dataplane::wire::checksum;
@@ -392,6 +392,9 @@ pub struct Head {
     /// The second port's rx_template_pcap instead, when set (a storm's requests arrive on
     /// the first port only, so that each mobile's requests stay in order).
     pub second_port_pcap: Option<String>,
+    /// node.bindings_file: the bindings are lines of this file ([`Scenario::write_bindings`])
+    /// instead of `[[binding]]` sections (ha, tos, map).
+    pub bindings_file: Option<String>,
 }
 
 /// The Ethernet destination of the template frames (any: mipdp's ports are promiscuous).
@@ -418,8 +421,12 @@ const GROUP_BASE: u128 = 0xff3e_0030_2001_0db8_0001_0000_0000_0000;
 const RCOA_BASE: u128 = 0x2001_0db8_0100_0000_0000_0000_0000_0000;
 const LCOA_BASE: u128 = 0x2001_0db8_0200_0000_0000_0000_0000_0000;
 
-/// The most bindings the address plan has room for (care-of addresses in 100.64.0.0/10).
-pub const MAX_BINDINGS: usize = 1 << 22;
+/// The most bindings the address plan has room for: home addresses from 10.0.0.0 up to
+/// the storm's mobiles at 10.200.0.0 (12 Mi, so that ten million fit).
+pub const MAX_BINDINGS: usize = 12 << 20;
+/// Care-of addresses in 100.64.0.0/10: past 4 Mi bindings, mobiles share them, as the
+/// mobiles visiting one foreign agent share its care-of address.
+const CARE_OF_ADDRESSES: usize = 1 << 22;
 /// The most profiles (wildcards in 11.0.0.0/8: 65536 /24s, half of the profiles).
 pub const MAX_PROFILES: usize = 1 << 17;
 
@@ -427,7 +434,7 @@ fn home(i: usize) -> Ipv4Addr {
     Ipv4Addr::from_bits(HOME_BASE + i as u32)
 }
 fn care_of(i: usize) -> Ipv4Addr {
-    Ipv4Addr::from_bits(CARE_OF_BASE + i as u32)
+    Ipv4Addr::from_bits(CARE_OF_BASE + (i % CARE_OF_ADDRESSES) as u32)
 }
 fn rcoa(i: usize) -> Ipv6Addr {
     Ipv6Addr::from_bits(RCOA_BASE + i as u128 + 1)
@@ -693,6 +700,13 @@ impl Scenario {
                 n.max(16_384)
             )?,
         }
+        let in_file = match (&head.bindings_file, self.kind) {
+            (Some(f), Kind::Ha | Kind::Tos | Kind::Map) => {
+                writeln!(w, "bindings_file = \"{f}\"")?;
+                true
+            }
+            _ => false,
+        };
         for (i, dev) in ["net_null0", "net_null1"].into_iter().enumerate() {
             write!(w, "\n[[port]]\ndevice = \"{dev}\"\n")?;
             let pcap = match &head.second_port_pcap {
@@ -750,11 +764,11 @@ impl Scenario {
                 )?;
             }
         }
+        if in_file {
+            return Ok(());
+        }
         for i in 0..n {
-            let (home, care_of) = match self.kind {
-                Kind::Map => (rcoa(i).to_string(), lcoa(i).to_string()),
-                _ => (home(i).to_string(), care_of(i).to_string()),
-            };
+            let (home, care_of) = self.binding(i);
             write!(
                 w,
                 "\n[[binding]]\nhome = \"{home}\"\ncare_of = [\"{care_of}\"]\n"
@@ -762,6 +776,30 @@ impl Scenario {
             if self.kind != Kind::Map && self.method != Method::Ipip {
                 writeln!(w, "encap = \"{}\"", self.method.name())?;
             }
+        }
+        Ok(())
+    }
+
+    /// Binding `i`: home address (an RCoA for the MAP) and care-of address.
+    fn binding(&self, i: usize) -> (IpAddr, IpAddr) {
+        match self.kind {
+            Kind::Map => (IpAddr::V6(rcoa(i)), IpAddr::V6(lcoa(i))),
+            _ => (IpAddr::V4(home(i)), IpAddr::V4(care_of(i))),
+        }
+    }
+
+    /// The bindings as the lines of mipdp's `node.bindings_file` (ha, tos, map): what
+    /// [`Self::write_config`] names with [`Head::bindings_file`].
+    pub fn write_bindings(&self, w: &mut impl Write) -> io::Result<()> {
+        let method = if self.kind != Kind::Map && self.method != Method::Ipip {
+            self.method.name()
+        } else {
+            ""
+        };
+        writeln!(w, "# home care-of [method]: {} bindings", self.bindings)?;
+        for i in 0..self.bindings {
+            let (home, care_of) = self.binding(i);
+            writeln!(w, "{home} {care_of} {method}")?;
         }
         Ok(())
     }
@@ -862,6 +900,79 @@ fn write_home_agent6(w: &mut impl Write, storm: &Storm) -> io::Result<()> {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn a_bindings_file_holds_the_bindings_the_sections_would() {
+        use mipdp_control::config::Config;
+        use mipdp_dataplane::update::Update;
+        let dir = tempfile::tempdir().unwrap();
+        for (kind, method) in [
+            (Kind::Ha, Method::Ipip),
+            (Kind::Ha, Method::Gre),
+            (Kind::Tos, Method::Minimal),
+            (Kind::Map, Method::Ipip),
+        ] {
+            let s = Scenario {
+                kind,
+                bindings: 300,
+                profiles: 10,
+                inner_size: 64,
+                method,
+                storm: None,
+            };
+            let head = Head {
+                worker_core: 1,
+                mbufs: 16384,
+                mbuf_cache: 250,
+                ..Head::default()
+            };
+            let mut sections = Vec::new();
+            s.write_config(&mut sections, &head).unwrap();
+            let sections = Config::parse(std::str::from_utf8(&sections).unwrap(), "s.toml")
+                .unwrap()
+                .plan()
+                .unwrap();
+            let want: Vec<_> = sections
+                .updates
+                .iter()
+                .filter_map(|u| match u {
+                    Update::Binding { home, binding } => Some((*home, *binding)),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(want.len(), 300);
+
+            let head = Head {
+                bindings_file: Some("b.txt".into()),
+                ..head
+            };
+            let mut text = Vec::new();
+            s.write_config(&mut text, &head).unwrap();
+            let mut lines = Vec::new();
+            s.write_bindings(&mut lines).unwrap();
+            std::fs::write(dir.path().join("b.txt"), lines).unwrap();
+            let path = dir.path().join("f.toml");
+            let plan = Config::parse(std::str::from_utf8(&text).unwrap(), path.to_str().unwrap())
+                .unwrap()
+                .plan()
+                .unwrap();
+            assert!(!plan
+                .updates
+                .iter()
+                .any(|u| matches!(u, Update::Binding { .. })));
+            let file = plan.bindings_file.unwrap();
+            assert_eq!(file.count, 300);
+            let mut got = Vec::new();
+            mipdp_control::node::bindings_file::read(
+                &file.path,
+                &plan.addrs4,
+                &plan.addrs6,
+                |h, b| got.push((h, b)),
+            )
+            .unwrap();
+            assert_eq!(got, want, "{kind:?} {method:?}");
+        }
+    }
 
     #[test]
     fn frames_visit_every_binding_once_per_cycle() {

@@ -119,11 +119,16 @@ struct Args {
     /// gives the plain home agent's here, so its requests arrive in order on one port.
     #[arg(long, value_name = "FILE")]
     second_port_pcap: Option<PathBuf>,
+    /// ha, tos, map: write the bindings to this file, one per line, and name it as
+    /// node.bindings_file, instead of [[binding]] sections (millions of them start in
+    /// seconds and little memory; ten million [[binding]] sections do not fit in memory).
+    #[arg(long, value_name = "FILE")]
+    bindings_file: Option<PathBuf>,
 }
 
-/// The pcap's name as the configuration gives it: its file name when it sits beside the
+/// A file's name as the configuration gives it: its file name when it sits beside the
 /// configuration (relative names are taken from the configuration's directory).
-fn pcap_name(config: &Path, pcap: &Path) -> String {
+fn config_name(config: &Path, pcap: &Path) -> String {
     let beside = match (config.parent(), pcap.parent()) {
         (Some(c), Some(p)) => c == p,
         _ => false,
@@ -183,11 +188,15 @@ fn main() -> Result<()> {
         mbufs: a.mbufs,
         mbuf_cache: a.mbuf_cache,
         control_socket: a.control_socket.clone(),
-        pcap: a.pcap.as_deref().map(|p| pcap_name(&a.config, p)),
+        pcap: a.pcap.as_deref().map(|p| config_name(&a.config, p)),
         second_port_pcap: a
             .second_port_pcap
             .as_deref()
-            .map(|p| pcap_name(&a.config, p)),
+            .map(|p| config_name(&a.config, p)),
+        bindings_file: a
+            .bindings_file
+            .as_deref()
+            .map(|p| config_name(&a.config, p)),
     };
     if let Some(p) = &a.second_port_pcap {
         if !p.exists() {
@@ -203,6 +212,14 @@ fn main() -> Result<()> {
     scenario.write_config(&mut w, &head)?;
     w.flush()
         .with_context(|| format!("cannot write {}", a.config.display()))?;
+    if let Some(path) = &a.bindings_file {
+        let file =
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        scenario.write_bindings(&mut w)?;
+        w.flush()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
 
     match (&a.pcap, kind) {
         (None, Kind::Forwarder) => {}
