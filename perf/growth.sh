@@ -12,8 +12,10 @@
 #   fwd                          mipdp forwarder mode on the home agent's templates (the
 #                                floor: receive, template copy, MAC rewrite, transmit)
 #
-# Bindings 1k, 10k, 100k, 1M at 64-byte inner packets; sizes 64, 128, 512 and 1400-byte
-# inner packets at 1k bindings. One run per point: the mean of the measured stats periods
+# Bindings 1k, 10k, 100k, 1M, 10M at 64-byte inner packets (the MMA up to 1M: its
+# multicast map comes from [[multicast]] sections, which have no bulk file); sizes 64,
+# 128, 512 and 1400-byte inner packets at 1k bindings. The bindings are loaded from a
+# node.bindings_file (mobility-gen --bindings-file). One run per point: the mean of the measured stats periods
 # after a warm-up period; ns per packet = 1000 / Mpps. Writes perf/data/growth-*.dat (for
 # perf/plot.sh, which draws perf/plots/growth-*.png) and its section of perf/RESULTS.md.
 # No figure here is a pass or fail: it is a curve to compare runs and commits with.
@@ -59,11 +61,13 @@ done
 if [ "$QUICK" -eq 1 ]; then
     : "${DURATION:=1}"
     BINDINGS=(1000 10000)
+    RATIOS=(10000)
     SIZES=(64 512)
     FRAMES=100000
 else
     : "${DURATION:=5}"
-    BINDINGS=(1000 10000 100000 1000000)
+    BINDINGS=(1000 10000 100000 1000000 10000000)
+    RATIOS=(1000000 10000000)
     SIZES=(64 128 512 1400)
     FRAMES=1000000
 fi
@@ -121,9 +125,10 @@ point() {
         map | mma) kind=$who; frame=$((14 + 40 + size)) ;;
     esac
     case "$who" in ha-*) method=${who#ha-} ;; esac
-    local base="$WORK/$who-$n-$size"
+    local base="$WORK/$who-$n-$size" file=()
+    [ "$kind" = mma ] || file=(--bindings-file "$base.bindings")
     "$MOBILITY_GEN" "$kind" --bindings "$n" --inner-size "$size" --method "$method" \
-        --frames "$FRAMES" --pcap "$base.pcap" --config "$base.toml" \
+        --frames "$FRAMES" --pcap "$base.pcap" --config "$base.toml" "${file[@]}" \
         --worker-core "$WORKER_CORE" >/dev/null || die "mobility-gen failed for $who ($n bindings, $size B)"
     if [ "$who" = fwd ]; then
         "$MOBILITY_GEN" forwarder --pcap "$base.pcap" --config "$base.toml" \
@@ -139,8 +144,11 @@ point() {
     CUR_PID=$!
     CUR_PREFIX=$prefix
     local need=$((WARMUP + DURATION)) started=$SECONDS timeout=$((60 + n / 10000)) got rt=""
+    local first_at=""
     while :; do
         got=$(rates_mipdp "$log" | wc -l)
+        # Start-up: from the launch to the first stats period (every table loaded).
+        [ -n "$first_at" ] || [ "$got" -lt 1 ] || first_at=$((SECONDS - started))
         if [ "$REALTIME" -eq 1 ] && [ -z "$rt" ]; then rt=$(realtime_thread "$CUR_PID" mipdp-worker-0); fi
         [ "$got" -lt "$need" ] || break
         if ! kill -0 "$CUR_PID" 2>/dev/null; then
@@ -155,6 +163,8 @@ point() {
     CUR_PID=""
     remove_runtime_dir "$prefix"
     CUR_PREFIX=""
+    rm -f "$base.bindings"
+    STARTUP["$who $n $size"]=$first_at""
     # Every frame of the measured periods must have taken the path measured: a drop
     # counter that moved then means the tables or templates are wrong, and the figure
     # would be of something else. (Before, frames to homes whose tables are still being
@@ -173,9 +183,12 @@ point() {
     [ -n "$RESULT" ] || die "$who ($n bindings, $size B): no rate could be read (log: $log)"
 }
 
-ns() { awk -v a="$1" 'BEGIN { if (a > 0) printf "%.1f", 1000 / a; else print "nan" }'; }
+ns() { awk -v a="${1:-0}" 'BEGIN { if (a > 0) printf "%.1f", 1000 / a; else print "n/a" }'; }
 
 declare -A FIRST_CMD=()
+declare -A STARTUP=()
+# The MMA's multicast map is [[multicast]] sections (no bulk file): up to 1M.
+MMA_MAX=1000000
 START=$(date -u '+%Y-%m-%d %H:%M UTC')
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 BUSY=$(cpu_busy_percent)
@@ -185,10 +198,11 @@ declare -A MPPS=()
 step "cost growth against bindings (${BINDINGS[*]}), 64-byte inner packets, $DURATION s per point"
 for who in "${PATHS[@]}"; do
     for n in "${BINDINGS[@]}"; do
+        if [ "$who" = mma ] && [ "$n" -gt "$MMA_MAX" ]; then continue; fi
         point "$who" "$n" 64
         m=$RESULT
         MPPS["$who $n 64"]=$m
-        printf '    %-36s %8s bindings %8s Mpps %8s ns/packet\n' "$(label "$who")" "$n" "$m" "$(ns "$m")"
+        printf '    %-36s %8s bindings %8s Mpps %8s ns/packet, started in %s s\n' "$(label "$who")" "$n" "$m" "$(ns "$m")" "${STARTUP["$who $n 64"]}"
     done
 done
 step "cost growth against packet size (${SIZES[*]}-byte inner packets), ${BINDINGS[0]} bindings"
@@ -209,8 +223,8 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "# perf/growth.sh $START: contender bindings inner_bytes mpps ns_per_packet"
     for who in "${PATHS[@]}"; do
         for n in "${BINDINGS[@]}"; do
-            m=${MPPS["$who $n 64"]}
-            echo "$who $n 64 $m $(ns "$m")"
+            m=${MPPS["$who $n 64"]:-}
+            [ -z "$m" ] || echo "$who $n 64 $m $(ns "$m")"
         done
     done
 } >"$DATA_DIR/growth-bindings.dat"
@@ -240,15 +254,33 @@ HEADING="## Cost growth: bindings and packet size (perf/growth.sh)"
     echo
     printf '| path |'
     for n in "${BINDINGS[@]}"; do printf ' %s |' "$n"; done
-    printf ' %s / %s |\n' "${BINDINGS[-1]}" "${BINDINGS[0]}"
+    for r in "${RATIOS[@]}"; do printf ' %s / %s |' "$r" "${BINDINGS[0]}"; done
+    echo
     printf '|---|'
-    for _ in "${BINDINGS[@]}"; do printf -- '---:|'; done
-    printf -- '---:|\n'
+    for _ in "${BINDINGS[@]}" "${RATIOS[@]}"; do printf -- '---:|'; done
+    echo
     for who in "${PATHS[@]}"; do
         printf '| %s |' "$(label "$who")"
-        for n in "${BINDINGS[@]}"; do printf ' %s |' "$(ns "${MPPS["$who $n 64"]}")"; done
-        awk -v a="${MPPS["$who ${BINDINGS[0]} 64"]}" -v b="${MPPS["$who ${BINDINGS[-1]} 64"]}" \
-            'BEGIN { if (b > 0) printf " %.2f |\n", a / b; else print " n/a |" }'
+        for n in "${BINDINGS[@]}"; do printf ' %s |' "$(ns "${MPPS["$who $n 64"]:-}")"; done
+        for r in "${RATIOS[@]}"; do
+            awk -v a="${MPPS["$who ${BINDINGS[0]} 64"]}" -v b="${MPPS["$who $r 64"]:-0}" \
+                'BEGIN { if (b > 0) printf " %.2f |", a / b; else printf " n/a |" }'
+        done
+        echo
+    done
+    echo
+    echo "Start-up (launch to the first stats period, every table loaded), s:"
+    echo
+    printf '| path |'
+    for n in "${BINDINGS[@]}"; do printf ' %s |' "$n"; done
+    echo
+    printf '|---|'
+    for _ in "${BINDINGS[@]}"; do printf -- '---:|'; done
+    echo
+    for who in "${PATHS[@]}"; do
+        printf '| %s |' "$(label "$who")"
+        for n in "${BINDINGS[@]}"; do printf ' %s |' "${STARTUP["$who $n 64"]:-n/a}"; done
+        echo
     done
     echo
     echo "ns per packet against the inner packet size (${BINDINGS[0]} bindings; MAP and MMA frames"
@@ -268,6 +300,9 @@ HEADING="## Cost growth: bindings and packet size (perf/growth.sh)"
     echo
     echo "- Machine: $(nproc) online CPUs; CPUs $BUSY % busy in the second before the run; load"
     echo "  average $LOAD_START at start, $LOAD_END at end."
+    echo "- The bindings come from a node.bindings_file (one line each); the MMA's multicast map"
+    echo "  from [[multicast]] sections, measured up to $MMA_MAX. Past 4 Mi bindings mobiles share"
+    echo "  care-of addresses (100.64.0.0/10), as those visiting one foreign agent do."
     echo "- The IPv4-in-IPv4 home agent takes the direct path (one probe per packet,"
     echo "  dataplane/src/tables/direct.rs); minimal encapsulation and GRE go through the"
     echo "  profile search, the binding slot and the binding record."
