@@ -5,6 +5,8 @@
 #
 #   ha-ipip, ha-minimal, ha-gre  the home agent tunnelling IPv4 to the care-of address of
 #                                each bound home address (RFC 2003, 2004, 2784)
+#   ha6                          the home agent tunnelling IPv6 in IPv6 to the care-of
+#                                address of each bound IPv6 home address (RFC 2473)
 #   map                          HMIPv6 MAP: IPv6-in-IPv6 decapsulated, re-encapsulated
 #                                RCoA -> LCoA (RFC 5380, RFC 2473)
 #   mma                          MMA: IPv6-in-IPv6 decapsulated, re-encapsulated to each
@@ -110,6 +112,7 @@ label() {
         ha-ipip) echo "HA IPv4-in-IPv4" ;;
         ha-minimal) echo "HA minimal encapsulation" ;;
         ha-gre) echo "HA GRE" ;;
+        ha6) echo "HA IPv6-in-IPv6" ;;
         map) echo "MAP IPv6-in-IPv6 re-encapsulation" ;;
         mma) echo "MMA multicast re-encapsulation" ;;
     esac
@@ -122,6 +125,7 @@ point() {
     local who=$1 n=$2 size=$3 kind method=ipip frame
     case "$who" in
         fwd | ha-*) kind=ha; frame=$((14 + size)) ;;
+        ha6) kind=ha6; frame=$((14 + size)) ;;
         map | mma) kind=$who; frame=$((14 + 40 + size)) ;;
     esac
     case "$who" in ha-*) method=${who#ha-} ;; esac
@@ -192,7 +196,7 @@ MMA_MAX=1000000
 START=$(date -u '+%Y-%m-%d %H:%M UTC')
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 BUSY=$(cpu_busy_percent)
-PATHS=(ha-ipip ha-minimal ha-gre map mma)
+PATHS=(ha-ipip ha-minimal ha-gre ha6 map mma)
 declare -A MPPS=()
 
 step "cost growth against bindings (${BINDINGS[*]}), 64-byte inner packets, $DURATION s per point"

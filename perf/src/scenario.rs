@@ -51,6 +51,10 @@ pub enum Kind {
     /// Multicast mobility management agent: IPv6-in-IPv6 decapsulated and re-encapsulated
     /// to each mobile's multicast group.
     Mma,
+    /// IPv6 home agent: IPv6-in-IPv6 (RFC 2473) from [`HA6_ADDR`] to the care-of address
+    /// of each bound IPv6 home address (the MAP's address plan: home addresses in
+    /// 2001:db8:100::/40, care-of addresses in 2001:db8:200::/40).
+    Ha6,
 }
 
 /// How the home agent's bindings tunnel (`encap` of each `[[binding]]`).
@@ -636,6 +640,7 @@ impl Scenario {
                 ip.extend(inner);
                 ethernet(0x86dd, &ip)
             }
+            Kind::Ha6 => ethernet(0x86dd, &ipv6_udp(MAP_CORRESPONDENT, rcoa(i), size)),
             Kind::Mma => {
                 let inner = ipv6_udp(MAP_CORRESPONDENT, mobile_home(i), size);
                 let mut ip = ipv6_header(MAP_ENTRY, MMA_ADDR, 41, inner.len());
@@ -693,6 +698,12 @@ impl Scenario {
                  max_bindings = {}\nmax_profiles = {max_profiles}\n",
                 n.max(65_536)
             )?,
+            Kind::Ha6 => write!(
+                w,
+                "\n[node]\nroles = [\"home-agent\"]\naddresses = [\"{HA6_ADDR}\"]\n\
+                 max_bindings = {}\nmax_profiles = {max_profiles}\n",
+                n.max(65_536)
+            )?,
             Kind::Mma => write!(
                 w,
                 "\n[node]\nroles = [\"mma\"]\naddresses = [\"{MMA_ADDR}\"]\n\
@@ -701,7 +712,7 @@ impl Scenario {
             )?,
         }
         let in_file = match (&head.bindings_file, self.kind) {
-            (Some(f), Kind::Ha | Kind::Tos | Kind::Map) => {
+            (Some(f), Kind::Ha | Kind::Tos | Kind::Map | Kind::Ha6) => {
                 writeln!(w, "bindings_file = \"{f}\"")?;
                 true
             }
@@ -720,7 +731,7 @@ impl Scenario {
         let gateway = match self.kind {
             Kind::Forwarder => return Ok(()),
             Kind::Ha | Kind::Tos => ("0.0.0.0/0", HA_GATEWAY.to_string()),
-            Kind::Map => ("::/0", MAP_GATEWAY.to_string()),
+            Kind::Map | Kind::Ha6 => ("::/0", MAP_GATEWAY.to_string()),
             Kind::Mma => {
                 // The groups leave port 1 to their own Ethernet addresses.
                 write!(
@@ -773,17 +784,22 @@ impl Scenario {
                 w,
                 "\n[[binding]]\nhome = \"{home}\"\ncare_of = [\"{care_of}\"]\n"
             )?;
-            if self.kind != Kind::Map && self.method != Method::Ipip {
+            if self.tunnels_ipv4() && self.method != Method::Ipip {
                 writeln!(w, "encap = \"{}\"", self.method.name())?;
             }
         }
         Ok(())
     }
 
+    /// Whether the bindings tunnel IPv4 (and have a method): ha and tos.
+    fn tunnels_ipv4(&self) -> bool {
+        matches!(self.kind, Kind::Ha | Kind::Tos)
+    }
+
     /// Binding `i`: home address (an RCoA for the MAP) and care-of address.
     fn binding(&self, i: usize) -> (IpAddr, IpAddr) {
         match self.kind {
-            Kind::Map => (IpAddr::V6(rcoa(i)), IpAddr::V6(lcoa(i))),
+            Kind::Map | Kind::Ha6 => (IpAddr::V6(rcoa(i)), IpAddr::V6(lcoa(i))),
             _ => (IpAddr::V4(home(i)), IpAddr::V4(care_of(i))),
         }
     }
@@ -791,7 +807,7 @@ impl Scenario {
     /// The bindings as the lines of mipdp's `node.bindings_file` (ha, tos, map): what
     /// [`Self::write_config`] names with [`Head::bindings_file`].
     pub fn write_bindings(&self, w: &mut impl Write) -> io::Result<()> {
-        let method = if self.kind != Kind::Map && self.method != Method::Ipip {
+        let method = if self.tunnels_ipv4() && self.method != Method::Ipip {
             self.method.name()
         } else {
             ""
@@ -911,6 +927,7 @@ mod tests {
             (Kind::Ha, Method::Gre),
             (Kind::Tos, Method::Minimal),
             (Kind::Map, Method::Ipip),
+            (Kind::Ha6, Method::Ipip),
         ] {
             let s = Scenario {
                 kind,
@@ -998,7 +1015,7 @@ mod tests {
 
     #[test]
     fn frames_carry_valid_checksums() {
-        for kind in [Kind::Ha, Kind::Tos, Kind::Map] {
+        for kind in [Kind::Ha, Kind::Tos, Kind::Map, Kind::Ha6] {
             let s = Scenario {
                 kind,
                 bindings: 1000,
@@ -1010,6 +1027,9 @@ mod tests {
             let f = s.frame(3);
             if kind == Kind::Map {
                 assert_eq!(f.len(), 118);
+            } else if kind == Kind::Ha6 {
+                assert_eq!(f.len(), 78);
+                assert_eq!(f[12..14], [0x86, 0xdd]);
             } else {
                 assert!(checksum::verifies(&f[14..34]));
             }
@@ -1139,7 +1159,7 @@ mod tests {
     }
 
     #[test]
-    fn every_method_and_the_mma_take_the_path_they_name() {
+    fn every_method_the_mma_and_the_ipv6_home_agent_take_the_path_they_name() {
         use mipdp_dataplane::port::memory::MemPool;
         use mipdp_dataplane::port::PacketBuf;
         use mipdp_dataplane::{Action, Processor};
@@ -1149,6 +1169,7 @@ mod tests {
             (Kind::Ha, Method::Minimal, 55),
             (Kind::Ha, Method::Gre, 47),
             (Kind::Mma, Method::Ipip, 41),
+            (Kind::Ha6, Method::Ipip, 41),
         ];
         for (kind, method, protocol) in cases {
             let s = Scenario {
@@ -1182,6 +1203,17 @@ mod tests {
                         assert_eq!(out[14 + 40], protocol);
                         assert_eq!(out[14 + 8..14 + 24], MMA_ADDR.octets());
                         assert_eq!(out[14 + 24..14 + 40], g);
+                    }
+                    Kind::Ha6 => {
+                        // IPv6-in-IPv6 from the home agent to the mobile's care-of
+                        // address, the Tunnel Encapsulation Limit option first.
+                        let i = j % 100 * multiplier(100) % 100;
+                        assert_eq!(out[12..14], [0x86, 0xdd]);
+                        assert_eq!(out[14 + 6], 60);
+                        assert_eq!(out[14 + 40], protocol);
+                        assert_eq!(out[14 + 8..14 + 24], HA6_ADDR.octets());
+                        assert_eq!(out[14 + 24..14 + 40], lcoa(i).octets());
+                        assert_eq!(out[14 + 48 + 24..14 + 48 + 40], rcoa(i).octets());
                     }
                     _ => {
                         assert_eq!(out[12..14], [0x08, 0x00]);

@@ -30,6 +30,9 @@ enum Which {
     /// MMA: IPv6-in-IPv6 decapsulated and re-encapsulated to each of --bindings mobiles'
     /// multicast groups.
     Mma,
+    /// IPv6 home agent: IPv6-in-IPv6 to the care-of address of each of --bindings IPv6
+    /// home addresses.
+    Ha6,
 }
 
 /// The home agent's tunnel method.
@@ -147,6 +150,7 @@ fn main() -> Result<()> {
         Which::Map => Kind::Map,
         Which::Tos => Kind::Tos,
         Which::Mma => Kind::Mma,
+        Which::Ha6 => Kind::Ha6,
     };
     let scenario = Scenario {
         kind,
