@@ -148,11 +148,13 @@ point() {
     CUR_PID=$!
     CUR_PREFIX=$prefix
     local need=$((WARMUP + DURATION)) started=$SECONDS timeout=$((60 + n / 10000)) got rt=""
-    local first_at=""
+    local first_at="" rss=""
     while :; do
         got=$(rates_mipdp "$log" | wc -l)
         # Start-up: from the launch to the first stats period (every table loaded).
         [ -n "$first_at" ] || [ "$got" -lt 1 ] || first_at=$((SECONDS - started))
+        # Resident memory once forwarding (every table loaded and touched).
+        [ "$got" -lt 2 ] || [ -n "$rss" ] || rss=$(awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$CUR_PID/status" 2>/dev/null)
         if [ "$REALTIME" -eq 1 ] && [ -z "$rt" ]; then rt=$(realtime_thread "$CUR_PID" mipdp-worker-0); fi
         [ "$got" -lt "$need" ] || break
         if ! kill -0 "$CUR_PID" 2>/dev/null; then
@@ -168,7 +170,8 @@ point() {
     remove_runtime_dir "$prefix"
     CUR_PREFIX=""
     rm -f "$base.bindings"
-    STARTUP["$who $n $size"]=$first_at""
+    STARTUP["$who $n $size"]=$first_at
+    RSS["$who $n $size"]=${rss:-n/a}""
     # Every frame of the measured periods must have taken the path measured: a drop
     # counter that moved then means the tables or templates are wrong, and the figure
     # would be of something else. (Before, frames to homes whose tables are still being
@@ -191,6 +194,7 @@ ns() { awk -v a="${1:-0}" 'BEGIN { if (a > 0) printf "%.1f", 1000 / a; else prin
 
 declare -A FIRST_CMD=()
 declare -A STARTUP=()
+declare -A RSS=()
 # The MMA's multicast map is [[multicast]] sections (no bulk file): up to 1M.
 MMA_MAX=1000000
 START=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -206,7 +210,8 @@ for who in "${PATHS[@]}"; do
         point "$who" "$n" 64
         m=$RESULT
         MPPS["$who $n 64"]=$m
-        printf '    %-36s %8s bindings %8s Mpps %8s ns/packet, started in %s s\n' "$(label "$who")" "$n" "$m" "$(ns "$m")" "${STARTUP["$who $n 64"]}"
+        printf '    %-36s %8s bindings %8s Mpps %8s ns/packet, started in %s s, %s MB resident\n' \
+            "$(label "$who")" "$n" "$m" "$(ns "$m")" "${STARTUP["$who $n 64"]}" "${RSS["$who $n 64"]}"
     done
 done
 step "cost growth against packet size (${SIZES[*]}-byte inner packets), ${BINDINGS[0]} bindings"
@@ -273,7 +278,8 @@ HEADING="## Cost growth: bindings and packet size (perf/growth.sh)"
         echo
     done
     echo
-    echo "Start-up (launch to the first stats period, every table loaded), s:"
+    echo "Start-up (launch to the first stats period, every table loaded) in s, and mipdp's resident"
+    echo "memory once forwarding (VmRSS, MB, with what DPDK touched of its 512 MB --no-huge memory):"
     echo
     printf '| path |'
     for n in "${BINDINGS[@]}"; do printf ' %s |' "$n"; done
@@ -283,7 +289,7 @@ HEADING="## Cost growth: bindings and packet size (perf/growth.sh)"
     echo
     for who in "${PATHS[@]}"; do
         printf '| %s |' "$(label "$who")"
-        for n in "${BINDINGS[@]}"; do printf ' %s |' "${STARTUP["$who $n 64"]:-n/a}"; done
+        for n in "${BINDINGS[@]}"; do printf ' %s s, %s MB |' "${STARTUP["$who $n 64"]:-n/a}" "${RSS["$who $n 64"]:-n/a}"; done
         echo
     done
     echo
