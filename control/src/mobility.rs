@@ -404,7 +404,8 @@ impl Control {
         .map_err(|b| anyhow::anyhow!("{} = {}: {}", b.key, b.value, b.expected))
         .and_then(|n| match (n, &file) {
             (Some(n), Some(f)) if n != f.count => Err(anyhow::anyhow!(
-                "node.bindings_file {} held {} bindings when the configuration was checked                  and {n} when loaded: do not change it while mipdp starts",
+                "node.bindings_file {} held {} bindings when the configuration was checked \
+                 and {n} when loaded: do not change it while mipdp starts",
                 f.path.display(),
                 f.count
             )),
