@@ -297,6 +297,8 @@ rx_descriptors = 1024
 tx_descriptors = 1024
 stats_interval_ms = 1000
 idle_sleep_max_us = ${IDLE_SLEEP_US:-0}
+# A socket of this run's own: another mipdp on the machine may hold the default one.
+control_socket = "$WORK/mipdp.sock"
 
 [node]
 roles = ["home-agent"]
