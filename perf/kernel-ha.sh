@@ -493,10 +493,10 @@ headline() {
     local method sep=""
     for method in $METHODS; do
         printf '%s%s' "$sep" "$([ "$(wc -w <<<"$METHODS")" -gt 1 ] && echo "$method: ")"
-        awk -v k="$(label kernel "$method")" -v m="$(label mipdp "$method")" '
-            $1 == k { rk[$2] = $4; n[$2] = 1 } $1 == m { rm[$2] = $4; n[$2] = 1 }
-            END { sep = ""; for (b in n) if (rk[b] > 0 && rm[b] > 0) {
-                printf "%s%s bindings **%.2f**", sep, b, rm[b] / rk[b]; sep = ", " } }' "$1"
+        awk -v k="$(label kernel "$method")" -v m="$(label mipdp "$method")" -v order="$BINDINGS" '
+            $1 == k { rk[$2] = $4 } $1 == m { rm[$2] = $4 }
+            END { sep = ""; c = split(order, o, " "); for (i = 1; i <= c; i++) { b = o[i]
+                if (rk[b] > 0 && rm[b] > 0) { printf "%s%s bindings **%.2f**", sep, b, rm[b] / rk[b]; sep = ", " } } }' "$1"
         sep="; "
     done
 }
