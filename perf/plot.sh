@@ -2,8 +2,8 @@
 # Draws the PNG plots of perf/RESULTS.md from the data files the benchmarks leave in
 # perf/data (gnuplot, installed by scripts/install-deps.sh): ns per packet against the
 # number of bindings (log scale) and against packet size, and latency percentiles at
-# 10/50/90 % of the no-drop rate, one line per contender (perf/kernel-ha6.sh's ha6-*,
-# mipdp against the kernel; perf/growth.sh's growth-*, mipdp's own tunnel paths).
+# 10/50/90 % of the no-drop rate, one line per contender (perf/kernel-ha.sh's ha6-* and
+# ha4-*, mipdp against the kernel; perf/growth.sh's growth-*, mipdp's own tunnel paths).
 #
 #   perf/plot.sh [--data-dir DIR] [--out-dir DIR]
 set -euo pipefail
@@ -53,25 +53,17 @@ G
     made=$((made + 1))
 }
 
-made=0
-f=$DATA_DIR/ha6-bindings.dat
-if [ -s "$f" ]; then
-    line_plot "$f" 2 4 ha6-bindings \
-        "IPv6 home agent (IPv6-in-IPv6), veth / tap: ns per packet at the no-drop rate (1e9 / no-drop pps)" \
-        "bindings (log scale)" logx
-fi
-
-f=$DATA_DIR/ha6-sizes.dat
-if [ -s "$f" ]; then
+# sizes_plot TAG TITLE: ns per good packet against frame size at the first binding count.
+sizes_plot() {
+    local f=$DATA_DIR/$1-sizes.dat n c plots=()
     n=$(awk '!/^#/ { print $2; exit }' "$f")
-    plots=()
     for c in $(contenders "$f"); do
         plots+=("\"< awk '\$1 == \\\"$c\\\" && \$2 == $n && \$5 != \\\"nan\\\"' $f\" using 0:5:xticlabels(3) with linespoints title \"$c\"")
     done
     gnuplot <<G
 $TERM_PNG
-set output "$OUT_DIR/ha6-sizes.png"
-set title "IPv6 home agent, $n bindings, full offered load: ns per good packet against frame size"
+set output "$OUT_DIR/$1-sizes.png"
+set title "$2, $n bindings, full offered load: ns per good packet against frame size"
 set xlabel "frame size (bytes without FCS; imix = 7:4:1 of 64/576/1514)"
 set ylabel "ns per good packet"
 set yrange [0:*]
@@ -80,21 +72,22 @@ set key top left
 plot $(IFS=,; echo "${plots[*]}")
 G
     made=$((made + 1))
-fi
+}
 
-f=$DATA_DIR/ha6-latency.dat
-if [ -s "$f" ]; then
+# latency_plot TAG TITLE "COLUMN:NAME ...": the latency percentiles named (columns of the
+# latency data file) at 10/50/90 % of each contender's no-drop rate, first binding count.
+latency_plot() {
+    local f=$DATA_DIR/$1-latency.dat n c p plots=()
     n=$(awk '!/^#/ { print $2; exit }' "$f")
-    plots=()
     for c in $(contenders "$f"); do
-        plots+=("\"< awk '\$1 == \\\"$c\\\" && \$2 == $n' $f\" using 4:(\$6/1000) with linespoints title \"$c p50\"")
-        plots+=("\"< awk '\$1 == \\\"$c\\\" && \$2 == $n' $f\" using 4:(\$7/1000) with linespoints title \"$c p99\"")
-        plots+=("\"< awk '\$1 == \\\"$c\\\" && \$2 == $n' $f\" using 4:(\$8/1000) with linespoints title \"$c p99.9\"")
+        for p in $3; do
+            plots+=("\"< awk '\$1 == \\\"$c\\\" && \$2 == $n' $f\" using 4:(\$${p%%:*}/1000) with linespoints title \"$c ${p#*:}\"")
+        done
     done
     gnuplot <<G
 $TERM_PNG
-set output "$OUT_DIR/ha6-latency.png"
-set title "IPv6 home agent, $n bindings: latency at 10/50/90 % of each one's no-drop rate"
+set output "$OUT_DIR/$1-latency.png"
+set title "$2, $n bindings: latency at 10/50/90 % of each one's no-drop rate"
 set xlabel "% of the contender's no-drop rate"
 set ylabel "latency, µs (log scale)"
 set logscale y 10
@@ -104,7 +97,27 @@ set key top left
 plot $(IFS=,; echo "${plots[*]}")
 G
     made=$((made + 1))
-fi
+}
+
+made=0
+for tag in ha6 ha4; do
+    if [ "$tag" = ha6 ]; then
+        what="IPv6 home agent (IPv6-in-IPv6)"
+        percentiles="6:p50 7:p99 8:p99.9"
+    else
+        what="IPv4 home agent (kernel: BPF lightweight tunnel)"
+        percentiles="6:p50 7:p99"
+    fi
+    f=$DATA_DIR/$tag-bindings.dat
+    if [ -s "$f" ]; then
+        line_plot "$f" 2 4 "$tag-bindings" \
+            "$what, veth / tap: ns per packet at the no-drop rate (1e9 / no-drop pps)" \
+            "bindings (log scale)" logx
+    fi
+    [ -s "$DATA_DIR/$tag-sizes.dat" ] && sizes_plot "$tag" "$what"
+    [ -s "$DATA_DIR/$tag-latency.dat" ] && latency_plot "$tag" "$what" "$percentiles"
+done
+
 f=$DATA_DIR/growth-bindings.dat
 if [ -s "$f" ]; then
     line_plot "$f" 2 5 growth-bindings \
@@ -118,5 +131,5 @@ if [ -s "$f" ]; then
         "mipdp, one worker core, net_null + template frames: ns per packet (1000 / Mpps) against packet size" \
         "inner IP packet size, bytes (MAP and MMA frames add a 40-byte outer IPv6 header)"
 fi
-[ "$made" -gt 0 ] || die "no data files in $DATA_DIR (run perf/kernel-ha6.sh or perf/growth.sh first)"
+[ "$made" -gt 0 ] || die "no data files in $DATA_DIR (run perf/kernel-ha6.sh, kernel-ha4.sh or growth.sh first)"
 echo "wrote $made plots to $OUT_DIR"

@@ -10,9 +10,11 @@
 # backup on restart (restore.sh: 1M bindings, 100k in --quick), the mobility
 # paths (mobility.sh: home agent 1k/1M, MAP, TOS, registration storms; full run only, as
 # its shortest run takes minutes), the cost growth of every tunnel path against bindings
-# and packet size (growth.sh), the IPv6 home agent beside the Linux kernel with the
-# RFC 2544 no-drop rate, latency and the scaling curves (kernel-ha6.sh), the control-plane
-# figures (benches signalling, update_burst, backup), and the plots (plot.sh).
+# and packet size (growth.sh), the IPv6 and IPv4 home agents beside the Linux kernel with
+# the RFC 2544 no-drop rate, latency and the scaling curves (kernel-ha6.sh: SRv6 routes;
+# kernel-ha4.sh: ipip, gre and minimal, the kernel's routing + a BPF lightweight tunnel),
+# the control-plane figures (benches signalling, update_burst, backup), and the plots
+# (plot.sh).
 #
 # No step asserts a timing. --quick fails only when a contender produced no figures or a
 # counter check failed (a packet that fails mipdp-pktgen's receive checks, a contender that
@@ -86,11 +88,13 @@ if [ "$QUICK" -eq 0 ]; then
     run_step mobility perf/mobility.sh --no-build "${WRITE_ARGS[@]}"
     run_step growth perf/growth.sh --no-build --data-dir "$DATA_DIR" "${WRITE_ARGS[@]}"
     run_step kernel-ha6 perf/kernel-ha6.sh --no-build --data-dir "$DATA_DIR" "${WRITE_ARGS[@]}"
+    run_step kernel-ha4 perf/kernel-ha4.sh --no-build --data-dir "$DATA_DIR" "${WRITE_ARGS[@]}"
     run_step signalling cargo bench -q -p mipdp-perf --bench signalling
     run_step update_burst cargo bench -q -p mipdp-perf --bench update_burst
     run_step backup cargo bench -q -p mipdp-perf --bench backup
 else
     run_step kernel-ha6 perf/kernel-ha6.sh --no-build --quick --data-dir "$DATA_DIR" "${WRITE_ARGS[@]}"
+    run_step kernel-ha4 perf/kernel-ha4.sh --no-build --quick --data-dir "$DATA_DIR" "${WRITE_ARGS[@]}"
     run_step growth perf/growth.sh --no-build --quick --data-dir "$DATA_DIR" "${WRITE_ARGS[@]}"
     run_step signalling cargo bench -q -p mipdp-perf --bench signalling -- --mobiles 2000 --rounds 2
     run_step update_burst cargo bench -q -p mipdp-perf --bench update_burst -- --bindings 20000 --rounds 1 --budgets 256
@@ -98,15 +102,16 @@ fi
 run_step plots perf/plot.sh --data-dir "$DATA_DIR" --out-dir "$PLOT_DIR"
 
 # Every contender produced figures: the plots exist and are PNGs.
-for p in ha6-bindings ha6-sizes ha6-latency growth-bindings growth-sizes; do
+for p in ha6-bindings ha6-sizes ha6-latency ha4-bindings ha4-sizes ha4-latency growth-bindings growth-sizes; do
     if [ "$(head -c 4 "$PLOT_DIR/$p.png" 2>/dev/null | tail -c 3)" != PNG ]; then
         warn "$PLOT_DIR/$p.png is missing or not a PNG"
         FAILED=1
     fi
 done
-for c in kernel mipdp; do
-    if ! grep -q "^$c " "$DATA_DIR/ha6-nodrop.dat" 2>/dev/null; then
-        warn "no no-drop figure for $c"
+for c in ha6:kernel ha6:mipdp ha4:kernel-ipip ha4:mipdp-ipip ha4:kernel-gre ha4:mipdp-gre \
+    ha4:kernel-minimal ha4:mipdp-minimal; do
+    if ! awk -v c="${c#*:}" '$1 == c && $4 > 0 { found = 1 } END { exit !found }' "$DATA_DIR/${c%%:*}-nodrop.dat" 2>/dev/null; then
+        warn "no no-drop figure for ${c#*:} in ${c%%:*}-nodrop.dat"
         FAILED=1
     fi
 done
@@ -117,8 +122,8 @@ HEADING="## Harness run (perf/run.sh)"
     echo
     echo "\`perf/run.sh$([ "$QUICK" -eq 1 ] && echo " --quick")\` started $START at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown);"
     echo "load average before the run $LOAD (a 2-core VM shared with other work). Each step's"
-    echo "figures are in its own section (forwarder floor, mobility paths, IPv6 home agent beside"
-    echo "the kernel); the control-plane benchmarks print theirs below."
+    echo "figures are in its own section (forwarder floor, mobility paths, IPv6 and IPv4 home agents"
+    echo "beside the kernel); the control-plane benchmarks print theirs below."
     echo
     echo "| step | command | status | seconds |"
     echo "|---|---|---|---:|"

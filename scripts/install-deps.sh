@@ -10,7 +10,9 @@ set -euo pipefail
 # the C shim) needs; iproute2/tcpdump/tshark/libpcap-dev are used by the end-to-end tests;
 # g++ compiles libFuzzer (C++) when libfuzzer-sys builds the fuzz targets (fuzz/);
 # gnuplot-nox draws perf/'s PNG plots (perf/plot.sh) and jq reads mipdp-pktgen's JSON
-# results in perf/kernel-ha6.sh.
+# results in perf/kernel-ha.sh; libbpf-dev (bpf_helpers.h) and linux-libc-dev (linux/bpf.h)
+# let clang compile the kernel's IPv4 home agent, a BPF lightweight tunnel (perf/bpf/ha4.c),
+# and bpftool loads its bindings map (perf/kernel-ha4.sh, pktgen/tests/e2e_kernel_ha4.rs).
 APT_PACKAGES=(
     dpdk
     dpdk-dev
@@ -29,6 +31,9 @@ APT_PACKAGES=(
     procps
     gnuplot-nox
     jq
+    libbpf-dev
+    linux-libc-dev
+    bpftool
 )
 
 say() { printf 'install-deps: %s\n' "$*"; }

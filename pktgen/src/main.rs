@@ -65,11 +65,15 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 ///                 with an unknown extension (from mobiles N..N+64, which have security
 ///                 associations and no static binding).
 ///
+/// --expect minimal rebuilds the original header from the outer one and the minimal
+/// forwarding header (RFC 2004 §3, its checksum verified) and checks it as the inner
+/// packet of a tunnel; its one TTL is checked by --expect-inner-ttl.
+///
 /// Keys: --key-seed S derives mobile m's 16-byte key as splitmix64(S+2m) ‖
 /// splitmix64(S+2m+1); --key-file reads one hex key per line. --write-mipdp-config FILE
 /// writes the matching [home_agent] / [home_agent6] security associations (and the data
-/// workloads' static [[binding]]s, a MAP's RCoA → LCoA ones for encapsulated ip6ip6) for
-/// mipdp's configuration, and exits.
+/// workloads' static [[binding]]s, tunnelled by --binding-encap, a MAP's RCoA → LCoA
+/// ones for encapsulated ip6ip6) for mipdp's configuration, and exits.
 ///
 /// --size imix is the simple IMIX 7:4:1 of 64, 576 and 1514-byte frames (without FCS).
 /// The JSON result's `mobility` object has every counter of both sides.
@@ -108,14 +112,21 @@ struct Cli {
     /// encapsulated: the tunnel the probes are sent in.
     #[arg(long, value_enum, default_value_t = TunnelArg::Ipip)]
     encapsulation: TunnelArg,
-    /// What the receive side expects [default: cn-to-home/handover/malformed: ipip for
-    /// --family 4, ip6ip6 for 6; encapsulated: plain, or ip6ip6 when sent in ip6ip6].
+    /// What the receive side expects [default: cn-to-home/handover/malformed: the
+    /// --binding-encap tunnel for --family 4, ip6ip6 for 6; encapsulated: plain, or
+    /// ip6ip6 when sent in ip6ip6].
     #[arg(long, value_enum)]
     expect: Option<ExpectArg>,
+    /// cn-to-home, malformed with --family 4: how the static bindings tunnel, in the
+    /// configuration --write-mipdp-config writes (`encap` of each `[[binding]]`), and so
+    /// what the receive side expects unless --expect says otherwise.
+    #[arg(long, value_enum, default_value_t = BindingEncapArg::Ipip)]
+    binding_encap: BindingEncapArg,
     /// Expected outer source of the tunnels [default: --agent / --agent6].
     #[arg(long, value_name = "IP")]
     expect_tunnel_source: Option<IpAddr>,
-    /// Expected outer TTL / hop limit (mipdp's node.outer_ttl).
+    /// Expected outer TTL / hop limit (mipdp's node.outer_ttl); not checked for minimal
+    /// encapsulation, whose one header's TTL is checked as the inner one.
     #[arg(long, value_name = "N", default_value_t = 64)]
     expect_outer_ttl: u8,
     /// Expected inner TTL / hop limit (sent with 64; 0: not checked).
@@ -280,6 +291,19 @@ enum ExpectArg {
     Gre,
     /// IPv6 in IPv6 (or IPv4 in IPv6).
     Ip6ip6,
+    /// Minimal encapsulation of IPv4 (protocol 55, RFC 2004).
+    Minimal,
+}
+
+/// `--binding-encap`: mipdp's `[[binding]] encap`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BindingEncapArg {
+    /// IPv4 in IPv4, RFC 2003.
+    Ipip,
+    /// GRE, RFC 2784.
+    Gre,
+    /// Minimal encapsulation, RFC 2004.
+    Minimal,
 }
 
 fn tunnel(t: TunnelArg) -> Tunnel {
@@ -328,6 +352,11 @@ fn mobility_run(cli: &Cli) -> anyhow::Result<Option<MobilityRun>> {
         SizeArg::Imix => Sizes::Imix,
     };
     w.send_tunnel = tunnel(cli.encapsulation);
+    w.binding_tunnel = match cli.binding_encap {
+        BindingEncapArg::Ipip => Tunnel::Ipip,
+        BindingEncapArg::Gre => Tunnel::Gre,
+        BindingEncapArg::Minimal => Tunnel::Minimal,
+    };
     w.spi = cli.spi;
     w.lifetime_s = cli.lifetime;
     w.handover_every = match cli.handovers {
@@ -352,6 +381,7 @@ fn mobility_run(cli: &Cli) -> anyhow::Result<Option<MobilityRun>> {
             ExpectArg::Ipip => Encapsulation::Tunnel(Tunnel::Ipip),
             ExpectArg::Gre => Encapsulation::Tunnel(Tunnel::Gre),
             ExpectArg::Ip6ip6 => Encapsulation::Tunnel(Tunnel::Ip6ip6),
+            ExpectArg::Minimal => Encapsulation::Tunnel(Tunnel::Minimal),
         };
         expectation.tunnel_source = match e {
             ExpectArg::Ip6ip6 => IpAddr::V6(w.plan.agent6),
@@ -614,6 +644,38 @@ mod tests {
             "192.0.2.9".parse::<IpAddr>().unwrap()
         );
         assert_eq!(m.expectation.inner_ttl, None);
+        let m = mobility_run(&parse(&[
+            "--workload",
+            "cn-to-home",
+            "--binding-encap",
+            "minimal",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(m.workload.binding_tunnel, Tunnel::Minimal);
+        assert_eq!(
+            m.expectation.encapsulation,
+            Encapsulation::Tunnel(Tunnel::Minimal)
+        );
+        let m = mobility_run(&parse(&["--workload", "cn-to-home", "--expect", "minimal"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.workload.binding_tunnel, Tunnel::Ipip);
+        assert_eq!(
+            m.expectation.encapsulation,
+            Encapsulation::Tunnel(Tunnel::Minimal)
+        );
+        assert!(mobility_run(&parse(&[
+            "--workload",
+            "cn-to-home",
+            "--family",
+            "6",
+            "--size",
+            "128",
+            "--binding-encap",
+            "gre"
+        ]))
+        .is_err());
         let m = mobility_run(&parse(&[
             "--workload",
             "handover",

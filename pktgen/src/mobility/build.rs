@@ -78,15 +78,32 @@ pub enum Tunnel {
     Gre,
     /// IPv6 outer header: IPv6 in IPv6 (next header 41, RFC 2473) or IPv4 in IPv6 (4).
     Ip6ip6,
+    /// Minimal encapsulation of IPv4 (protocol 55, RFC 2004): the original header turned
+    /// into the outer one and a minimal forwarding header after it. A home agent's
+    /// tunnel only: the encapsulated workload does not send in it.
+    Minimal,
 }
 
 impl Tunnel {
-    /// Bytes the tunnel adds in front of the inner packet.
+    /// Bytes the tunnel adds in front of the inner packet (minimal encapsulation: the
+    /// forwarding header with the original source, which a correspondent's packets
+    /// need).
     pub fn overhead(self) -> usize {
         match self {
             Tunnel::Ipip => IPV4_LEN,
             Tunnel::Gre => IPV4_LEN + GRE_LEN,
             Tunnel::Ip6ip6 => IPV6_LEN,
+            Tunnel::Minimal => MINIMAL_WITH_SOURCE_LEN,
+        }
+    }
+
+    /// The name on the command line and in mipdp's `[[binding]] encap`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tunnel::Ipip => "ipip",
+            Tunnel::Gre => "gre",
+            Tunnel::Ip6ip6 => "ip6ip6",
+            Tunnel::Minimal => "minimal",
         }
     }
 }
@@ -245,6 +262,9 @@ pub struct Workload {
     pub dst_mac: [u8; 6],
     /// The tunnel the encapsulated workload sends in.
     pub send_tunnel: Tunnel,
+    /// How the static bindings of the IPv4 data workloads tunnel (mipdp's `[[binding]]
+    /// encap`): ipip, gre or minimal; what the receive side expects by default.
+    pub binding_tunnel: Tunnel,
     /// The mobiles' keys.
     pub keys: Keys,
     /// SPI of every mobile's security association.
@@ -277,6 +297,7 @@ impl Workload {
             src_mac: [0x02, 0, 0, 0, 0, 0x01],
             dst_mac: [0x02, 0, 0, 0, 0, 0x02],
             send_tunnel: Tunnel::Ipip,
+            binding_tunnel: Tunnel::Ipip,
             keys,
             spi: 256,
             lifetime_s: 1800,
@@ -313,6 +334,11 @@ impl Workload {
     /// Checks the settings.
     pub fn check(&self) -> Result<(), WorkloadError> {
         self.plan.check()?;
+        if self.send_tunnel == Tunnel::Minimal {
+            return Err(WorkloadError::Mix(
+                "the encapsulated workload sends in ipip, gre or ip6ip6, not minimal".into(),
+            ));
+        }
         let min = self.min_data_len();
         let sends_data = !matches!(self.kind, WorkloadKind::Mip4Storm | WorkloadKind::Mip6Storm);
         if let (Sizes::Fixed(size), true) = (self.sizes, sends_data) {
@@ -323,6 +349,17 @@ impl Workload {
                     workload: self.name(),
                 });
             }
+        }
+        let static_bindings = matches!(self.kind, WorkloadKind::CnToHome | WorkloadKind::Malformed);
+        if self.binding_tunnel != Tunnel::Ipip
+            && !(static_bindings
+                && self.family == Family::V4
+                && matches!(self.binding_tunnel, Tunnel::Gre | Tunnel::Minimal))
+        {
+            return Err(WorkloadError::Mix(format!(
+                "--binding-encap {}: the static bindings of cn-to-home and malformed with --family 4 tunnel in ipip, gre or minimal (IPv6 ones in ip6ip6)",
+                self.binding_tunnel.name()
+            )));
         }
         if self.kind == WorkloadKind::Handover && self.handover_every < 2 {
             return Err(WorkloadError::Mix(
@@ -529,7 +566,7 @@ impl Workload {
         let inner_len = len - inner_at;
         let ethertype = if self.kind == WorkloadKind::Encapsulated {
             match self.send_tunnel {
-                Tunnel::Ipip | Tunnel::Gre => ETHERTYPE_IPV4,
+                Tunnel::Ipip | Tunnel::Gre | Tunnel::Minimal => ETHERTYPE_IPV4,
                 Tunnel::Ip6ip6 => ETHERTYPE_IPV6,
             }
         } else {
@@ -600,7 +637,7 @@ impl Workload {
     }
 
     /// The outer header (and GRE header) of the encapsulated workload: from the entry
-    /// point to the agent.
+    /// point to the agent. (Minimal encapsulation is refused by [`Self::check`].)
     fn write_send_tunnel(&self, out: &mut [u8], inner_len: usize) {
         let (inner_protocol, inner_ethertype) = match self.family {
             Family::V4 => (protocol::IPV4, ETHERTYPE_IPV4),
@@ -631,6 +668,7 @@ impl Workload {
                 self.plan.entry6,
                 self.plan.agent6,
             ),
+            Tunnel::Minimal => {}
         }
     }
 

@@ -22,6 +22,10 @@ use super::wire::*;
 
 /// Most IPv6 extension headers walked before giving up on a frame.
 const MAX_EXTENSION_HEADERS: usize = 8;
+/// The longest IPv4 header: 15 words. RFC 791 §3.1.
+const MAX_IPV4_HEADER_LEN: usize = 60;
+/// Original Source Address Present, in the minimal forwarding header. RFC 2004 §3.
+const MINIMAL_S: u8 = 0x80;
 
 /// How the data should come back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,8 +47,8 @@ pub enum Mismatch {
     OuterDestination,
     /// The outer TTL / hop limit is not the expected one.
     OuterTtl,
-    /// The outer IPv4 header checksum is wrong, or a GRE header has fields the sender does
-    /// not use.
+    /// The outer IPv4 header checksum is wrong, a GRE header has fields the sender does
+    /// not use, or a minimal forwarding header's checksum or reserved bits are wrong.
     OuterHeader,
     /// The inner packet is truncated or its headers are malformed.
     InnerHeader,
@@ -157,17 +161,21 @@ struct Outer {
 #[derive(Debug, Clone, Copy)]
 struct Inner {
     family: Family,
-    /// Offset of the IP header in the frame.
+    /// Offset of the IP header in the frame (minimal encapsulation: where it would start
+    /// if it were there, `header_len` before the payload).
     at: usize,
     /// Where the IP packet ends (by its own length field).
     end: usize,
     header_len: usize,
+    /// Minimal encapsulation: the original IPv4 header rebuilt from the outer one and the
+    /// minimal forwarding header (its first `header_len` bytes), as the exit point would.
+    rebuilt: Option<[u8; MAX_IPV4_HEADER_LEN]>,
 }
 
 impl Expectation {
     /// The default expectation for `workload`: the data workloads of a home agent come
-    /// back in the tunnel of the care-of family (IPv4 in IPv4, IPv6 in IPv6) from the
-    /// agent; the encapsulated workload comes back plain (a foreign agent delivering)
+    /// back in the tunnel of the care-of family (IPv4 in the bindings' tunnel, IPv4 in
+    /// IPv4 unless told otherwise; IPv6 in IPv6) from the agent; the encapsulated workload comes back plain (a foreign agent delivering)
     /// when sent over IPv4, and re-encapsulated IPv6 in IPv6 (a MAP) when sent over
     /// IPv6. TTLs: 64 outside, the sent 64 minus one inside.
     pub fn for_workload(workload: &Workload) -> Expectation {
@@ -176,7 +184,7 @@ impl Expectation {
                 Encapsulation::Tunnel(Tunnel::Ip6ip6)
             }
             (WorkloadKind::Encapsulated, _, _) => Encapsulation::Plain,
-            (_, _, Family::V4) => Encapsulation::Tunnel(Tunnel::Ipip),
+            (_, _, Family::V4) => Encapsulation::Tunnel(workload.binding_tunnel),
             (_, _, Family::V6) => Encapsulation::Tunnel(Tunnel::Ip6ip6),
         };
         let tunnel_source = match encapsulation {
@@ -231,9 +239,11 @@ impl Expectation {
                         at: ip,
                         end: h.end,
                         header_len: h.header_len,
+                        rebuilt: None,
                     },
                 }
             }
+            protocol::MINIMAL => minimal_at(frame, ip, &h),
             protocol::IPV4 | protocol::IPV6 | protocol::GRE => {
                 let mut at = ip + h.header_len;
                 let mut tunnel = Tunnel::Ipip;
@@ -290,6 +300,7 @@ impl Expectation {
                     at: ip,
                     end: h.end,
                     header_len: h.upper_at - ip,
+                    rebuilt: None,
                 },
             },
             protocol::MOBILITY => binding_ack(frame, h.upper_at, h.end),
@@ -374,39 +385,46 @@ impl Expectation {
         if inner.end - inner.at != sent_len {
             return Err(Mismatch::InnerLength);
         }
-        let p = &frame[inner.at..inner.end];
-        let udp = inner.header_len;
+        let header = match &inner.rebuilt {
+            Some(h) => h.get(..inner.header_len),
+            None => frame.get(inner.at..inner.at + inner.header_len),
+        }
+        .ok_or(Mismatch::InnerHeader)?;
+        // The UDP datagram.
+        let p = frame
+            .get(inner.at + inner.header_len..inner.end)
+            .ok_or(Mismatch::InnerHeader)?;
         let (ttl, addresses_ok, pseudo) = match inner.family {
             Family::V4 => {
-                if !checksum::verifies(&p[..inner.header_len]) {
+                if !checksum::verifies(header) {
                     return Err(Mismatch::InnerChecksum);
                 }
                 let (src, dst) = (
-                    get_ipv4(p, 12).ok_or(Mismatch::InnerHeader)?,
-                    get_ipv4(p, 16).ok_or(Mismatch::InnerHeader)?,
+                    get_ipv4(header, 12).ok_or(Mismatch::InnerHeader)?,
+                    get_ipv4(header, 16).ok_or(Mismatch::InnerHeader)?,
                 );
                 let ok = src == w.plan.correspondent4 && dst == w.plan.home4(mobile);
                 let pseudo = checksum::pseudo_header_v4(
                     src.octets(),
                     dst.octets(),
                     protocol::UDP,
-                    (p.len() - udp) as u16,
+                    p.len() as u16,
                 );
-                (p[8], ok, pseudo)
+                (header[8], ok, pseudo)
             }
             Family::V6 => {
                 let (src, dst) = (
-                    get_ipv6(p, 8).ok_or(Mismatch::InnerHeader)?,
-                    get_ipv6(p, 24).ok_or(Mismatch::InnerHeader)?,
+                    get_ipv6(header, 8).ok_or(Mismatch::InnerHeader)?,
+                    get_ipv6(header, 24).ok_or(Mismatch::InnerHeader)?,
                 );
                 let ok = src == w.plan.correspondent6 && dst == w.plan.home6(mobile);
                 let pseudo = checksum::pseudo_header_v6(
                     src.octets(),
                     dst.octets(),
                     protocol::UDP,
-                    (p.len() - udp) as u32,
+                    p.len() as u32,
                 );
-                (p[7], ok, pseudo)
+                (header[7], ok, pseudo)
             }
         };
         if !addresses_ok {
@@ -415,16 +433,16 @@ impl Expectation {
         if self.inner_ttl.is_some_and(|t| t != ttl) {
             return Err(Mismatch::InnerTtl);
         }
-        let udp_len = get_u16(p, udp + 4).ok_or(Mismatch::InnerHeader)?;
-        if usize::from(udp_len) != p.len() - udp || p.len() < udp + UDP_LEN + PROBE_LEN {
+        let udp_len = get_u16(p, 4).ok_or(Mismatch::InnerHeader)?;
+        if usize::from(udp_len) != p.len() || p.len() < UDP_LEN + PROBE_LEN {
             return Err(Mismatch::InnerLength);
         }
-        let sum = checksum::combine(&[pseudo, checksum::sum(&p[udp..])]);
+        let sum = checksum::combine(&[pseudo, checksum::sum(p)]);
         if checksum::finish(sum) != 0 {
             return Err(Mismatch::InnerChecksum);
         }
         // The padding after the probe is zero as sent.
-        if p[udp + UDP_LEN + PROBE_LEN..].iter().any(|b| *b != 0) {
+        if p[UDP_LEN + PROBE_LEN..].iter().any(|b| *b != 0) {
             return Err(Mismatch::InnerChecksum);
         }
         Ok(())
@@ -445,14 +463,17 @@ impl Expectation {
         }
         let plan = &self.workload.plan;
         let which = match (want, outer.dst) {
-            (Tunnel::Ipip | Tunnel::Gre, IpAddr::V4(d)) => plan.which_care_of4(mobile, d),
+            (Tunnel::Ipip | Tunnel::Gre | Tunnel::Minimal, IpAddr::V4(d)) => {
+                plan.which_care_of4(mobile, d)
+            }
             (Tunnel::Ip6ip6, IpAddr::V6(d)) => plan.which_care_of6(mobile, d),
             _ => None,
         };
         let Some(which) = which else {
             return Err(Mismatch::OuterDestination);
         };
-        if outer.ttl != self.outer_ttl {
+        // Minimal encapsulation has one IP header: its TTL is checked as the inner one.
+        if want != Tunnel::Minimal && outer.ttl != self.outer_ttl {
             return Err(Mismatch::OuterTtl);
         }
         Ok(which)
@@ -560,6 +581,7 @@ fn inner_at(frame: &[u8], at: usize, inner_protocol: u8, end: usize) -> Option<I
                 at,
                 end: h.end,
                 header_len: h.header_len,
+                rebuilt: None,
             })
         }
         protocol::IPV6 => {
@@ -569,9 +591,75 @@ fn inner_at(frame: &[u8], at: usize, inner_protocol: u8, end: usize) -> Option<I
                 at,
                 end: h.end,
                 header_len: h.upper_at - at,
+                rebuilt: None,
             })
         }
         _ => None,
+    }
+}
+
+/// A minimally encapsulated packet (RFC 2004 §3) whose IPv4 header `h` is at `ip`: the
+/// outer header is the original one with protocol 55, the encapsulator's source and the
+/// care-of address as destination; the minimal forwarding header after it holds the
+/// original protocol, destination and (S set) source and its own checksum. The original
+/// header is rebuilt as the exit point would (the outer one with those fields put back,
+/// total length less the forwarding header, checksum recomputed); a bad forwarding
+/// header checksum or reserved bits set count against the outer header.
+fn minimal_at(frame: &[u8], ip: usize, h: &V4Header) -> Located {
+    let at = ip + h.header_len;
+    let Some(&flags) = frame.get(at + 1) else {
+        return Located::Other;
+    };
+    let with_source = flags & MINIMAL_S != 0;
+    let len = if with_source {
+        MINIMAL_WITH_SOURCE_LEN
+    } else {
+        MINIMAL_LEN
+    };
+    let (Some(forwarding), Some(outer_header)) = (
+        frame.get(at..at + len).filter(|_| at + len <= h.end),
+        frame.get(ip..at),
+    ) else {
+        return Located::Other;
+    };
+    if forwarding[0] != protocol::UDP || outer_header.len() > MAX_IPV4_HEADER_LEN {
+        return Located::Other;
+    }
+    let (Some(dst), Some(src)) = (
+        get_ipv4(forwarding, 4),
+        if with_source {
+            get_ipv4(forwarding, 8)
+        } else {
+            Some(h.src)
+        },
+    ) else {
+        return Located::Other;
+    };
+    let mut header = [0u8; MAX_IPV4_HEADER_LEN];
+    header[..h.header_len].copy_from_slice(outer_header);
+    header[9] = forwarding[0];
+    header[12..16].copy_from_slice(&src.octets());
+    header[16..20].copy_from_slice(&dst.octets());
+    put_u16(&mut header, 2, (h.end - ip - len) as u16);
+    put_u16(&mut header, 10, 0);
+    let sum = checksum::checksum(&header[..h.header_len]);
+    put_u16(&mut header, 10, sum);
+    let forwarding_ok = flags & !MINIMAL_S == 0 && checksum::verifies(forwarding);
+    Located::Packet {
+        outer: Some(Outer {
+            tunnel: Tunnel::Minimal,
+            src: IpAddr::V4(h.src),
+            dst: IpAddr::V4(h.dst),
+            ttl: h.ttl,
+            checksum_ok: h.checksum_ok && forwarding_ok,
+        }),
+        inner: Inner {
+            family: Family::V4,
+            at: at + len - h.header_len,
+            end: h.end,
+            header_len: h.header_len,
+            rebuilt: Some(header),
+        },
     }
 }
 

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::Path;
 
-use super::build::{Workload, WorkloadError, WorkloadKind};
+use super::build::{Tunnel, Workload, WorkloadError, WorkloadKind};
 use super::plan::{AddressPlan, Family};
 
 /// Bytes of a seed-derived key.
@@ -189,7 +189,8 @@ fn covering_prefix6(first: u128, count: u32) -> String {
 /// per signalling mobile with the same keys, SPI and algorithm (HMAC-MD5, RFC 5944
 /// §3.5.1; HMAC-SHA1, RFC 4285 §5.1) and timestamp replay protection; for the data of
 /// `cn-to-home` and `malformed`, one static `[[binding]]` per mobile from its home
-/// address to its first care-of address (`handover` registers its mobiles itself), and
+/// address to its first care-of address, tunnelled by `binding_tunnel` (`encap`, written
+/// when not the default ipip; `handover` registers its mobiles itself), and
 /// the same RCoA → LCoA bindings for a MAP (`encapsulated` in `ip6ip6` with `--family
 /// 6`). The
 /// `[dataplane]`, `[node]`, `[[port]]`, `[[route]]` and `[[neighbour]]` sections are the
@@ -211,7 +212,7 @@ pub fn write_mipdp_sections(w: &mut impl Write, workload: &Workload) -> io::Resu
     // A MAP (IPv6 in IPv6 to its address) re-encapsulates by RCoA → LCoA bindings, which
     // are the plan's home → care-of addresses (RFC 5380 §6.1).
     let map = workload.kind == WorkloadKind::Encapsulated
-        && workload.send_tunnel == super::build::Tunnel::Ip6ip6
+        && workload.send_tunnel == Tunnel::Ip6ip6
         && workload.family == Family::V6;
     let data = map
         || matches!(
@@ -228,6 +229,9 @@ pub fn write_mipdp_sections(w: &mut impl Write, workload: &Workload) -> io::Resu
                 w,
                 "\n[[binding]]\nhome = \"{home}\"\ncare_of = [\"{care_of}\"]\n"
             )?;
+            if workload.binding_tunnel != Tunnel::Ipip {
+                writeln!(w, "encap = \"{}\"", workload.binding_tunnel.name())?;
+            }
         }
     }
     Ok(())

@@ -243,6 +243,193 @@ fn every_mismatch_is_told_apart() {
     assert_eq!(reason(&short), Some(Mismatch::InnerLength));
 }
 
+/// What mipdp's home agent does to IPv4 data frame `f` for a binding tunnelled by
+/// `tunnel` (ipip, gre or minimal), from `entry` to the mobile's care-of address `which`:
+/// its own tunnel code (mipdp_dataplane::tunnel) on the IP packet, in a new frame.
+fn tunnel_like_mipdp(w: &Workload, f: &[u8], sequence: u64, entry: Ipv4Addr) -> Vec<u8> {
+    use mipdp_dataplane::port::memory::MemPool;
+    use mipdp_dataplane::tunnel::{gre, ipip, minimal, Endpoints4, TunnelSettings};
+    use mipdp_dataplane::PacketBuf;
+    let pool = MemPool::new(1);
+    let mut p = pool.packet(&f[ETHERNET_LEN..]).unwrap();
+    let ends = Endpoints4 {
+        entry,
+        exit: w.plan.care_of4(w.plan.mobile_of(sequence), 0),
+    };
+    let settings = TunnelSettings::default();
+    match w.binding_tunnel {
+        Tunnel::Ipip => ipip::encapsulate(&mut p, ends, &settings, 7).unwrap(),
+        Tunnel::Gre => gre::encapsulate(&mut p, ends, &settings, 7).unwrap(),
+        Tunnel::Minimal => minimal::encapsulate(&mut p, ends, &settings).unwrap(),
+        Tunnel::Ip6ip6 => panic!("an IPv4 binding's tunnel"),
+    };
+    let mut out = vec![0u8; ETHERNET_LEN + p.data().len()];
+    put_ethernet(&mut out, [2; 6], [4; 6], ETHERTYPE_IPV4);
+    out[ETHERNET_LEN..].copy_from_slice(p.data());
+    out
+}
+
+#[test]
+fn every_ipv4_binding_tunnel_of_mipdp_checks_out_and_no_other() {
+    for tunnel in [Tunnel::Ipip, Tunnel::Gre, Tunnel::Minimal] {
+        let mut w = workload(WorkloadKind::CnToHome, 1000);
+        w.sizes = Sizes::Imix;
+        w.binding_tunnel = tunnel;
+        w.check().unwrap();
+        let e = Expectation::for_workload(&w);
+        assert_eq!(e.encapsulation, Encapsulation::Tunnel(tunnel));
+        for s in [0u64, 1, 6, 11, 999, 123_456] {
+            let (_, f) = frame(&mut w, s);
+            // The 1514-byte IMIX frames do not fit the tunnel (mipdp answers them with an
+            // ICMP error); the rest come back.
+            if f.len() + tunnel.overhead() > MAX_FRAME_LEN {
+                continue;
+            }
+            let tunnelled = tunnel_like_mipdp(&w, &f, s, w.plan.agent4);
+            assert_eq!(
+                e.classify(&tunnelled),
+                Received::Data {
+                    sequence: s,
+                    tx_ns: s * 1000,
+                    care_of: 0
+                },
+                "{tunnel:?} sequence {s}"
+            );
+            for other in [Tunnel::Ipip, Tunnel::Gre, Tunnel::Minimal] {
+                if other != tunnel {
+                    let mut o = w.clone();
+                    o.binding_tunnel = other;
+                    assert_eq!(
+                        e.classify(&tunnel_like_mipdp(&o, &f, s, w.plan.agent4)),
+                        Received::Mismatch {
+                            sequence: s,
+                            reason: Mismatch::Encapsulation
+                        },
+                        "{other:?} expecting {tunnel:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn minimal_encapsulation_mismatches_are_told_apart() {
+    let mut w = workload(WorkloadKind::CnToHome, 100);
+    w.sizes = Sizes::Fixed(128);
+    w.binding_tunnel = Tunnel::Minimal;
+    let e = Expectation::for_workload(&w);
+    let s = 17;
+    let (_, f) = frame(&mut w, s);
+    let m = w.plan.mobile_of(s);
+    let good = tunnel_like_mipdp(&w, &f, s, w.plan.agent4);
+    let reason = |bytes: &[u8]| match e.classify(bytes) {
+        Received::Mismatch { reason, .. } => Some(reason),
+        other => panic!("{other:?}"),
+    };
+    assert!(matches!(e.classify(&good), Received::Data { .. }));
+    let (ip, fwd) = (ETHERNET_LEN, ETHERNET_LEN + IPV4_LEN);
+    // The layout RFC 2004 §3 gives: one header, protocol 55, then the forwarding header
+    // with S, the original protocol, destination and source.
+    assert_eq!(good.len(), f.len() + MINIMAL_WITH_SOURCE_LEN);
+    assert_eq!(good[ip + 9], protocol::MINIMAL);
+    assert_eq!(good[ip + 8], SEND_TTL - 1);
+    assert_eq!(&good[fwd..fwd + 2], &[protocol::UDP, 0x80]);
+    assert_eq!(get_ipv4(&good, fwd + 4), Some(w.plan.home4(m)));
+    assert_eq!(get_ipv4(&good, fwd + 8), Some(w.plan.correspondent4));
+    assert_eq!(&good[fwd + 12..], &f[ip + IPV4_LEN..]);
+    // The outer TTL option does not apply: the one TTL is the inner one.
+    let mut e64 = e.clone();
+    e64.outer_ttl = 1;
+    assert!(matches!(e64.classify(&good), Received::Data { .. }));
+    e64.inner_ttl = Some(SEND_TTL);
+    assert_eq!(
+        e64.classify(&good),
+        Received::Mismatch {
+            sequence: s,
+            reason: Mismatch::InnerTtl
+        }
+    );
+
+    let mut forwarding_sum = good.clone();
+    forwarding_sum[fwd + 3] ^= 1;
+    assert_eq!(reason(&forwarding_sum), Some(Mismatch::OuterHeader));
+    let mut reserved = good.clone();
+    reserved[fwd + 1] |= 1;
+    let c = checksum::update(get_u16(&reserved, fwd + 2).unwrap(), 0x1180, 0x1181);
+    put_u16(&mut reserved, fwd + 2, c);
+    assert!(checksum::verifies(&reserved[fwd..fwd + 12]));
+    assert_eq!(reason(&reserved), Some(Mismatch::OuterHeader));
+    let mut outer_sum = good.clone();
+    outer_sum[ip + 10] ^= 1;
+    assert_eq!(reason(&outer_sum), Some(Mismatch::OuterHeader));
+    // Another home address in the forwarding header, its checksum right.
+    let mut swapped = good.clone();
+    let old = get_u16(&swapped, fwd + 6).unwrap();
+    put_u16(&mut swapped, fwd + 6, old ^ 1);
+    let c = checksum::update(get_u16(&swapped, fwd + 2).unwrap(), old, old ^ 1);
+    put_u16(&mut swapped, fwd + 2, c);
+    assert_eq!(reason(&swapped), Some(Mismatch::InnerAddress));
+    let mut payload = good.clone();
+    *payload.last_mut().unwrap() = 1;
+    assert_eq!(reason(&payload), Some(Mismatch::InnerChecksum));
+    let mut elsewhere = w.clone();
+    elsewhere.plan.care_of4 = Ipv4Addr::new(100, 65, 0, 0);
+    let other_care_of = tunnel_like_mipdp(&elsewhere, &f, s, w.plan.agent4);
+    assert_eq!(reason(&other_care_of), Some(Mismatch::OuterDestination));
+    let other_source = tunnel_like_mipdp(&w, &f, s, Ipv4Addr::new(192, 0, 2, 99));
+    assert_eq!(reason(&other_source), Some(Mismatch::OuterSource));
+    // Cut short: the forwarding header past the packet's end is not a probe at all.
+    let mut cut = good[..fwd + 6].to_vec();
+    put_u16(&mut cut, ip + 2, (IPV4_LEN + 6) as u16);
+    assert_eq!(e.classify(&cut), Received::Other);
+
+    // The correspondent as the encapsulator: no original source (S clear, 8 bytes).
+    let mut from_correspondent = e.clone();
+    from_correspondent.tunnel_source = w.plan.correspondent4.into();
+    let short = tunnel_like_mipdp(&w, &f, s, w.plan.correspondent4);
+    assert_eq!(short.len(), f.len() + MINIMAL_LEN);
+    assert_eq!(short[fwd + 1], 0);
+    assert_eq!(
+        from_correspondent.classify(&short),
+        Received::Data {
+            sequence: s,
+            tx_ns: s * 1000,
+            care_of: 0
+        }
+    );
+}
+
+#[test]
+fn binding_tunnels_other_than_ipip_are_written_for_mipdp_and_refused_where_they_cannot_be() {
+    for tunnel in [Tunnel::Gre, Tunnel::Minimal] {
+        let mut w = workload(WorkloadKind::CnToHome, 3);
+        w.binding_tunnel = tunnel;
+        w.check().unwrap();
+        let mut text = Vec::new();
+        write_mipdp_sections(&mut text, &w).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert_eq!(
+            text.matches(&format!("encap = \"{}\"", tunnel.name()))
+                .count(),
+            3,
+            "{text}"
+        );
+        let config = mipdp_config(&w);
+        assert!(config.bindings.iter().all(|b| b.encap == tunnel.name()));
+        let mut v6 = w.clone();
+        v6.family = Family::V6;
+        v6.sizes = Sizes::Fixed(128);
+        assert!(matches!(v6.check(), Err(WorkloadError::Mix(_))));
+        let mut storm = w.clone();
+        storm.kind = WorkloadKind::Mip4Storm;
+        assert!(matches!(storm.check(), Err(WorkloadError::Mix(_))));
+    }
+    let mut w = workload(WorkloadKind::Encapsulated, 3);
+    w.send_tunnel = Tunnel::Minimal;
+    assert!(matches!(w.check(), Err(WorkloadError::Mix(_))));
+}
+
 #[test]
 fn encapsulated_frames_reach_the_agent_and_check_out_after_decapsulation_or_re_encapsulation() {
     for (tunnel, family) in [
@@ -278,6 +465,7 @@ fn encapsulated_frames_reach_the_agent_and_check_out_after_decapsulation_or_re_e
                 assert_eq!(get_ipv6(&f, 22), Some(w.plan.entry6));
                 assert_eq!(get_ipv6(&f, 38), Some(w.plan.agent6));
             }
+            Tunnel::Minimal => unreachable!("not sent in"),
         }
         // A foreign agent decapsulates and delivers (no TTL change: RFC 2003 §3.1 leaves
         // it to the forwarding that follows, which the FA does not do to its visitor).
@@ -689,6 +877,54 @@ proptest! {
             e.classify(&f),
             Received::Data { sequence, tx_ns, care_of: 0 }
         );
+    }
+
+    #[test]
+    fn data_frames_come_back_through_mipdps_minimal_encapsulation(
+        sequence in any::<u64>(),
+        tx_ns in any::<u64>(),
+        mobiles in 1u32..=10_000_000,
+        size in 64usize..=MAX_FRAME_LEN - MINIMAL_WITH_SOURCE_LEN,
+    ) {
+        let mut w = workload(WorkloadKind::CnToHome, mobiles);
+        w.binding_tunnel = Tunnel::Minimal;
+        w.sizes = Sizes::Fixed(size);
+        let mut f = vec![0u8; w.frame_len(sequence)];
+        w.write(&mut f, sequence, tx_ns).unwrap();
+        let tunnelled = tunnel_like_mipdp(&w, &f, sequence, w.plan.agent4);
+        prop_assert_eq!(
+            Expectation::for_workload(&w).classify(&tunnelled),
+            Received::Data { sequence, tx_ns, care_of: 0 }
+        );
+    }
+
+    #[test]
+    fn classify_never_panics_on_minimal_encapsulation(
+        bytes in proptest::collection::vec(any::<u8>(), 0..120),
+        ihl in 0u8..16,
+        s_bit: bool,
+    ) {
+        let mut w = workload(WorkloadKind::CnToHome, 10);
+        w.binding_tunnel = Tunnel::Minimal;
+        let e = Expectation::for_workload(&w);
+        let mut b = vec![0u8; ETHERNET_LEN];
+        b[12..14].copy_from_slice(&[8, 0]);
+        b.extend_from_slice(&bytes);
+        if b.len() > ETHERNET_LEN + 24 {
+            // A header that passes the IPv4 checks more often: version 4, a sane total
+            // length, not a fragment, protocol 55, a forwarding header of UDP.
+            let total = (b.len() - ETHERNET_LEN) as u16;
+            b[ETHERNET_LEN] = 0x40 | ihl;
+            put_u16(&mut b, ETHERNET_LEN + 2, total);
+            put_u16(&mut b, ETHERNET_LEN + 6, 0);
+            b[ETHERNET_LEN + 9] = protocol::MINIMAL;
+            let fwd = ETHERNET_LEN + usize::from(ihl.max(5)) * 4;
+            if fwd + 2 <= b.len() {
+                b[fwd] = protocol::UDP;
+                b[fwd + 1] = if s_bit { 0x80 } else { 0 };
+            }
+        }
+        let _ = e.classify(&b);
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub const IPV6_LEN: usize = 40;
 pub const UDP_LEN: usize = 8;
 /// GRE base header length (RFC 2784 §2, no optional fields).
 pub const GRE_LEN: usize = 4;
+/// Minimal forwarding header without the original source (RFC 2004 §3).
+pub const MINIMAL_LEN: usize = 8;
+/// Minimal forwarding header with the original source (S set, RFC 2004 §3).
+pub const MINIMAL_WITH_SOURCE_LEN: usize = 12;
 /// EtherType of IPv4.
 pub const ETHERTYPE_IPV4: u16 = 0x0800;
 /// EtherType of IPv6.
@@ -37,6 +41,8 @@ pub mod protocol {
     pub const ROUTING: u8 = 43;
     /// GRE (RFC 2784).
     pub const GRE: u8 = 47;
+    /// Minimal Encapsulation within IP (RFC 2004).
+    pub const MINIMAL: u8 = 55;
     /// IPv6 Destination Options.
     pub const DESTINATION_OPTIONS: u8 = 60;
     /// Mobility Header (RFC 6275 §6.1).
