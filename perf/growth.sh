@@ -25,8 +25,8 @@
 #   perf/growth.sh [--quick] [--duration S] [--realtime] [--no-build] [--no-write]
 #                  [--results FILE] [--data-dir DIR] [--log-dir DIR]
 #
-# --quick: 1k and 10k bindings, sizes 64 and 512, 1 s per point, 100k template frames
-# (the CI run, so that the harness cannot rot). --realtime puts the worker thread under
+# --quick: 1k and 10k bindings, sizes 64 and 512, 1 s per point in stats periods of 0.5 s,
+# 100k template frames (the CI run, so that the harness cannot rot). --realtime puts the worker thread under
 # SCHED_FIFO 1 (as perf/mobility.sh --realtime) on a machine shared with other work.
 set -euo pipefail
 PROG=growth.sh
@@ -62,12 +62,14 @@ while [ $# -gt 0 ]; do
 done
 if [ "$QUICK" -eq 1 ]; then
     : "${DURATION:=1}"
+    PERIOD_MS=500
     BINDINGS=(1000 10000)
     RATIOS=(10000)
     SIZES=(64 512)
     FRAMES=100000
 else
     : "${DURATION:=5}"
+    PERIOD_MS=1000
     BINDINGS=(1000 10000 100000 1000000 10000000)
     RATIOS=(1000000 10000000)
     SIZES=(64 128 512 1400)
@@ -139,7 +141,7 @@ point() {
             --frames "$FRAMES" --worker-core "$WORKER_CORE" >/dev/null || die "mobility-gen failed for fwd"
     fi
     local prefix="growth-$$-$who-$n-$size" log="$LOG_DIR/$who-$n-$size.log"
-    CMD=("$MIPDP" run --config "$base.toml" --stats-interval 1000 -- --no-huge -m 512 --no-pci
+    CMD=("$MIPDP" run --config "$base.toml" --stats-interval "$PERIOD_MS" -- --no-huge -m 512 --no-pci
         --file-prefix "$prefix" --vdev "net_null0,size=$frame,copy=0"
         --vdev "net_null1,size=$frame,copy=0" -l "$MAIN_CORE")
     [ -n "${FIRST_CMD[$who]:-}" ] || FIRST_CMD[$who]="${CMD[*]}"
@@ -147,7 +149,7 @@ point() {
     "${CMD[@]}" </dev/null >"$log" 2>&1 &
     CUR_PID=$!
     CUR_PREFIX=$prefix
-    local need=$((WARMUP + DURATION)) started=$SECONDS timeout=$((60 + n / 10000)) got rt=""
+    local need=$((WARMUP + DURATION * 1000 / PERIOD_MS)) started=$SECONDS timeout=$((60 + n / 10000)) got rt=""
     local first_at="" rss=""
     while :; do
         got=$(rates_mipdp "$log" | wc -l)
@@ -253,8 +255,8 @@ HEADING="## Cost growth: bindings and packet size (perf/growth.sh)"
     echo "$HEADING"
     echo
     echo "Written by \`perf/growth.sh$([ "$QUICK" -eq 1 ] && echo " --quick")$([ "$REALTIME" -eq 1 ] && echo " --realtime")\` on $START"
-    echo "at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown): one run of $DURATION s per point after a"
-    echo "warm-up period, one worker on core $WORKER_CORE, two net_null ports, template frames (see"
+    echo "at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown): one run of $DURATION s per point (stats periods of"
+    echo "$PERIOD_MS ms) after a warm-up period, one worker on core $WORKER_CORE, two net_null ports, template frames (see"
     echo "\"Mobility paths\"; $FRAMES frames per template list). ns per packet = 1000 / Mpps"
     echo "(TX packets per second over both ports); every point checked for zero drops. Plots:"
     echo "perf/plots/growth-bindings.png, perf/plots/growth-sizes.png."
