@@ -146,7 +146,9 @@ point() {
         --vdev "net_null1,size=$frame,copy=0" -l "$MAIN_CORE")
     [ -n "${FIRST_CMD[$who]:-}" ] || FIRST_CMD[$who]="${CMD[*]}"
     remove_runtime_dir "$prefix"
-    "${CMD[@]}" </dev/null >"$log" 2>&1 &
+    # The log exists before the process does: the wait loop below reads it at once.
+    : >"$log"
+    "${CMD[@]}" </dev/null >>"$log" 2>&1 &
     CUR_PID=$!
     CUR_PREFIX=$prefix
     local need=$((WARMUP + DURATION * 1000 / PERIOD_MS)) started=$SECONDS timeout=$((60 + n / 10000)) got rt=""
