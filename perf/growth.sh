@@ -293,7 +293,13 @@ HEADING="## Cost growth: bindings and packet size (perf/growth.sh)"
     echo
     for who in "${PATHS[@]}"; do
         printf '| %s |' "$(label "$who")"
-        for n in "${BINDINGS[@]}"; do printf ' %s s, %s MB |' "${STARTUP["$who $n 64"]:-n/a}" "${RSS["$who $n 64"]:-n/a}"; done
+        for n in "${BINDINGS[@]}"; do
+            if [ -n "${STARTUP["$who $n 64"]:-}" ]; then
+                printf ' %s s, %s MB |' "${STARTUP["$who $n 64"]}" "${RSS["$who $n 64"]}"
+            else
+                printf ' n/a |'
+            fi
+        done
         echo
     done
     echo
