@@ -29,9 +29,13 @@
 //! `mipdp` binary next to this crate's binary (cargo builds it for the workspace's tests;
 //! otherwise `cargo build -p mipdp-control --bin mipdp`).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use common::run_tool;
 
 const PKTGEN: &str = env!("CARGO_BIN_EXE_mipdp-pktgen");
 /// MAC of mipdp's port 0 (set on the tap), the destination of what mipdp-pktgen sends.
@@ -51,23 +55,6 @@ fn mipdp_binary() -> PathBuf {
     path
 }
 
-fn run(program: &str, args: &[&str]) -> Output {
-    let out = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-    assert!(
-        out.status.success(),
-        "`{program} {}` failed ({}):\n{}{}",
-        args.join(" "),
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 /// The test's namespace and the processes in it; dropping it (also on a failed
 /// assertion) stops them, deletes the namespace and DPDK's runtime directories.
 struct Netns {
@@ -84,7 +71,7 @@ impl Netns {
             .args(["netns", "delete", &name])
             .stderr(Stdio::null())
             .status();
-        run("ip", &["netns", "add", &name]);
+        run_tool("ip", &["netns", "add", &name]);
         let ns = Netns {
             name,
             children: Vec::new(),
@@ -112,7 +99,7 @@ impl Netns {
     fn exec(&self, args: &[&str]) -> Output {
         let mut all = vec!["netns", "exec", &self.name];
         all.extend_from_slice(args);
-        run("ip", &all)
+        run_tool("ip", &all)
     }
 }
 
@@ -285,7 +272,7 @@ fn start_mipdp(
 
 /// Fails the test unless it runs as root with /dev/net/tun.
 fn require_root_and_tun() {
-    let uid = run("id", &["-u"]);
+    let uid = run_tool("id", &["-u"]);
     assert_eq!(
         String::from_utf8_lossy(&uid.stdout).trim(),
         "0",
@@ -300,7 +287,7 @@ fn require_root_and_tun() {
 fn write_sections(args: &[&str], file: &Path) -> String {
     let mut all = vec!["--write-mipdp-config", file.to_str().expect("utf-8 path")];
     all.extend_from_slice(args);
-    run(PKTGEN, &all);
+    run_tool(PKTGEN, &all);
     std::fs::read_to_string(file).expect("written sections")
 }
 

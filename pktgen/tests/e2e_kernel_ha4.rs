@@ -21,8 +21,12 @@
 //! Needs root, iproute2, clang, bpftool and libbpf-dev (scripts/install-deps.sh); it fails,
 //! not skips, without them.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+use common::run_tool;
 
 const PKTGEN: &str = env!("CARGO_BIN_EXE_mipdp-pktgen");
 const MAC_D0: &str = "02:00:00:00:01:00";
@@ -30,23 +34,6 @@ const MAC_G1: &str = "02:00:00:00:02:fe";
 const AGENT: &str = "192.0.2.1";
 const NEXT_HOP: &str = "192.0.2.254";
 const MOBILES: &str = "64";
-
-fn run(program: &str, args: &[&str]) -> Output {
-    let out = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-    assert!(
-        out.status.success(),
-        "`{program} {}` failed ({}):\n{}{}",
-        args.join(" "),
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 /// The two namespaces and the DPDK runtime directories of the test; dropping it (also on
 /// a failed assertion) deletes them, and with the namespaces the route, its BPF program
@@ -69,23 +56,23 @@ impl Topology {
                 .args(["netns", "delete", ns])
                 .stderr(Stdio::null())
                 .status();
-            run("ip", &["netns", "add", ns]);
+            run_tool("ip", &["netns", "add", ns]);
         }
         let (g, d) = (t.generator.as_str(), t.agent.as_str());
         for (a, b) in [("g0", "d0"), ("g1", "d1")] {
-            run(
+            run_tool(
                 "ip",
                 &[
                     "link", "add", a, "netns", g, "type", "veth", "peer", "name", b, "netns", d,
                 ],
             );
         }
-        run("ip", &["-n", d, "link", "set", "d0", "address", MAC_D0]);
-        run("ip", &["-n", g, "link", "set", "g1", "address", MAC_G1]);
+        run_tool("ip", &["-n", d, "link", "set", "d0", "address", MAC_D0]);
+        run_tool("ip", &["-n", g, "link", "set", "g1", "address", MAC_G1]);
         for (ns, dev) in [(g, "g0"), (g, "g1"), (d, "d0"), (d, "d1")] {
-            run("ip", &["-n", ns, "link", "set", dev, "up"]);
+            run_tool("ip", &["-n", ns, "link", "set", dev, "up"]);
         }
-        run(
+        run_tool(
             "ip",
             &[
                 "netns",
@@ -97,7 +84,7 @@ impl Topology {
                 "net.ipv6.conf.all.disable_ipv6=1",
             ],
         );
-        run(
+        run_tool(
             "ip",
             &[
                 "netns",
@@ -112,11 +99,11 @@ impl Topology {
                 "net.ipv4.conf.d0.rp_filter=0",
             ],
         );
-        run(
+        run_tool(
             "ip",
             &["-n", d, "addr", "add", &format!("{AGENT}/24"), "dev", "d1"],
         );
-        run(
+        run_tool(
             "ip",
             &[
                 "-n",
@@ -132,7 +119,7 @@ impl Topology {
                 "permanent",
             ],
         );
-        run(
+        run_tool(
             "ip",
             &[
                 "-n", d, "route", "add", "default", "via", NEXT_HOP, "dev", "d1",
@@ -156,13 +143,13 @@ impl Drop for Topology {
 /// perf/bpf/ha4.c compiled for 64 bindings, its map named `map`.
 fn compile(dir: &Path, map: &str) -> PathBuf {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../perf/bpf/ha4.c");
-    let machine = run("gcc", &["-dumpmachine"]);
+    let machine = run_tool("gcc", &["-dumpmachine"]);
     let include = format!(
         "-I/usr/include/{}",
         String::from_utf8_lossy(&machine.stdout).trim()
     );
     let object = dir.join("ha4.o");
-    run(
+    run_tool(
         "clang",
         &[
             "-O2",
@@ -189,7 +176,7 @@ fn kernel_home_agent(t: &Topology, dir: &Path, object: &Path, map: &str, method:
         .args(["-n", &t.agent, "route", "delete", "10.0.0.0/8"])
         .stderr(Stdio::null())
         .status();
-    run(
+    run_tool(
         "ip",
         &[
             "-n",
@@ -215,7 +202,7 @@ fn kernel_home_agent(t: &Topology, dir: &Path, object: &Path, map: &str, method:
     // The newest map of this name: the one the route's program uses (a replaced route's
     // map may not be freed yet).
     let maps: serde_json::Value =
-        serde_json::from_slice(&run("bpftool", &["map", "show", "-j"]).stdout).expect("JSON");
+        serde_json::from_slice(&run_tool("bpftool", &["map", "show", "-j"]).stdout).expect("JSON");
     let id = maps
         .as_array()
         .expect("a list of maps")
@@ -225,7 +212,7 @@ fn kernel_home_agent(t: &Topology, dir: &Path, object: &Path, map: &str, method:
         .max()
         .unwrap_or_else(|| panic!("no map {map} after loading {}", object.display()));
     let bindings = dir.join(format!("{method}.toml"));
-    run(
+    run_tool(
         PKTGEN,
         &[
             "--write-mipdp-config",
@@ -255,7 +242,7 @@ fn kernel_home_agent(t: &Topology, dir: &Path, object: &Path, map: &str, method:
     assert_eq!(batch.lines().count(), 64, "{text}");
     let batch_file = dir.join(format!("{method}.batch"));
     std::fs::write(&batch_file, batch).expect("write the batch");
-    run(
+    run_tool(
         "bpftool",
         &["batch", "file", batch_file.to_str().expect("a UTF-8 path")],
     );

@@ -4,7 +4,7 @@
 #![allow(dead_code)] // each test file uses its own part of this helper
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -165,4 +165,23 @@ impl Drop for RuntimeDir {
 
 fn json_path(dir: &Path) -> PathBuf {
     dir.join("summary.json")
+}
+
+/// Runs `program` with `args` to the end and returns what it printed; a failure to start
+/// or a failed exit fails the test with both outputs.
+pub fn run_tool(program: &str, args: &[&str]) -> Output {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    assert!(
+        out.status.success(),
+        "`{program} {}` failed ({}):\n{}{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
