@@ -214,6 +214,11 @@ pub struct Config {
     /// with the configuration; None for a port without one).
     #[serde(skip)]
     pub rx_templates: Vec<Option<Arc<Templates>>>,
+    /// The plan made when the configuration was checked (mobility mode), for
+    /// [`Self::take_checked_plan`]: the start does not make it again (nor read a
+    /// `node.bindings_file` once more).
+    #[serde(skip)]
+    checked_plan: Option<NodePlan>,
 }
 
 fn default_mode() -> Mode {
@@ -348,13 +353,14 @@ impl Config {
         Ok(out)
     }
 
-    fn validate(&self, path: &str) -> Result<(), ConfigError> {
+    fn validate(&mut self, path: &str) -> Result<(), ConfigError> {
         let invalid = |key: &str, value: String, expected: &str| ConfigError::Invalid {
             path: path.to_string(),
             key: key.to_string(),
             value,
             expected: expected.to_string(),
         };
+        let mut checked = None;
         let dp = &self.dataplane;
         if let Some(b) = &self.backup {
             if b.path.as_os_str().is_empty() {
@@ -458,7 +464,7 @@ impl Config {
                 ))
             }
             (Mode::Mobility, Some(_)) => {
-                self.plan().map_err(|b| invalid(&b.key, b.value, &b.expected))?;
+                checked = Some(self.plan().map_err(|b| invalid(&b.key, b.value, &b.expected))?);
             }
             (Mode::Forwarder, _) if self.home_agent.is_some() => {
                 return Err(invalid(
@@ -509,7 +515,14 @@ impl Config {
                 ),
             ));
         }
+        self.checked_plan = checked;
         Ok(())
+    }
+
+    /// The plan made when the configuration was checked, once (mobility mode; None after
+    /// the first call, or in forwarder mode). [`Self::plan`] makes it anew.
+    pub fn take_checked_plan(&mut self) -> Option<NodePlan> {
+        self.checked_plan.take()
     }
 
     /// The mobility node's plan (mobility mode): settings and start-up table updates.

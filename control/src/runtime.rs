@@ -98,7 +98,7 @@ pub const BINDINGS_SHOWN: usize = 1000;
 impl Dataplane {
     /// Initialises DPDK with `eal_args`, opens the configured ports and starts the workers.
     pub fn start(
-        config: Config,
+        mut config: Config,
         eal_args: &[String],
         stop: Arc<AtomicBool>,
         backup_start: BackupStart,
@@ -137,6 +137,8 @@ impl Dataplane {
             }
             Err(e) => return Err(e.into()),
         };
+        // Made when the configuration was checked (Config::load).
+        let checked_plan = config.take_checked_plan();
         let dp = &config.dataplane;
         let pool = Mempool::new(&eal, "mipdp_pkt", dp.mbufs, dp.mbuf_cache, 2176)?;
         let workers = dp.workers.len() as u16;
@@ -207,9 +209,12 @@ impl Dataplane {
         let (mut control, mut engines) = match dp.mode {
             Mode::Forwarder => (None, Vec::new()),
             Mode::Mobility => {
-                let plan = config
-                    .plan()
-                    .map_err(|b| anyhow::anyhow!("{} = {}: {}", b.key, b.value, b.expected))?;
+                let plan = match checked_plan {
+                    Some(plan) => plan,
+                    None => config
+                        .plan()
+                        .map_err(|b| anyhow::anyhow!("{} = {}: {}", b.key, b.value, b.expected))?,
+                };
                 let (mut control, mut engines) = Control::new(
                     plan,
                     ports.iter().map(|p| p.id()).collect(),

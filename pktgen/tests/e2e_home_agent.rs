@@ -198,18 +198,7 @@ fn pktgen(
         std::thread::sleep(Duration::from_millis(50));
     }
     let out = child.wait_with_output().expect("mipdp-pktgen output");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("--- mipdp-pktgen {run_name} ---\n{text}");
-    assert!(
-        out.status.success(),
-        "mipdp-pktgen {run_name} failed:\n{text}"
-    );
-    let v = std::fs::read_to_string(&json).expect("the JSON summary");
-    serde_json::from_str(&v).expect("JSON")
+    common::summary(run_name, &out, &json)
 }
 
 /// Starts `mipdp run --config config` in the namespace on two net_tap ports named

@@ -273,17 +273,7 @@ fn pktgen(t: &mut Topology, dir: &Path, run_name: &str, args: &[&str]) -> serde_
         .stdin(Stdio::null())
         .output()
         .expect("start mipdp-pktgen");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("--- mipdp-pktgen {run_name} ---\n{text}");
-    assert!(
-        out.status.success(),
-        "mipdp-pktgen {run_name} failed:\n{text}"
-    );
-    serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON summary")).expect("JSON")
+    common::summary(run_name, &out, &json)
 }
 
 fn count(summary: &serde_json::Value, key: &str) -> u64 {

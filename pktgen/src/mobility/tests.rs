@@ -14,6 +14,14 @@ use super::keys::{write_mipdp_sections, Keys};
 use super::plan::{AddressPlan, Family};
 use super::wire::*;
 
+/// Flips the low bit of the 16-bit word at `at` and updates the checksum at `sum_at` to
+/// match (RFC 1624): a frame wrong in that field only.
+fn flip_keeping_checksum(f: &mut [u8], at: usize, sum_at: usize) {
+    let old = get_u16(f, at).unwrap();
+    put_u16(f, at, old ^ 1);
+    let c = checksum::update(get_u16(f, sum_at).unwrap(), old, old ^ 1);
+    put_u16(f, sum_at, c);
+}
 fn workload(kind: WorkloadKind, mobiles: u32) -> Workload {
     let mut w = Workload::new(kind, AddressPlan::new(mobiles), Keys::Seed(42));
     w.unix_epoch_ns = SystemTime::now()
@@ -222,10 +230,7 @@ fn every_mismatch_is_told_apart() {
     assert_eq!(reason(&inner_ttl), Some(Mismatch::InnerTtl));
     // Another mobile's home address inside, checksums right: the wrong address.
     let mut swapped = good.clone();
-    let old = get_u16(&swapped, inner + 18).unwrap();
-    put_u16(&mut swapped, inner + 18, old ^ 1);
-    let c = checksum::update(get_u16(&swapped, inner + 10).unwrap(), old, old ^ 1);
-    put_u16(&mut swapped, inner + 10, c);
+    flip_keeping_checksum(&mut swapped, inner + 18, inner + 10);
     assert_eq!(reason(&swapped), Some(Mismatch::InnerAddress));
     // A shorter inner packet (the agent cut it), every length field consistent.
     let mut short = f[..f.len() - 8].to_vec();
@@ -355,9 +360,8 @@ fn minimal_encapsulation_mismatches_are_told_apart() {
     forwarding_sum[fwd + 3] ^= 1;
     assert_eq!(reason(&forwarding_sum), Some(Mismatch::OuterHeader));
     let mut reserved = good.clone();
-    reserved[fwd + 1] |= 1;
-    let c = checksum::update(get_u16(&reserved, fwd + 2).unwrap(), 0x1180, 0x1181);
-    put_u16(&mut reserved, fwd + 2, c);
+    assert_eq!(reserved[fwd + 1] & 1, 0);
+    flip_keeping_checksum(&mut reserved, fwd, fwd + 2);
     assert!(checksum::verifies(&reserved[fwd..fwd + 12]));
     assert_eq!(reason(&reserved), Some(Mismatch::OuterHeader));
     let mut outer_sum = good.clone();
@@ -365,10 +369,7 @@ fn minimal_encapsulation_mismatches_are_told_apart() {
     assert_eq!(reason(&outer_sum), Some(Mismatch::OuterHeader));
     // Another home address in the forwarding header, its checksum right.
     let mut swapped = good.clone();
-    let old = get_u16(&swapped, fwd + 6).unwrap();
-    put_u16(&mut swapped, fwd + 6, old ^ 1);
-    let c = checksum::update(get_u16(&swapped, fwd + 2).unwrap(), old, old ^ 1);
-    put_u16(&mut swapped, fwd + 2, c);
+    flip_keeping_checksum(&mut swapped, fwd + 6, fwd + 2);
     assert_eq!(reason(&swapped), Some(Mismatch::InnerAddress));
     let mut payload = good.clone();
     *payload.last_mut().unwrap() = 1;

@@ -185,3 +185,16 @@ pub fn run_tool(program: &str, args: &[&str]) -> Output {
     );
     out
 }
+
+/// The JSON summary a finished mipdp-pktgen run `name` wrote to `json`; its output goes to
+/// the test's log, and a failed exit fails the test with it.
+pub fn summary(name: &str, out: &Output, json: &Path) -> serde_json::Value {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("--- mipdp-pktgen {name} ---\n{text}");
+    assert!(out.status.success(), "mipdp-pktgen {name} failed:\n{text}");
+    serde_json::from_str(&std::fs::read_to_string(json).expect("the JSON summary")).expect("JSON")
+}
