@@ -58,6 +58,15 @@ a BPF lightweight tunnel, perf/bpf/ha4.c, on the home prefix's route).
   --dut-core C         core of mipdp's worker and of the kernel's receive processing (RPS)
                        (default 1)
   --contenders "..."   kernel and/or mipdp (default both)
+  --mipdp-port P       af_xdp (default): mipdp on the same veths d0/d1 as the kernel
+                       (net_af_xdp, copy mode), fed through the same generator ports g0/g1;
+                       tap: mipdp on two net_tap ports d0/d1 (a read and a write system call
+                       per frame), the generator on the taps' kernel side
+  --xdp-napi W         af_xdp: where d0's receive (the XDP redirect into mipdp's socket) runs:
+                       dut (default), a NAPI thread pinned to the DUT core, so that all of
+                       the home agent's work is on that core as the kernel's is; gen, in the
+                       generator's send on its core (the veth's default: fewer cycles on the
+                       DUT core for mipdp than for the kernel)
   --data-dir DIR       where the figures go for perf/plot.sh (default perf/data)
   --results FILE       RESULTS.md to update (default perf/RESULTS.md); --no-write: none
   --no-build           do not run cargo build
@@ -74,6 +83,8 @@ LATENCY_POINTS="10 50 90"
 GEN_CORE=0
 DUT_CORE=1
 CONTENDERS="kernel mipdp"
+MIPDP_PORT=af_xdp
+XDP_NAPI=dut
 DATA_DIR=perf/data
 RESULTS=perf/RESULTS.md
 WRITE=1
@@ -91,6 +102,8 @@ while [ $# -gt 0 ]; do
         --gen-core) need_value "$@"; GEN_CORE=$2; shift ;;
         --dut-core) need_value "$@"; DUT_CORE=$2; shift ;;
         --contenders) need_value "$@"; CONTENDERS=$2; shift ;;
+        --mipdp-port) need_value "$@"; MIPDP_PORT=$2; shift ;;
+        --xdp-napi) need_value "$@"; XDP_NAPI=$2; shift ;;
         --data-dir) need_value "$@"; DATA_DIR=$2; shift ;;
         --results) need_value "$@"; RESULTS=$2; shift ;;
         --no-write) WRITE=0 ;;
@@ -134,6 +147,8 @@ if [ -z "$SIZES" ]; then
     if [ "$QUICK" -eq 1 ]; then SIZES="$SMALLEST imix"; else SIZES="$DEFAULT_SIZES imix"; fi
 fi
 TAG=ha$FAMILY
+case "$MIPDP_PORT" in af_xdp | tap) ;; *) die "--mipdp-port: $MIPDP_PORT is not af_xdp or tap" ;; esac
+case "$XDP_NAPI" in dut | gen) ;; *) die "--xdp-napi: $XDP_NAPI is not dut or gen" ;; esac
 [ "$(id -u)" -eq 0 ] || die "this creates network namespaces: run it as root"
 is_uint "$STEPS" || die "--steps needs a whole number"
 for n in $BINDINGS; do is_uint "$n" || die "--bindings: $n is not a number"; done
@@ -277,15 +292,30 @@ kernel_up4() {
     [ "$loaded" -eq "$n" ] || die "the bindings map holds $loaded entries, not $n"
 }
 
-# mipdp on two net_tap ports (d0, d1) in the DUT namespace; the generator opens the same two
+# mipdp in the DUT namespace. --mipdp-port af_xdp: on the kernel's veths d0 and d1 (made by
+# topology), with net_af_xdp (an AF_XDP socket per port, bound to the veth's one queue; the
+# PMD attaches libxdp's redirect program to it); the generator on g0/g1 as for the kernel.
+# --mipdp-port tap: on two net_tap ports d0, d1, the generator opening the same two
 # interfaces with net_af_packet from that namespace. (net_af_packet for mipdp itself on the
-# veths was tried first: mipdp needs a second TX queue, with qpairs=2 the PMD puts both
-# queues' sockets into one fanout group, and after an overload the polled queue's RX stalled
-# for seconds at a time — no figures worth having.)
+# veths was tried first: mipdp then asked for a second TX queue, with qpairs=2 the PMD puts
+# both queues' sockets into one fanout group, and after an overload the polled queue's RX
+# stalled for seconds at a time — no figures worth having. On net_af_xdp, as on net_tap,
+# mipdp opens as many TX as RX queues: one per worker.)
 mipdp_up() {
     local n=$1 method=$2
-    local prefix=k$TAG-$ID-mipdp-$n
-    ip netns add "$NS_DUT"
+    local prefix=k$TAG-$ID-mipdp-$n dev0=net_tap0 dev1=net_tap1 vdevs
+    if [ "$MIPDP_PORT" = af_xdp ]; then
+        dev0=net_af_xdp0 dev1=net_af_xdp1
+        # busy_budget=0: no preferred busy polling (it needs a NIC's interrupt deferral; on
+        # these veths the default budget of 64 gave the same figures, checked by hand).
+        vdevs=(--vdev "$dev0,iface=d0,busy_budget=0" --vdev "$dev1,iface=d1,busy_budget=0")
+        # The kernel keeps no IPv6 of its own on the veths: no router solicitations or
+        # neighbour discovery into the run.
+        ip netns exec "$NS_DUT" sysctl -q -w net.ipv6.conf.d0.disable_ipv6=1 net.ipv6.conf.d1.disable_ipv6=1
+    else
+        ip netns add "$NS_DUT"
+        vdevs=(--vdev "$dev0,iface=d0,mac=$MAC_D0" --vdev "$dev1,iface=d1,mac=$MAC_D1")
+    fi
     write_bindings "$n" "$method"
     cat >"$WORK/mipdp.toml" <<EOF2
 [dataplane]
@@ -307,22 +337,22 @@ max_bindings = $((n > 65536 ? n : 65536))
 max_profiles = $((n + 1024))
 
 [[port]]
-device = "net_tap0"
+device = "$dev0"
 
 [[port]]
-device = "net_tap1"
+device = "$dev1"
 
 [[route]]
 prefix = "$HOME_PREFIX"
-port = "net_tap0"
+port = "$dev0"
 
 [[route]]
 prefix = "$DEFAULT_ROUTE"
-port = "net_tap1"
+port = "$dev1"
 via = "$NEXT_HOP"
 
 [[neighbour]]
-port = "net_tap1"
+port = "$dev1"
 address = "$NEXT_HOP"
 mac = "$MAC_G1"
 
@@ -333,9 +363,10 @@ EOF2
     PREFIXES+=("$prefix")
     # A fresh log (written before the process starts: the wait below reads it).
     : >"$WORK/mipdp-$method-$n.log"
-    ip netns exec "$NS_DUT" "$MIPDP" run --config "$WORK/mipdp.toml" -- --no-huge -m "$mem" --no-pci \
-        --file-prefix "$prefix" -l "$GEN_CORE" \
-        --vdev "net_tap0,iface=d0,mac=$MAC_D0" --vdev "net_tap1,iface=d1,mac=$MAC_D1" \
+    # LIBXDP_OBJECT_PATH: where Debian's libxdp keeps the redirect program net_af_xdp loads.
+    ip netns exec "$NS_DUT" env LIBXDP_OBJECT_PATH="/usr/lib/$(gcc -dumpmachine)/bpf" \
+        "$MIPDP" run --config "$WORK/mipdp.toml" -- --no-huge -m "$mem" --no-pci \
+        --file-prefix "$prefix" -l "$GEN_CORE" "${vdevs[@]}" \
         >>"$WORK/mipdp-$method-$n.log" 2>&1 &
     MIPDP_PID=$!
     # Start-up parses and installs every static binding: 1M took longer than 120 s here.
@@ -345,12 +376,30 @@ EOF2
         if grep -q '^stats ' "$WORK/mipdp-$method-$n.log"; then
             # No IPv6 of the kernel's own on the taps (no router solicitations into the run).
             ip netns exec "$NS_DUT" sysctl -q -w net.ipv6.conf.d0.disable_ipv6=1 net.ipv6.conf.d1.disable_ipv6=1
+            [ "$MIPDP_PORT" = af_xdp ] && [ "$XDP_NAPI" = dut ] && napi_on_dut_core
             return 0
         fi
         sleep 0.2
     done
     tail -20 "$WORK/mipdp-$method-$n.log" >&2
     die "mipdp printed no stats within 900 s of starting with $n bindings"
+}
+
+# d0's receive, where the XDP program hands each frame to mipdp's socket, as a NAPI thread
+# pinned to the DUT core (--xdp-napi dut): then all of the home agent's work on a frame
+# runs on that core, as the kernel's forwarding does with RPS. (The veth's NAPI exists
+# once the XDP program is attached; the thread is the napi/d0-* that appears.)
+napi_on_dut_core() {
+    local before after p pinned=0
+    before=$(pgrep '^napi/d0-' | sort || true)
+    ip netns exec "$NS_DUT" sh -c 'echo 1 > /sys/class/net/d0/threaded' ||
+        die "cannot make d0's NAPI threaded (is the XDP program attached?)"
+    after=$(pgrep '^napi/d0-' | sort || true)
+    for p in $(comm -13 <(echo "$before") <(echo "$after")); do
+        taskset -pc "$DUT_CORE" "$p" >/dev/null
+        pinned=$((pinned + 1))
+    done
+    [ "$pinned" -gt 0 ] || die "no NAPI thread of d0 appeared to pin to core $DUT_CORE"
 }
 
 # The expectations that differ. IPv6: the kernel encapsulates on input (seg6_input) and
@@ -379,7 +428,7 @@ trial() {
     local prefix=k$TAG-$ID-pg-$TRIAL_NO json=$WORK/trial-$TRIAL_NO.json
     PREFIXES+=("$prefix")
     local ns=$NS_GEN tx=g0 rx=g1
-    if [ "$who" = mipdp ]; then ns=$NS_DUT tx=d0 rx=d1; fi
+    if [ "$who" = mipdp ] && [ "$MIPDP_PORT" = tap ]; then ns=$NS_DUT tx=d0 rx=d1; fi
     # shellcheck disable=SC2046 # the expectation options are words of ours
     if ! ip netns exec "$ns" taskset -c "$GEN_CORE" "$PKTGEN" --tx-port net_af_packet0 --rx-port net_af_packet1 \
         --dst-mac "$MAC_D0" --workload cn-to-home --family "$FAMILY" --mobiles "$n" --size "$size" \
@@ -444,7 +493,7 @@ for n in $BINDINGS; do
             step "$who: $method home agent, $n bindings"
             c=$(label "$who" "$method")
             LAST_LOST=0
-            [ "$who" = kernel ] && topology
+            { [ "$who" = kernel ] || [ "$MIPDP_PORT" = af_xdp ]; } && topology
             local_t0=$(date +%s.%N)
             if [ "$who" = kernel ]; then "kernel_up$FAMILY" "$n" "$method"; else mipdp_up "$n" "$method"; fi
             setup_s=$(awk -v a="$local_t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
@@ -506,17 +555,26 @@ us() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1000 }'; }
     echo
     echo "Written by \`perf/kernel-ha$FAMILY.sh$([ "$QUICK" -eq 1 ] && echo " --quick")\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit"
     echo "$(git rev-parse --short HEAD 2>/dev/null || echo unknown). Load average before the run: $LOAD; CPU busy $BUSY %."
-    echo "Generator (mipdp-pktgen, net_af_packet: on veth g0/g1 for the kernel, on mipdp's taps d0/d1 for"
-    echo "mipdp) on core $GEN_CORE; the home agent on core $DUT_CORE (mipdp's worker; the kernel's forwarding"
-    echo "of d0's packets steered there with RPS; mipdp's main lcore shares core $GEN_CORE). Trials of"
-    echo "$TRIAL s; $STEPS binary-search steps."
+    if [ "$MIPDP_PORT" = af_xdp ]; then
+        echo "Both home agents on the same two veth pairs (g0→d0, d1→g1), fed by the same generator"
+        echo "(mipdp-pktgen, net_af_packet on g0/g1) on core $GEN_CORE: the kernel forwarding between d0 and d1,"
+        echo "mipdp on d0 and d1 through net_af_xdp (an AF_XDP socket per veth, copy mode: libxdp's redirect"
+        echo "program hands d0's frames to mipdp, and mipdp's transmissions leave by d1). The home agent on"
+        echo "core $DUT_CORE (mipdp's worker$([ "$XDP_NAPI" = dut ] && echo " and d0's receive NAPI thread"); the kernel's forwarding of d0's packets steered there with RPS;"
+        echo "mipdp's main lcore shares core $GEN_CORE). Trials of $TRIAL s; $STEPS binary-search steps."
+    else
+        echo "Generator (mipdp-pktgen, net_af_packet: on veth g0/g1 for the kernel, on mipdp's taps d0/d1 for"
+        echo "mipdp) on core $GEN_CORE; the home agent on core $DUT_CORE (mipdp's worker; the kernel's forwarding"
+        echo "of d0's packets steered there with RPS; mipdp's main lcore shares core $GEN_CORE). Trials of"
+        echo "$TRIAL s; $STEPS binary-search steps."
+    fi
     echo
     if [ "$FAMILY" = 6 ]; then
         echo "The kernel here has no ipip / gre / ip6tnl / sit (CONFIG_NET_IPIP and CONFIG_IPV6_TUNNEL not"
         echo "set), so it is the home agent through SRv6: one \`ip -6 route add <home>/128 encap seg6 mode"
         echo "encap.red segs <care-of> dev d1\` per binding, which with one segment and encap.red is plain"
         echo "IPv6-in-IPv6 (no SRH). (IPv4-in-IPv4, minimal encapsulation and GRE: the IPv4 section, with"
-        echo "a BPF lightweight tunnel.) The kernel sits behind two veth pairs, mipdp behind its two net_tap ports; both are fed"
+        echo "a BPF lightweight tunnel.) Both are fed"
         echo "and checked by the same generator (every packet tunnelled from $AGENT to the mobile's care-of"
         echo "address, inner packet intact)."
         echo "The kernel encapsulates before forwarding, so it decrements the outer hop limit (63) and"
@@ -536,7 +594,7 @@ us() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1000 }'; }
         echo "leaves by the home route's next hop, here the care-of addresses' next hop too. Not the"
         echo "kernel's tunnel drivers, which this kernel does not have: per packet, a routing lookup, a"
         echo "hash-map lookup and the header push, plus the second routing lookup for ipip and gre."
-        echo "The kernel sits behind two veth pairs, mipdp behind its two net_tap ports; both are fed and"
+        echo "Both are fed and"
         echo "checked by the same generator (\`--expect <method>\`: outer source $AGENT, outer destination"
         echo "the mobile's care-of address, outer TTL 64 (minimal: its one TTL 63), inner packet intact"
         echo "with TTL 63; minimal: the forwarding header's checksum and the rebuilt original packet)."
@@ -584,12 +642,24 @@ us() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1000 }'; }
     echo "Plots: [ns per packet at the no-drop rate against bindings](plots/$TAG-bindings.png),"
     echo "[against packet size](plots/$TAG-sizes.png), [latency](plots/$TAG-latency.png)."
     echo
-    echo "Caveats: the path is virtual for both — the generator's AF_PACKET sockets, then veth + the"
-    echo "kernel's forwarding for the kernel, a tap (one read and one write system call per frame)"
-    echo "+ mipdp's worker for mipdp. Those per-frame kernel costs dominate, so these are figures of"
-    echo "the whole virtual path, not of either forwarding engine alone (net_null in the sections above"
-    echo "measures mipdp's engine). A shared 2-core VM: the generator and the home agent compete with"
-    echo "other work; compare ratios and the load average."
+    if [ "$MIPDP_PORT" = af_xdp ]; then
+        echo "Caveats: the path is virtual for both — the generator's AF_PACKET sockets and the veths for"
+        echo "both, then the kernel's forwarding, or the XDP redirect into mipdp's AF_XDP socket (a copy"
+        echo "into its buffers; veths have no zero-copy mode), mipdp's worker, and a copy out through the"
+        echo "AF_XDP transmit path (one wake-up system call per burst). $([ "$XDP_NAPI" = dut ] &&
+            echo "d0's receive, where the XDP redirect runs, is a NAPI thread pinned to core $DUT_CORE (--xdp-napi dut): it and mipdp's busy-polling worker share that core by the scheduler's turns, so all of mipdp's per-frame work is on the DUT core, as the kernel's is." ||
+            echo "The XDP redirect runs where the veth's receive runs (--xdp-napi gen): on the generator's core, as the frame is sent, so less of mipdp's per-frame work than of the kernel's is on the DUT core.") Those per-frame"
+        echo "kernel costs are a large part of both, so these are figures of the whole virtual path"
+        echo "(net_null in the sections above measures mipdp's engine alone). A shared 2-core VM: the"
+        echo "generator and the home agent compete with other work; compare ratios and the load average."
+    else
+        echo "Caveats: the path is virtual for both — the generator's AF_PACKET sockets, then veth + the"
+        echo "kernel's forwarding for the kernel, a tap (one read and one write system call per frame)"
+        echo "+ mipdp's worker for mipdp. Those per-frame kernel costs dominate, so these are figures of"
+        echo "the whole virtual path, not of either forwarding engine alone (net_null in the sections above"
+        echo "measures mipdp's engine). A shared 2-core VM: the generator and the home agent compete with"
+        echo "other work; compare ratios and the load average."
+    fi
     if [ -s "$WORK/checks" ]; then
         echo
         echo "Checks that failed in this run:"

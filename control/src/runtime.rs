@@ -67,8 +67,9 @@ impl WorkerStart<'_> {
     }
 }
 
-/// Drivers that need as many RX as TX queues (DPDK's tap driver refuses unequal counts).
-const EQUAL_QUEUE_DRIVERS: [&str; 1] = ["net_tap"];
+/// Drivers that need as many RX as TX queues: DPDK's tap driver refuses unequal counts, and
+/// net_af_xdp has one socket per queue pair, as many as the `queue_count` it was given.
+const EQUAL_QUEUE_DRIVERS: [&str; 2] = ["net_tap", "net_af_xdp"];
 
 /// How often the control loop wakes to check for a stop request.
 const TICK: Duration = Duration::from_millis(50);

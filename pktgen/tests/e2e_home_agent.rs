@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::run_tool;
+use common::{mipdp_binary, run_tool};
 
 const PKTGEN: &str = env!("CARGO_BIN_EXE_mipdp-pktgen");
 /// MAC of mipdp's port 0 (set on the tap), the destination of what mipdp-pktgen sends.
@@ -43,17 +43,6 @@ const HA_MAC0: &str = "02:00:00:00:01:00";
 const HA_MAC1: &str = "02:00:00:00:01:01";
 /// How long one mipdp-pktgen run may take before the test gives up on it.
 const PKTGEN_TIMEOUT: Duration = Duration::from_secs(120);
-
-fn mipdp_binary() -> PathBuf {
-    let path = Path::new(PKTGEN).with_file_name("mipdp");
-    assert!(
-        path.exists(),
-        "{} does not exist: build it with `cargo build -p mipdp-control --bin mipdp` (cargo \
-         test --workspace does)",
-        path.display()
-    );
-    path
-}
 
 /// The test's namespace and the processes in it; dropping it (also on a failed
 /// assertion) stops them, deletes the namespace and DPDK's runtime directories.

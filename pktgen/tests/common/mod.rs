@@ -198,3 +198,16 @@ pub fn summary(name: &str, out: &Output, json: &Path) -> serde_json::Value {
     assert!(out.status.success(), "mipdp-pktgen {name} failed:\n{text}");
     serde_json::from_str(&std::fs::read_to_string(json).expect("the JSON summary")).expect("JSON")
 }
+
+/// The `mipdp` binary next to this crate's binary (cargo builds it for the workspace's
+/// tests; otherwise `cargo build -p mipdp-control --bin mipdp`).
+pub fn mipdp_binary() -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_mipdp-pktgen")).with_file_name("mipdp");
+    assert!(
+        path.exists(),
+        "{} does not exist: build it with `cargo build -p mipdp-control --bin mipdp` (cargo \
+         test --workspace does)",
+        path.display()
+    );
+    path
+}
