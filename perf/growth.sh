@@ -14,10 +14,10 @@
 #   fwd                          mipdp forwarder mode on the home agent's templates (the
 #                                floor: receive, template copy, MAC rewrite, transmit)
 #
-# Bindings 1k, 10k, 100k, 1M, 10M at 64-byte inner packets (the MMA up to 1M: its
-# multicast map comes from [[multicast]] sections, which have no bulk file); sizes 64,
-# 128, 512 and 1400-byte inner packets at 1k bindings. The bindings are loaded from a
-# node.bindings_file (mobility-gen --bindings-file). One run per point: the mean of the measured stats periods
+# Bindings 1k, 10k, 100k, 1M, 10M at 64-byte inner packets; sizes 64, 128, 512 and
+# 1400-byte inner packets at 1k bindings. The bindings are loaded from a
+# node.bindings_file, the MMA's multicast map from a node.multicast_file (mobility-gen
+# --bindings-file). One run per point: the mean of the measured stats periods
 # after a warm-up period; ns per packet = 1000 / Mpps. Writes perf/data/growth-*.dat (for
 # perf/plot.sh, which draws perf/plots/growth-*.png) and its section of perf/RESULTS.md.
 # No figure here is a pass or fail: it is a curve to compare runs and commits with.
@@ -131,8 +131,8 @@ point() {
         map | mma) kind=$who; frame=$((14 + 40 + size)) ;;
     esac
     case "$who" in ha-*) method=${who#ha-} ;; esac
-    local base="$WORK/$who-$n-$size" file=()
-    [ "$kind" = mma ] || file=(--bindings-file "$base.bindings")
+    local base="$WORK/$who-$n-$size" file
+    file=(--bindings-file "$base.bindings")
     "$MOBILITY_GEN" "$kind" --bindings "$n" --inner-size "$size" --method "$method" \
         --frames "$FRAMES" --pcap "$base.pcap" --config "$base.toml" "${file[@]}" \
         --worker-core "$WORKER_CORE" >/dev/null || die "mobility-gen failed for $who ($n bindings, $size B)"
@@ -199,8 +199,6 @@ ns() { awk -v a="${1:-0}" 'BEGIN { if (a > 0) printf "%.1f", 1000 / a; else prin
 declare -A FIRST_CMD=()
 declare -A STARTUP=()
 declare -A RSS=()
-# The MMA's multicast map is [[multicast]] sections (no bulk file): up to 1M.
-MMA_MAX=1000000
 START=$(date -u '+%Y-%m-%d %H:%M UTC')
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 BUSY=$(cpu_busy_percent)
@@ -210,7 +208,6 @@ declare -A MPPS=()
 step "cost growth against bindings (${BINDINGS[*]}), 64-byte inner packets, $DURATION s per point"
 for who in "${PATHS[@]}"; do
     for n in "${BINDINGS[@]}"; do
-        if [ "$who" = mma ] && [ "$n" -gt "$MMA_MAX" ]; then continue; fi
         point "$who" "$n" 64
         m=$RESULT
         MPPS["$who $n 64"]=$m
@@ -320,8 +317,8 @@ HEADING="## Cost growth: bindings and packet size (perf/growth.sh)"
     echo
     echo "- Machine: $(nproc) online CPUs; CPUs $BUSY % busy in the second before the run; load"
     echo "  average $LOAD_START at start, $LOAD_END at end."
-    echo "- The bindings come from a node.bindings_file (one line each); the MMA's multicast map"
-    echo "  from [[multicast]] sections, measured up to $MMA_MAX. Past 4 Mi bindings mobiles share"
+    echo "- The bindings come from a node.bindings_file (one line each), the MMA's multicast map"
+    echo "  from a node.multicast_file (one entry per line). Past 4 Mi bindings mobiles share"
     echo "  care-of addresses (100.64.0.0/10), as those visiting one foreign agent do."
     echo "- The IPv4-in-IPv4 home agent takes the direct path (one probe per packet,"
     echo "  dataplane/src/tables/direct.rs); minimal encapsulation and GRE go through the"

@@ -294,12 +294,17 @@ impl Config {
             path: path.to_string(),
             message: e.to_string().trim_end().to_string(),
         })?;
-        if let Some(file) = config.node.as_mut().and_then(|n| n.bindings_file.as_mut()) {
-            if file.is_relative() {
-                *file = Path::new(path)
-                    .parent()
-                    .unwrap_or(Path::new(""))
-                    .join(&*file);
+        if let Some(node) = config.node.as_mut() {
+            for file in [&mut node.bindings_file, &mut node.multicast_file]
+                .into_iter()
+                .flatten()
+            {
+                if file.is_relative() {
+                    *file = Path::new(path)
+                        .parent()
+                        .unwrap_or(Path::new(""))
+                        .join(&*file);
+                }
             }
         }
         config.validate(path)?;
@@ -639,7 +644,12 @@ impl Config {
             ("mma", "care_of_prefixes"),
             &node.care_of_prefixes,
         )?;
-        let room = plan.limits.multicast.saturating_sub(self.multicast.len());
+        let file = plan.multicast_file.as_ref();
+        let room = plan
+            .limits
+            .multicast
+            .saturating_sub(self.multicast.len())
+            .saturating_sub(file.map_or(0, |f| f.count));
         if mma.max_bindings.saturating_mul(2) > room {
             return Err(crate::node::Bad {
                 key: "mma.max_bindings".into(),
@@ -650,19 +660,36 @@ impl Config {
                 ),
             });
         }
+        let registered: std::collections::HashSet<std::net::IpAddr> = mma
+            .security_associations
+            .iter()
+            .map(|sa| std::net::IpAddr::V6(sa.home_address))
+            .collect();
+        let conflict = |key: String, home: std::net::IpAddr| {
+            crate::node::Bad {
+            key,
+            value: home.to_string(),
+            expected: "a mobile without an [[mma.security_association]]: registration would replace and remove its static entry".into(),
+        }
+        };
         for (i, m) in self.multicast.iter().enumerate() {
-            if let std::net::IpAddr::V6(home) = m.mobile {
-                if mma
-                    .security_associations
-                    .iter()
-                    .any(|sa| sa.home_address == home)
-                {
-                    return Err(crate::node::Bad {
-                        key: format!("multicast[{i}].mobile"),
-                        value: home.to_string(),
-                        expected: "a mobile without an [[mma.security_association]]: registration would replace and remove its static entry".into(),
-                    });
+            if registered.contains(&m.mobile) {
+                return Err(conflict(format!("multicast[{i}].mobile"), m.mobile));
+            }
+        }
+        // The file once more, only when there are mobiles that register.
+        if let (Some(f), false) = (file, registered.is_empty()) {
+            let mut first = None;
+            crate::node::multicast_file::read(&f.path, |number, line| {
+                if first.is_none() && registered.contains(&line.mobile) {
+                    first = Some((number, line.mobile));
                 }
+            })?;
+            if let Some((n, home)) = first {
+                return Err(conflict(
+                    format!("node.multicast_file line {n} mobile"),
+                    home,
+                ));
             }
         }
         Ok(mma)
@@ -1690,6 +1717,66 @@ mod mobility_tests {
         let e = err(&mma.replace("max_multicast = 16384", "max_multicast = 1"));
         assert!(
             e.contains("node.max_multicast") && e.contains("at least 2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_multicast_file_is_read_from_the_configuration_directory_and_counted() {
+        let mma =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/mma.toml"))
+                .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mma.toml");
+        let path = path.to_str().unwrap();
+        std::fs::write(
+            dir.path().join("m.txt"),
+            "2001:db8:1::200 ff3e:30:2001:db8::1
+             2001:db8:1::201 new_mma=2001:db8:dd::1 forward_for_s=60
+",
+        )
+        .unwrap();
+        let text = mma.replace("[node]\n", "[node]\nmulticast_file = \"m.txt\"\n");
+        let plan = Config::parse(&text, path).unwrap().plan().unwrap();
+        let file = plan.multicast_file.unwrap();
+        assert_eq!(file.path, dir.path().join("m.txt"));
+        assert_eq!(file.count, 2);
+        // 2 [[multicast]] sections and 2 lines, beyond max_multicast: refused.
+        let over = text.replace("max_multicast = 16384", "max_multicast = 3");
+        let e = Config::parse(&over, path).unwrap_err().to_string();
+        assert!(e.contains("node.max_multicast = 3: at least 4"), "{e}");
+        // The lines take room from the registered mobiles' two entries each.
+        let tight = text.replace("max_multicast = 16384", "max_multicast = 6");
+        let e = Config::parse(&tight, path).unwrap_err().to_string();
+        assert!(
+            e.contains("mma.max_bindings") && e.contains("at most 1"),
+            "{e}"
+        );
+        // A mobile of the file that registers (has a security association): refused with
+        // its line.
+        std::fs::write(
+            dir.path().join("m.txt"),
+            "# two\n2001:db8:1::200 ff3e:30:2001:db8::1\n2001:db8:1::102 ff3e:30:2001:db8::2\n",
+        )
+        .unwrap();
+        let e = Config::parse(&text, path).unwrap_err().to_string();
+        assert!(
+            e.contains("node.multicast_file line 3 mobile = 2001:db8:1::102")
+                && e.contains("security_association"),
+            "{e}"
+        );
+        // A bad line: the file's key, the line and the field.
+        std::fs::write(dir.path().join("m.txt"), "2001:db8:1::200 2001:db8::9\n").unwrap();
+        let e = Config::parse(&text, path).unwrap_err().to_string();
+        assert!(
+            e.contains("node.multicast_file line 1 group = 2001:db8::9")
+                && e.contains("a multicast address"),
+            "{e}"
+        );
+        std::fs::remove_file(dir.path().join("m.txt")).unwrap();
+        let e = Config::parse(&text, path).unwrap_err().to_string();
+        assert!(
+            e.contains("node.multicast_file") && e.contains("m.txt"),
             "{e}"
         );
     }

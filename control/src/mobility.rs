@@ -363,17 +363,17 @@ impl Control {
                 _ => None,
             })
             .collect();
-        let later = {
-            let start = std::time::Instant::now();
-            plan.later
-                .iter()
-                .map(|(d, u)| (start + *d, u.clone()))
-                .collect()
-        };
+        let start = std::time::Instant::now();
+        let mut later: Vec<(std::time::Instant, Update)> = plan
+            .later
+            .iter()
+            .map(|(d, u)| (start + *d, u.clone()))
+            .collect();
         let mut engines = engines;
         let file = plan.bindings_file.clone();
+        let multicast_file = plan.multicast_file.clone();
         let (addrs4, addrs6) = (plan.addrs4.clone(), plan.addrs6.clone());
-        installing_meanwhile(&mut engines, cores, || {
+        let (loaded, multicast_loaded) = installing_meanwhile(&mut engines, cores, || {
             for chunk in start_up.chunks(RESTORE_CHUNK) {
                 for u in chunk {
                     updates.send(u.clone());
@@ -396,21 +396,51 @@ impl Control {
                     }
                 })
             });
+            let multicast_loaded = multicast_file.as_ref().map(|f| {
+                let mut sent = 0usize;
+                crate::node::multicast_file::read(&f.path, |_, line| {
+                    if let Some(after) = line.remove_after {
+                        later.push((start + after, Update::RemoveMulticast { key: line.mobile }));
+                    }
+                    updates.send(Update::Multicast {
+                        key: line.mobile,
+                        entry: line.entry,
+                    });
+                    sent += 1;
+                    if sent % RESTORE_CHUNK == 0 {
+                        hand_over(&mut updates, RESTORE_CHUNK);
+                    }
+                })
+            });
             hand_over(&mut updates, 0);
-            loaded
+            (loaded, multicast_loaded)
         })
-        .context("starting the threads that load the configured tables")?
-        .transpose()
-        .map_err(|b| anyhow::anyhow!("{} = {}: {}", b.key, b.value, b.expected))
-        .and_then(|n| match (n, &file) {
-            (Some(n), Some(f)) if n != f.count => Err(anyhow::anyhow!(
-                "node.bindings_file {} held {} bindings when the configuration was checked \
-                 and {n} when loaded: do not change it while mipdp starts",
-                f.path.display(),
-                f.count
-            )),
-            _ => Ok(()),
-        })?;
+        .context("starting the threads that load the configured tables")?;
+        let unchanged = |what: &str,
+                         loaded: Option<Result<usize, crate::node::Bad>>,
+                         checked: Option<(&std::path::Path, usize)>| {
+            match (loaded.transpose(), checked) {
+                (Err(b), _) => Err(anyhow::anyhow!("{} = {}: {}", b.key, b.value, b.expected)),
+                (Ok(Some(n)), Some((path, count))) if n != count => Err(anyhow::anyhow!(
+                    "{what} {} held {count} entries when the configuration was checked \
+                     and {n} when loaded: do not change it while mipdp starts",
+                    path.display(),
+                )),
+                _ => Ok(()),
+            }
+        };
+        unchanged(
+            "node.bindings_file",
+            loaded,
+            file.as_ref().map(|f| (f.path.as_path(), f.count)),
+        )?;
+        unchanged(
+            "node.multicast_file",
+            multicast_loaded,
+            multicast_file.as_ref().map(|f| (f.path.as_path(), f.count)),
+        )?;
+        // Latest first: tick takes the due ones off the end.
+        later.sort_by_key(|l| std::cmp::Reverse(l.0));
         drop(start_up);
         Ok((
             Control {
@@ -794,16 +824,21 @@ impl Control {
     /// over (the next pass should come without a pause).
     pub fn tick(&mut self, pool: &Mempool, control_tx: &mut [Option<TxQueue>]) -> bool {
         let now = std::time::Instant::now();
-        if self.later.iter().any(|(at, _)| *at <= now) {
-            let (due, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.later)
-                .into_iter()
-                .partition(|(at, _)| *at <= now);
-            self.later = rest;
-            for (_, update) in due {
-                log::info!("scheduled table change: {update:?}");
+        // Latest first (sorted at start): the due ones are at the end.
+        let mut due = 0u64;
+        while self.later.last().is_some_and(|(at, _)| *at <= now) {
+            if let Some((_, update)) = self.later.pop() {
+                log::debug!("scheduled table change: {update:?}");
                 self.updates.send(update);
-                self.stats.scheduled += 1;
+                due += 1;
             }
+        }
+        if due > 0 {
+            self.stats.scheduled += due;
+            log::info!(
+                "{due} scheduled table change(s) made (forwarding to a new MMA ended); {} left",
+                self.later.len()
+            );
         }
         self.updates.flush();
         self.journal.flush();

@@ -20,7 +20,9 @@ use serde::Deserialize;
 use crate::config::MacAddr;
 
 pub mod bindings_file;
+pub mod multicast_file;
 pub use bindings_file::BindingsFile;
+pub use multicast_file::MulticastFile;
 
 /// Profile number of the first static `[[cache]]` entry (session
 /// [`roles::PER_MOBILE`]): static bindings number theirs from 0 up to this, the cache
@@ -73,10 +75,13 @@ pub struct NodeSection {
     /// Most profiles per class per worker.
     #[serde(default = "default_profiles")]
     pub max_profiles: usize,
-    /// Most multicast-map entries per worker (MMA: static `[[multicast]]` entries, and two
-    /// per registered mobile).
+    /// Most multicast-map entries per worker (MMA: static `[[multicast]]` entries and
+    /// `multicast_file` lines, and two per registered mobile).
     #[serde(default = "default_multicast")]
     pub max_multicast: usize,
+    /// Static multicast-map entries in bulk, one per line (see [`multicast_file`]), besides
+    /// the `[[multicast]]` sections; a relative name is relative to the configuration file.
+    pub multicast_file: Option<std::path::PathBuf>,
     /// Updates a worker applies per poll at most.
     #[serde(default = "default_budget")]
     pub update_budget: usize,
@@ -332,6 +337,8 @@ pub struct NodePlan {
     pub updates: Vec<Update>,
     /// `node.bindings_file`, checked: loaded after `updates`.
     pub bindings_file: Option<BindingsFile>,
+    /// `node.multicast_file`, checked: loaded after the bindings file.
+    pub multicast_file: Option<MulticastFile>,
     /// Updates due this long after start (e.g. the end of forwarding to a new MMA).
     pub later: Vec<(std::time::Duration, Update)>,
     /// The Mobile IPv4 home agent (`[home_agent]`), when registrations are answered.
@@ -371,6 +378,42 @@ pub(crate) fn bad(
         value: value.to_string(),
         expected: expected.into(),
     }
+}
+
+/// The multicast-map entry of a static entry (`[[multicast]]` or a line of
+/// `node.multicast_file`), and how long after start it is removed (`forward_for_s`, only
+/// with a new MMA). An error names the field ("" for the entry), the value and what is
+/// expected.
+pub(crate) fn static_multicast(
+    group: Option<IpAddr>,
+    new_mma: Option<IpAddr>,
+    forward_for_s: Option<u64>,
+    encap: Encap,
+) -> Result<(MulticastEntry, Option<std::time::Duration>), (&'static str, String, String)> {
+    let entry = match (group, new_mma) {
+        (Some(g), None) => MulticastEntry::to_group(g, encap)
+            .ok_or_else(|| ("group", g.to_string(), "a multicast address".to_string()))?,
+        (None, Some(n)) => MulticastEntry::to_new_mma(n, encap),
+        _ => {
+            return Err((
+                "",
+                "group and new_mma".to_string(),
+                "exactly one of group or new_mma".to_string(),
+            ))
+        }
+    };
+    let remove_after = match (forward_for_s, new_mma) {
+        (Some(s), Some(_)) => Some(std::time::Duration::from_secs(s)),
+        (Some(s), None) => {
+            return Err((
+                "forward_for_s",
+                s.to_string(),
+                "only with new_mma: how long to forward to the new MMA".to_string(),
+            ))
+        }
+        (None, _) => None,
+    };
+    Ok((entry, remove_after))
 }
 
 /// The binding of a static entry (`[[binding]]` or a line of `node.bindings_file`):
@@ -728,38 +771,31 @@ impl NodeSection {
         }
         for (i, m) in t.multicast.iter().enumerate() {
             let encap = encap_of(&format!("multicast[{i}].encap"), &m.encap)?;
-            let entry = match (m.group, m.new_mma) {
-                (Some(g), None) => MulticastEntry::to_group(g, encap).ok_or_else(|| {
-                    bad(format!("multicast[{i}].group"), g, "a multicast address")
-                })?,
-                (None, Some(n)) => MulticastEntry::to_new_mma(n, encap),
-                _ => {
-                    return Err(bad(
-                        format!("multicast[{i}]"),
-                        "group and new_mma",
-                        "exactly one of group or new_mma",
-                    ))
-                }
-            };
-            match (m.forward_for_s, m.new_mma) {
-                (Some(s), Some(_)) => later.push((
-                    std::time::Duration::from_secs(s),
-                    Update::RemoveMulticast { key: m.mobile },
-                )),
-                (Some(s), None) => {
-                    return Err(bad(
-                        format!("multicast[{i}].forward_for_s"),
-                        s,
-                        "only with new_mma: how long to forward to the new MMA",
-                    ))
-                }
-                _ => {}
+            let (entry, remove_after) =
+                static_multicast(m.group, m.new_mma, m.forward_for_s, encap).map_err(
+                    |(field, value, expected)| {
+                        let key = match field {
+                            "" => format!("multicast[{i}]"),
+                            f => format!("multicast[{i}].{f}"),
+                        };
+                        bad(key, value, expected)
+                    },
+                )?;
+            if let Some(after) = remove_after {
+                later.push((after, Update::RemoveMulticast { key: m.mobile }));
             }
             updates.push(Update::Multicast {
                 key: m.mobile,
                 entry,
             });
         }
+        let multicast_file = match &self.multicast_file {
+            Some(path) => Some(MulticastFile {
+                path: path.clone(),
+                count: multicast_file::read(path, |_, _| {})?,
+            }),
+            None => None,
+        };
         for (i, a) in t.anycast.iter().enumerate() {
             let targets = a
                 .targets
@@ -872,13 +908,16 @@ impl NodeSection {
                 ),
             ));
         }
-        if t.multicast.len() > self.max_multicast {
+        let multicast = t
+            .multicast
+            .len()
+            .saturating_add(multicast_file.as_ref().map_or(0, |f| f.count));
+        if multicast > self.max_multicast {
             return Err(bad(
                 "node.max_multicast",
                 self.max_multicast,
                 format!(
-                    "at least {} (the [[multicast]] sections)",
-                    t.multicast.len()
+                    "at least {multicast} (the [[multicast]] sections and node.multicast_file's lines)"
                 ),
             ));
         }
@@ -906,6 +945,7 @@ impl NodeSection {
             notify: (self.notify_per_second, self.notify_burst),
             updates,
             bindings_file,
+            multicast_file,
             later,
             home_agent: None,
             home_agent6: None,

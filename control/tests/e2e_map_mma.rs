@@ -20,7 +20,8 @@
 //! re-tunnels each inner packet by its multicast map: the first mobile's to its
 //! unicast-prefix-based group ff3e:30:2001:db8:211:22ff:fe33:4455 (RFC 3306), sent to
 //! 33:33:fe:33:44:55 (RFC 2464 §7); the second mobile, which moved to the MMA
-//! 2001:db8:dd::1 on the access network, as unicast IPv6 in IPv6 to it. tcpdump captures
+//! 2001:db8:dd::1 on the access network, as unicast IPv6 in IPv6 to it (that entry comes
+//! from the MMA's `node.multicast_file`, the first from a `[[multicast]]` section). tcpdump captures
 //! both sides, and each re-tunnelled inner packet must be the one the home agent sent (hop
 //! limit one less: the tunnel entry point forwards it, RFC 2473 §3.1).
 //!
@@ -157,11 +158,18 @@ care_of = ["{LCOA}"]
 }
 
 fn mma_config(dir: &Path) -> PathBuf {
+    // The moved mobile's entry in bulk form, as an MMA with millions of them loads them.
+    std::fs::write(
+        dir.join("multicast.txt"),
+        format!("# mobile  new MMA\n{MOVED_MOBILE} new_mma={NEW_MMA}\n"),
+    )
+    .expect("write the multicast file");
     let tables = format!(
         r#"[node]
 roles = ["mma"]
 addresses = ["{MMA}", "2001:db8:50::1"]
 care_of_prefixes = ["2001:db8:cc:1::/64"]
+multicast_file = "multicast.txt"
 
 [[route]]
 prefix = "ff00::/8"
@@ -183,10 +191,6 @@ mac = "{site}"
 [[multicast]]
 mobile = "{GROUP_MOBILE}"
 group = "{GROUP}"
-
-[[multicast]]
-mobile = "{MOVED_MOBILE}"
-new_mma = "{NEW_MMA}"
 "#,
         site = mac_text(MAC_SITE),
     );

@@ -397,7 +397,8 @@ pub struct Head {
     /// the first port only, so that each mobile's requests stay in order).
     pub second_port_pcap: Option<String>,
     /// node.bindings_file: the bindings are lines of this file ([`Scenario::write_bindings`])
-    /// instead of `[[binding]]` sections (ha, tos, map).
+    /// instead of `[[binding]]` sections (ha, tos, map, ha6); for the MMA
+    /// node.multicast_file instead of `[[multicast]]` sections.
     pub bindings_file: Option<String>,
 }
 
@@ -716,6 +717,10 @@ impl Scenario {
                 writeln!(w, "bindings_file = \"{f}\"")?;
                 true
             }
+            (Some(f), Kind::Mma) => {
+                writeln!(w, "multicast_file = \"{f}\"")?;
+                true
+            }
             _ => false,
         };
         for (i, dev) in ["net_null0", "net_null1"].into_iter().enumerate() {
@@ -738,6 +743,9 @@ impl Scenario {
                     w,
                     "\n[[route]]\nprefix = \"ff00::/8\"\nport = \"net_null1\"\n"
                 )?;
+                if in_file {
+                    return Ok(());
+                }
                 for i in 0..n {
                     write!(
                         w,
@@ -804,9 +812,17 @@ impl Scenario {
         }
     }
 
-    /// The bindings as the lines of mipdp's `node.bindings_file` (ha, tos, map): what
+    /// The bindings as the lines of mipdp's `node.bindings_file` (ha, tos, map, ha6), or
+    /// for the MMA its multicast-map entries as the lines of `node.multicast_file`: what
     /// [`Self::write_config`] names with [`Head::bindings_file`].
     pub fn write_bindings(&self, w: &mut impl Write) -> io::Result<()> {
+        if self.kind == Kind::Mma {
+            writeln!(w, "# mobile group: {} entries", self.bindings)?;
+            for i in 0..self.bindings {
+                writeln!(w, "{} {}", mobile_home(i), group(i))?;
+            }
+            return Ok(());
+        }
         let method = if self.tunnels_ipv4() && self.method != Method::Ipip {
             self.method.name()
         } else {
@@ -989,6 +1005,70 @@ mod tests {
             .unwrap();
             assert_eq!(got, want, "{kind:?} {method:?}");
         }
+    }
+
+    #[test]
+    fn a_multicast_file_holds_the_entries_the_sections_would() {
+        use mipdp_control::config::Config;
+        use mipdp_dataplane::update::Update;
+        let dir = tempfile::tempdir().unwrap();
+        let s = Scenario {
+            kind: Kind::Mma,
+            bindings: 300,
+            profiles: 10,
+            inner_size: 64,
+            method: Method::Ipip,
+            storm: None,
+        };
+        let head = Head {
+            worker_core: 1,
+            mbufs: 16384,
+            mbuf_cache: 250,
+            ..Head::default()
+        };
+        let mut sections = Vec::new();
+        s.write_config(&mut sections, &head).unwrap();
+        let sections = Config::parse(std::str::from_utf8(&sections).unwrap(), "s.toml")
+            .unwrap()
+            .plan()
+            .unwrap();
+        let want: Vec<_> = sections
+            .updates
+            .iter()
+            .filter_map(|u| match u {
+                Update::Multicast { key, entry } => Some((*key, *entry)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(want.len(), 300);
+
+        let head = Head {
+            bindings_file: Some("m.txt".into()),
+            ..head
+        };
+        let mut text = Vec::new();
+        s.write_config(&mut text, &head).unwrap();
+        let mut lines = Vec::new();
+        s.write_bindings(&mut lines).unwrap();
+        std::fs::write(dir.path().join("m.txt"), lines).unwrap();
+        let path = dir.path().join("f.toml");
+        let plan = Config::parse(std::str::from_utf8(&text).unwrap(), path.to_str().unwrap())
+            .unwrap()
+            .plan()
+            .unwrap();
+        assert!(!plan
+            .updates
+            .iter()
+            .any(|u| matches!(u, Update::Multicast { .. })));
+        let file = plan.multicast_file.unwrap();
+        assert_eq!(file.count, 300);
+        let mut got = Vec::new();
+        mipdp_control::node::multicast_file::read(&file.path, |_, l| {
+            assert_eq!(l.remove_after, None);
+            got.push((l.mobile, l.entry));
+        })
+        .unwrap();
+        assert_eq!(got, want);
     }
 
     #[test]

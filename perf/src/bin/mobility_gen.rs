@@ -122,9 +122,10 @@ struct Args {
     /// gives the plain home agent's here, so its requests arrive in order on one port.
     #[arg(long, value_name = "FILE")]
     second_port_pcap: Option<PathBuf>,
-    /// ha, tos, map: write the bindings to this file, one per line, and name it as
+    /// ha, tos, map, ha6: write the bindings to this file, one per line, and name it as
     /// node.bindings_file, instead of [[binding]] sections (millions of them start in
-    /// seconds and little memory; ten million [[binding]] sections do not fit in memory).
+    /// seconds and little memory; ten million [[binding]] sections do not fit in memory);
+    /// mma: the multicast-map entries, as node.multicast_file.
     #[arg(long, value_name = "FILE")]
     bindings_file: Option<PathBuf>,
 }
