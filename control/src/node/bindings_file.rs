@@ -242,4 +242,12 @@ mod tests {
         let e = read(&path, &A4, &[], |_, _| {}).unwrap_err();
         assert_eq!(e.key, "node.bindings_file line 1 source");
     }
+
+    proptest::proptest! {
+        /// Any line, however mangled, gives a binding, nothing, or an error: no panic.
+        #[test]
+        fn any_line_parses_or_is_refused(text in "[ -~\t]{0,100}") {
+            let _ = parse_line(&text, &A4, &A6);
+        }
+    }
 }

@@ -225,6 +225,31 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any line, however mangled, gives an entry, nothing, or an error: no panic. And
+        /// a written entry reads back as itself.
+        #[test]
+        fn any_line_parses_or_is_refused(
+            text in "[ -~\t]{0,80}",
+            mobile in proptest::prelude::any::<std::net::Ipv6Addr>(),
+            group in proptest::prelude::any::<[u8; 14]>(),
+            encap in 0usize..3,
+        ) {
+            let _ = parse_line(&text);
+            let mut g = [0xff, 0x0e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+            g[2..].copy_from_slice(&group);
+            let group = IpAddr::from(g);
+            let encap = Encap::ALL[encap];
+            let line = format!("{mobile} {group} {}", encap.name());
+            let want = Line {
+                mobile: IpAddr::V6(mobile),
+                entry: MulticastEntry::to_group(group, encap).unwrap(),
+                remove_after: None,
+            };
+            proptest::prop_assert_eq!(parse_line(&line).unwrap(), Some(want));
+        }
+    }
+
     #[test]
     fn a_missing_file_is_named() {
         let e = read(Path::new("/nonexistent/multicast.txt"), |_, _| {}).unwrap_err();
