@@ -933,9 +933,44 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// The plans mipdp makes of `s` written with its sections and with its bulk file (in
+    /// `dir`, named "f.txt"): what the two forms must agree on.
+    fn sections_and_file_plans(
+        s: &Scenario,
+        dir: &std::path::Path,
+    ) -> (mipdp_control::node::NodePlan, mipdp_control::node::NodePlan) {
+        use mipdp_control::config::Config;
+        let head = Head {
+            worker_core: 1,
+            mbufs: 16384,
+            mbuf_cache: 250,
+            ..Head::default()
+        };
+        let mut sections = Vec::new();
+        s.write_config(&mut sections, &head).unwrap();
+        let sections = Config::parse(std::str::from_utf8(&sections).unwrap(), "s.toml")
+            .unwrap()
+            .plan()
+            .unwrap();
+        let head = Head {
+            bindings_file: Some("f.txt".into()),
+            ..head
+        };
+        let mut text = Vec::new();
+        s.write_config(&mut text, &head).unwrap();
+        let mut lines = Vec::new();
+        s.write_bindings(&mut lines).unwrap();
+        std::fs::write(dir.join("f.txt"), lines).unwrap();
+        let path = dir.join("f.toml");
+        let file = Config::parse(std::str::from_utf8(&text).unwrap(), path.to_str().unwrap())
+            .unwrap()
+            .plan()
+            .unwrap();
+        (sections, file)
+    }
+
     #[test]
     fn a_bindings_file_holds_the_bindings_the_sections_would() {
-        use mipdp_control::config::Config;
         use mipdp_dataplane::update::Update;
         let dir = tempfile::tempdir().unwrap();
         for (kind, method) in [
@@ -953,18 +988,7 @@ mod tests {
                 method,
                 storm: None,
             };
-            let head = Head {
-                worker_core: 1,
-                mbufs: 16384,
-                mbuf_cache: 250,
-                ..Head::default()
-            };
-            let mut sections = Vec::new();
-            s.write_config(&mut sections, &head).unwrap();
-            let sections = Config::parse(std::str::from_utf8(&sections).unwrap(), "s.toml")
-                .unwrap()
-                .plan()
-                .unwrap();
+            let (sections, plan) = sections_and_file_plans(&s, dir.path());
             let want: Vec<_> = sections
                 .updates
                 .iter()
@@ -974,21 +998,6 @@ mod tests {
                 })
                 .collect();
             assert_eq!(want.len(), 300);
-
-            let head = Head {
-                bindings_file: Some("b.txt".into()),
-                ..head
-            };
-            let mut text = Vec::new();
-            s.write_config(&mut text, &head).unwrap();
-            let mut lines = Vec::new();
-            s.write_bindings(&mut lines).unwrap();
-            std::fs::write(dir.path().join("b.txt"), lines).unwrap();
-            let path = dir.path().join("f.toml");
-            let plan = Config::parse(std::str::from_utf8(&text).unwrap(), path.to_str().unwrap())
-                .unwrap()
-                .plan()
-                .unwrap();
             assert!(!plan
                 .updates
                 .iter()
@@ -1009,7 +1018,6 @@ mod tests {
 
     #[test]
     fn a_multicast_file_holds_the_entries_the_sections_would() {
-        use mipdp_control::config::Config;
         use mipdp_dataplane::update::Update;
         let dir = tempfile::tempdir().unwrap();
         let s = Scenario {
@@ -1020,18 +1028,7 @@ mod tests {
             method: Method::Ipip,
             storm: None,
         };
-        let head = Head {
-            worker_core: 1,
-            mbufs: 16384,
-            mbuf_cache: 250,
-            ..Head::default()
-        };
-        let mut sections = Vec::new();
-        s.write_config(&mut sections, &head).unwrap();
-        let sections = Config::parse(std::str::from_utf8(&sections).unwrap(), "s.toml")
-            .unwrap()
-            .plan()
-            .unwrap();
+        let (sections, plan) = sections_and_file_plans(&s, dir.path());
         let want: Vec<_> = sections
             .updates
             .iter()
@@ -1041,21 +1038,6 @@ mod tests {
             })
             .collect();
         assert_eq!(want.len(), 300);
-
-        let head = Head {
-            bindings_file: Some("m.txt".into()),
-            ..head
-        };
-        let mut text = Vec::new();
-        s.write_config(&mut text, &head).unwrap();
-        let mut lines = Vec::new();
-        s.write_bindings(&mut lines).unwrap();
-        std::fs::write(dir.path().join("m.txt"), lines).unwrap();
-        let path = dir.path().join("f.toml");
-        let plan = Config::parse(std::str::from_utf8(&text).unwrap(), path.to_str().unwrap())
-            .unwrap()
-            .plan()
-            .unwrap();
         assert!(!plan
             .updates
             .iter()

@@ -51,6 +51,8 @@ struct Topology {
     agent: String,
     file_prefixes: Vec<String>,
     mipdp: Option<(Child, PathBuf)>,
+    /// The probes' rate (pps).
+    rate: &'static str,
 }
 
 impl Topology {
@@ -61,6 +63,7 @@ impl Topology {
             agent: format!("mipdp-t-kd{id}"),
             file_prefixes: Vec::new(),
             mipdp: None,
+            rate: "20000",
         };
         for ns in [&t.generator, &t.agent] {
             let _ = Command::new("ip")
@@ -94,6 +97,20 @@ impl Topology {
                 "-q",
                 "-w",
                 "net.ipv6.conf.all.disable_ipv6=1",
+            ],
+        );
+        // The generator's receive processing on core 0 (RPS), where the generator runs:
+        // left on the core that sent into d1, it would wait for that core's ksoftirqd
+        // behind mipdp's busy-polling worker (on core 1), and overflow the backlog.
+        run_tool(
+            "ip",
+            &[
+                "netns",
+                "exec",
+                g,
+                "sh",
+                "-c",
+                "echo 1 > /sys/class/net/g1/queues/rx-0/rps_cpus",
             ],
         );
         t
@@ -303,21 +320,7 @@ fn kernel_home_agent(t: &Topology, dir: &Path, object: &Path, map: &str, method:
         .filter_map(|m| m["id"].as_u64())
         .max()
         .unwrap_or_else(|| panic!("no map {map} after loading {}", object.display()));
-    let bindings = dir.join(format!("{method}.toml"));
-    run_tool(
-        PKTGEN,
-        &[
-            "--write-mipdp-config",
-            bindings.to_str().expect("a UTF-8 path"),
-            "--workload",
-            "cn-to-home",
-            "--mobiles",
-            MOBILES,
-            "--binding-encap",
-            method,
-        ],
-    );
-    let text = std::fs::read_to_string(&bindings).expect("the bindings");
+    let text = bindings(dir, method);
     let field = |line: &str, key: &str| -> Option<String> {
         let v = line.strip_prefix(key)?;
         Some(v.trim_matches(|c| "\"[] ".contains(c)).replace('.', " "))
@@ -340,7 +343,7 @@ fn kernel_home_agent(t: &Topology, dir: &Path, object: &Path, map: &str, method:
     );
 }
 
-/// Sends 2000 probes at 20 kpps from g0 and checks what comes back on g1 with `expect`
+/// Sends 2000 probes at `t.rate` from g0 and checks what comes back on g1 with `expect`
 /// (and `extra` options); returns the JSON summary.
 fn pktgen(t: &mut Topology, dir: &Path, run_name: &str, args: &[&str]) -> serde_json::Value {
     let prefix = format!("{}-{run_name}", t.generator);
@@ -350,7 +353,7 @@ fn pktgen(t: &mut Topology, dir: &Path, run_name: &str, args: &[&str]) -> serde_
         .args(["netns", "exec", &t.generator, PKTGEN])
         .args(["--tx-port", "net_af_packet0", "--rx-port", "net_af_packet1"])
         .args(["--dst-mac", MAC_D0, "--workload", "cn-to-home"])
-        .args(["--mobiles", MOBILES, "--count", "2000", "--rate", "20000"])
+        .args(["--mobiles", MOBILES, "--count", "2000", "--rate", t.rate])
         .args(["--drain-ms", "2000", "--json"])
         .arg(&json)
         .args(args)
@@ -397,21 +400,7 @@ fn the_kernels_bpf_home_agent_passes_pktgens_checks_for_ipip_gre_and_minimal() {
 
     for method in ["ipip", "gre", "minimal"] {
         kernel_home_agent(&t, dir.path(), &object, &map, method);
-        for size in ["64", "1490"] {
-            let s = pktgen(
-                &mut t,
-                dir.path(),
-                &format!("{method}-{size}"),
-                &["--size", size, "--expect", method],
-            );
-            let (sent, ok) = (count(&s, "tx_data"), count(&s, "rx_data_ok"));
-            assert_eq!(sent, 2000, "{s}");
-            assert_eq!(mismatches(&s), vec![], "{method}, size {size}: {s}");
-            assert!(
-                ok >= sent * 98 / 100,
-                "{method}, size {size}: {ok} of {sent} came back checked: {s}"
-            );
-        }
+        every_probe_checks_out(&mut t, dir.path(), "kernel", method);
     }
 
     // The checks can fail: the minimal tunnel with an inner TTL the kernel did not leave
@@ -429,7 +418,32 @@ fn the_kernels_bpf_home_agent_passes_pktgens_checks_for_ipip_gre_and_minimal() {
         "{s}"
     );
     kernel_home_agent(&t, dir.path(), &object, &map, "ipip");
-    let s = pktgen(&mut t, dir.path(), "ipip-as-gre", &["--expect", "gre"]);
+    ipip_checked_as_gre_fails(&mut t, dir.path(), "kernel");
+}
+
+/// 2000 probes of 64 and of 1490 bytes: every one sent, none failing a check, at most 2 %
+/// lost.
+fn every_probe_checks_out(t: &mut Topology, dir: &Path, who: &str, method: &str) {
+    for size in ["64", "1490"] {
+        let s = pktgen(
+            t,
+            dir,
+            &format!("{who}-{method}-{size}"),
+            &["--size", size, "--expect", method],
+        );
+        let (sent, ok) = (count(&s, "tx_data"), count(&s, "rx_data_ok"));
+        assert_eq!(sent, 2000, "{s}");
+        assert_eq!(mismatches(&s), vec![], "{who} {method}, size {size}: {s}");
+        assert!(
+            ok >= sent * 98 / 100,
+            "{who} {method}, size {size}: {ok} of {sent} came back checked: {s}"
+        );
+    }
+}
+
+/// The ipip tunnel checked as gre: every probe is an `encapsulation` mismatch.
+fn ipip_checked_as_gre_fails(t: &mut Topology, dir: &Path, who: &str) {
+    let s = pktgen(t, dir, &format!("{who}-ipip-as-gre"), &["--expect", "gre"]);
     assert_eq!(count(&s, "rx_data_ok"), 0, "{s}");
     let m = mismatches(&s);
     assert!(
@@ -438,15 +452,15 @@ fn the_kernels_bpf_home_agent_passes_pktgens_checks_for_ipip_gre_and_minimal() {
     );
 }
 
-/// mipdp's home agent configuration on the topology: d0 the home link, d1 towards the
-/// care-of addresses, the bindings pktgen's address plan uses, tunnelled by `method`.
-fn mipdp_config(dir: &Path, method: &str) -> PathBuf {
-    let bindings = dir.join(format!("mipdp-{method}-bindings.toml"));
+/// The `[[binding]]` sections of pktgen's address plan for the test's mobiles, tunnelled
+/// by `method`: what both home agents hold.
+fn bindings(dir: &Path, method: &str) -> String {
+    let file = dir.join(format!("{method}-bindings.toml"));
     run_tool(
         PKTGEN,
         &[
             "--write-mipdp-config",
-            bindings.to_str().expect("a UTF-8 path"),
+            file.to_str().expect("a UTF-8 path"),
             "--workload",
             "cn-to-home",
             "--mobiles",
@@ -455,6 +469,12 @@ fn mipdp_config(dir: &Path, method: &str) -> PathBuf {
             method,
         ],
     );
+    std::fs::read_to_string(&file).expect("the bindings")
+}
+
+/// mipdp's home agent configuration on the topology: d0 the home link, d1 towards the
+/// care-of addresses, the bindings pktgen's address plan uses, tunnelled by `method`.
+fn mipdp_config(dir: &Path, method: &str) -> PathBuf {
     let config = dir.join(format!("mipdp-{method}.toml"));
     std::fs::write(
         &config,
@@ -462,9 +482,11 @@ fn mipdp_config(dir: &Path, method: &str) -> PathBuf {
             r#"[dataplane]
 mode = "mobility"
 workers = [1]
-mbufs = 8191
+# AF_XDP receive rings of 4096 frames: 200 ms of the probes at 20 kpps, for a worker
+# preempted on a busy machine (512 lost 8 % once while the workspace was compiling).
+mbufs = 16383
 mbuf_cache = 128
-rx_descriptors = 512
+rx_descriptors = 4096
 tx_descriptors = 512
 idle_sleep_max_us = 1000
 stats_interval_ms = 500
@@ -496,7 +518,7 @@ mac = "{MAC_G1}"
 
 {bindings}"#,
             socket = dir.join("mipdp.sock").display(),
-            bindings = std::fs::read_to_string(&bindings).expect("the bindings"),
+            bindings = bindings(dir, method),
         ),
     )
     .expect("write mipdp's configuration");
@@ -511,6 +533,10 @@ fn mipdp_on_the_same_veths_through_af_xdp_passes_the_same_checks() {
         .tempdir()
         .expect("temporary directory");
     let mut t = Topology::new(&id);
+    // 5 kpps: mipdp's busy-polling worker shares core 1 with the kernel's work on the
+    // veths (the XDP receive, the copy-mode transmit); at 20 kpps on a machine busy
+    // compiling, up to 17 % of the 1490-byte probes were lost there.
+    t.rate = "5000";
     // The kernel keeps no IPv6 of its own on the veths mipdp takes over.
     run_tool(
         "ip",
@@ -529,35 +555,10 @@ fn mipdp_on_the_same_veths_through_af_xdp_passes_the_same_checks() {
     for method in ["ipip", "gre", "minimal"] {
         let config = mipdp_config(dir.path(), method);
         t.start_mipdp(dir.path(), method, &config);
-        for size in ["64", "1490"] {
-            let s = pktgen(
-                &mut t,
-                dir.path(),
-                &format!("mipdp-{method}-{size}"),
-                &["--size", size, "--expect", method],
-            );
-            let (sent, ok) = (count(&s, "tx_data"), count(&s, "rx_data_ok"));
-            assert_eq!(sent, 2000, "{s}");
-            assert_eq!(mismatches(&s), vec![], "mipdp {method}, size {size}: {s}");
-            assert!(
-                ok >= sent * 98 / 100,
-                "mipdp {method}, size {size}: {ok} of {sent} came back checked: {s}"
-            );
-        }
+        every_probe_checks_out(&mut t, dir.path(), "mipdp", method);
         if method == "ipip" {
             // The checks can fail here too.
-            let s = pktgen(
-                &mut t,
-                dir.path(),
-                "mipdp-ipip-as-gre",
-                &["--expect", "gre"],
-            );
-            assert_eq!(count(&s, "rx_data_ok"), 0, "{s}");
-            let m = mismatches(&s);
-            assert!(
-                m.len() == 1 && m[0].0 == "encapsulation" && m[0].1 >= 1960,
-                "{s}"
-            );
+            ipip_checked_as_gre_fails(&mut t, dir.path(), "mipdp");
         }
     }
 }
