@@ -220,6 +220,11 @@ topology() {
     local mask
     mask=$(printf '%x' $((1 << DUT_CORE)))
     ip netns exec "$NS_DUT" sh -c "echo $mask > /sys/class/net/d0/queues/rx-0/rps_cpus"
+    # The generator's receive (g1) on the generator's core, for both contenders: left where
+    # the home agent sends into d1 it would be the DUT core's work, and with mipdp it
+    # waits for that core's ksoftirqd behind the busy-polling worker and overflows.
+    mask=$(printf '%x' $((1 << GEN_CORE)))
+    ip netns exec "$NS_GEN" sh -c "echo $mask > /sys/class/net/g1/queues/rx-0/rps_cpus"
 }
 
 # The bindings pktgen's address plan uses (mobile i's home address and care-of address),
