@@ -380,6 +380,45 @@ pub(crate) fn bad(
     }
 }
 
+/// Reads the bulk file `path` of configuration key `key` (`what` its entries, for
+/// messages) line by line, never whole: `parse` turns a line into an entry (None for a
+/// comment or an empty line), `each` takes it with its line number. Returns how many
+/// entries there were, or the first line that cannot be used (the key, its number and
+/// the field) or why the file cannot be read.
+pub(crate) fn read_lines<T>(
+    path: &std::path::Path,
+    key: &str,
+    what: &str,
+    mut parse: impl FnMut(&str) -> Result<Option<T>, Bad>,
+    mut each: impl FnMut(usize, T),
+) -> Result<usize, Bad> {
+    use std::io::BufRead;
+    let unreadable = |e: std::io::Error| {
+        bad(
+            key,
+            format!("{:?}", path.display().to_string()),
+            format!("a readable file of {what}: {e}"),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let (mut text, mut number, mut count) = (String::new(), 0usize, 0usize);
+    loop {
+        text.clear();
+        if reader.read_line(&mut text).map_err(unreadable)? == 0 {
+            return Ok(count);
+        }
+        number += 1;
+        if let Some(entry) = parse(&text).map_err(|b| Bad {
+            key: format!("{key} line {number}{}", b.key),
+            ..b
+        })? {
+            each(number, entry);
+            count += 1;
+        }
+    }
+}
+
 /// The multicast-map entry of a static entry (`[[multicast]]` or a line of
 /// `node.multicast_file`), and how long after start it is removed (`forward_for_s`, only
 /// with a new MMA). An error names the field ("" for the entry), the value and what is

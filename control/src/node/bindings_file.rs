@@ -13,13 +13,12 @@
 //! The fields are those of `[[binding]]` (`home`, `care_of`, `encap`, `source`, `tos`)
 //! with the same defaults and checks; `#` starts a comment.
 
-use std::io::BufRead;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
 use mipdp_dataplane::tables::{Binding, Encap};
 
-use super::{bad, encap_of, static_binding, Bad};
+use super::{bad, encap_of, read_lines, static_binding, Bad};
 
 /// The configuration key, in messages.
 const KEY: &str = "node.bindings_file";
@@ -46,30 +45,13 @@ pub fn read(
     addrs6: &[Ipv6Addr],
     mut each: impl FnMut(IpAddr, Binding),
 ) -> Result<usize, Bad> {
-    let unreadable = |e: std::io::Error| {
-        bad(
-            KEY,
-            format!("{:?}", path.display().to_string()),
-            format!("a readable file of static bindings: {e}"),
-        )
-    };
-    let file = std::fs::File::open(path).map_err(unreadable)?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let (mut line, mut number, mut count) = (String::new(), 0usize, 0usize);
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).map_err(unreadable)? == 0 {
-            return Ok(count);
-        }
-        number += 1;
-        if let Some((home, binding)) = parse_line(&line, addrs4, addrs6).map_err(|b| Bad {
-            key: format!("{KEY} line {number}{}", b.key),
-            ..b
-        })? {
-            each(home, binding);
-            count += 1;
-        }
-    }
+    read_lines(
+        path,
+        KEY,
+        "static bindings",
+        |text| parse_line(text, addrs4, addrs6),
+        |_, (home, binding)| each(home, binding),
+    )
 }
 
 /// One line: None when it holds only a comment or nothing. An error's key is the

@@ -12,14 +12,13 @@
 //! The fields are those of `[[multicast]]` (`mobile`, `group` or `new_mma`, `encap`,
 //! `forward_for_s`) with the same defaults and checks; `#` starts a comment.
 
-use std::io::BufRead;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mipdp_dataplane::tables::{Encap, MulticastEntry};
 
-use super::{bad, encap_of, static_multicast, Bad};
+use super::{bad, encap_of, read_lines, static_multicast, Bad};
 
 /// The configuration key, in messages.
 const KEY: &str = "node.multicast_file";
@@ -49,31 +48,8 @@ pub struct Line {
 /// line number. Returns
 /// how many there were, or the first line that cannot be used (with its number) or why
 /// the file cannot be read.
-pub fn read(path: &Path, mut each: impl FnMut(usize, Line)) -> Result<usize, Bad> {
-    let unreadable = |e: std::io::Error| {
-        bad(
-            KEY,
-            format!("{:?}", path.display().to_string()),
-            format!("a readable file of multicast-map entries: {e}"),
-        )
-    };
-    let file = std::fs::File::open(path).map_err(unreadable)?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let (mut text, mut number, mut count) = (String::new(), 0usize, 0usize);
-    loop {
-        text.clear();
-        if reader.read_line(&mut text).map_err(unreadable)? == 0 {
-            return Ok(count);
-        }
-        number += 1;
-        if let Some(line) = parse_line(&text).map_err(|b| Bad {
-            key: format!("{KEY} line {number}{}", b.key),
-            ..b
-        })? {
-            each(number, line);
-            count += 1;
-        }
-    }
+pub fn read(path: &Path, each: impl FnMut(usize, Line)) -> Result<usize, Bad> {
+    read_lines(path, KEY, "multicast-map entries", parse_line, each)
 }
 
 /// One line: None when it holds only a comment or nothing. An error's key is the
